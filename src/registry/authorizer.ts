@@ -1,0 +1,183 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import {
+  basicAuthorization,
+  type Credential,
+  type CredentialSource,
+  parseChallenges,
+  type Scope,
+  ScopeSet,
+} from './auth.js';
+import { MAX_ERROR_BODY, parseErrorBody, RegistryError } from './errors.js';
+import type { Transport } from './http.js';
+
+interface Token {
+  readonly scopes: ScopeSet;
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
+const EXPIRY_MARGIN_MS = 10_000;
+/** Used when a token server gives no `expires_in` (the token spec's default). */
+const DEFAULT_TOKEN_TTL_S = 60;
+const MAX_TOKEN_BODY = 64 * 1024;
+
+/**
+ * Authorization for one registry host, driven by its challenge: requests start anonymous; a 401 tells whether
+ * to send Basic or fetch a Bearer token. Tokens are cached by scope set; concurrent requests share one fetch.
+ */
+export class Authorizer {
+  private scheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
+  private realm = '';
+  private service: string | undefined;
+  /** Every scope asked for so far: each token asks for all of them, so one token serves the whole run. */
+  private readonly wanted = new ScopeSet();
+  private tokens: Token[] = [];
+  private readonly inflight = new Map<string, Promise<Token>>();
+  private credential: Promise<Credential | undefined> | undefined;
+
+  constructor(
+    private readonly registry: string,
+    private readonly credentials: CredentialSource,
+    private readonly transport: Transport,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  /** Declares scopes ahead of the first request, so the first token already covers them all. */
+  declare(scope: Scope): void {
+    this.wanted.add(scope);
+  }
+
+  /** The `Authorization` value to send for a request needing `scope`, or undefined to go anonymous. */
+  async header(scope: Scope): Promise<string | undefined> {
+    this.wanted.add(scope);
+    if (this.scheme === 'basic') {
+      const credential = await this.lookup();
+      return credential?.kind === 'basic'
+        ? basicAuthorization(credential.username, credential.password)
+        : undefined;
+    }
+    if (this.scheme !== 'bearer') return undefined;
+    const now = this.clock.now();
+    const cached = this.tokens.find((t) => t.scopes.covers(scope) && t.expiresAt - EXPIRY_MARGIN_MS > now);
+    const token = cached ?? (await this.fetchToken(this.wanted.clone()));
+    return `Bearer ${token.value}`;
+  }
+
+  /**
+   * Learns from a 401. Returns true when the request is worth sending once more with a fresh header: the first
+   * challenge, or a Bearer token that was refused (expired or too narrow) and is now dropped.
+   */
+  async challenged(wwwAuthenticate: string | undefined, sent: string | undefined): Promise<boolean> {
+    const challenges = parseChallenges(wwwAuthenticate ?? '');
+    const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
+    if (bearer) {
+      this.scheme = 'bearer';
+      this.realm = bearer.params['realm'] ?? '';
+      this.service = bearer.params['service'];
+      if (sent?.startsWith('Bearer ')) {
+        const value = sent.slice('Bearer '.length);
+        this.tokens = this.tokens.filter((t) => t.value !== value);
+      }
+      return true;
+    }
+    if (challenges.some((c) => c.scheme === 'basic')) {
+      if (sent?.startsWith('Basic ')) return false;
+      this.scheme = 'basic';
+      return (await this.lookup())?.kind === 'basic';
+    }
+    return false;
+  }
+
+  private lookup(): Promise<Credential | undefined> {
+    this.credential ??= this.credentials(this.registry).then((credential) => {
+      if (credential?.kind === 'basic') this.log.secret(credential.password);
+      if (credential?.kind === 'identity-token') this.log.secret(credential.token);
+      return credential;
+    });
+    return this.credential;
+  }
+
+  private fetchToken(scopes: ScopeSet): Promise<Token> {
+    const key = scopes.key();
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.requestToken(scopes).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async requestToken(scopes: ScopeSet): Promise<Token> {
+    const credential = await this.lookup();
+    const url = new URL(this.realm);
+    const scopeStrings = scopes.toStrings();
+    const started = this.clock.now();
+    let response: Awaited<ReturnType<Transport['send']>>;
+    let method: 'GET' | 'POST';
+    if (credential?.kind === 'identity-token') {
+      // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
+      method = 'POST';
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: credential.token,
+        client_id: 'manifest-merge',
+        scope: scopeStrings.join(' '),
+      });
+      if (this.service) form.set('service', this.service);
+      response = await this.transport.send(
+        {
+          method,
+          url: url.toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form.toString(),
+        },
+        MAX_TOKEN_BODY,
+      );
+    } else {
+      method = 'GET';
+      if (this.service) url.searchParams.set('service', this.service);
+      for (const scope of scopeStrings) url.searchParams.append('scope', scope);
+      const headers: Record<string, string> = {};
+      if (credential?.kind === 'basic') {
+        headers['authorization'] = basicAuthorization(credential.username, credential.password);
+      }
+      response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
+    }
+    if (response.status !== 200) {
+      const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
+      throw new RegistryError({
+        method,
+        url: url.toString(),
+        status: response.status,
+        codes: parseErrorBody(text),
+        hint:
+          response.status === 401 || response.status === 403
+            ? `the token server for ${this.registry} refused the credentials: check username and password (or token) for ${this.registry}`
+            : `could not get a token for ${this.registry}`,
+      });
+    }
+    const parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) as {
+      token?: unknown;
+      access_token?: unknown;
+      expires_in?: unknown;
+    };
+    const value = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
+    if (typeof value !== 'string' || value === '') {
+      throw new Error(`the token server for ${this.registry} answered without a token`);
+    }
+    this.log.secret(value);
+    const ttl =
+      typeof parsed.expires_in === 'number' && parsed.expires_in > 0
+        ? parsed.expires_in
+        : DEFAULT_TOKEN_TTL_S;
+    this.log.debug(
+      `token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`,
+    );
+    const token: Token = { scopes, value, expiresAt: started + ttl * 1000 };
+    this.tokens.push(token);
+    return token;
+  }
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+
+/** A content digest, `<algorithm>:<hex>`; only sha256 and sha512 are accepted, as in the OCI image spec. */
+export type Digest = `sha256:${string}` | `sha512:${string}`;
+
+const DIGEST_PATTERN = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+export function isDigest(value: string): value is Digest {
+  return DIGEST_PATTERN.test(value);
+}
+
+/** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
+export function parseDigest(value: string, what = 'digest'): Digest {
+  if (isDigest(value)) return value;
+  if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
+    throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
+  }
+  throw new Error(
+    `${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`,
+  );
+}
+
+export function digestOf(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` as Digest;
+}
+
+export class DigestMismatchError extends Error {
+  constructor(
+    readonly expected: Digest,
+    readonly actual: Digest,
+    readonly where: string,
+  ) {
+    super(`${where}: content does not match its digest: expected ${expected}, got ${actual}`);
+    this.name = 'DigestMismatchError';
+  }
+}
+
+/** Hashes `bytes` with the algorithm of `expected` and throws unless they match. */
+export function verifyDigest(bytes: Uint8Array, expected: Digest, where: string): void {
+  const algorithm = expected.startsWith('sha512:') ? 'sha512' : 'sha256';
+  const actual = digestOf(bytes, algorithm);
+  if (actual !== expected) throw new DigestMismatchError(expected, actual, where);
+}
+
+/** The hex part of a digest, e.g. for file names in a digests folder. */
+export function digestHex(digest: Digest): string {
+  return digest.slice(digest.indexOf(':') + 1);
+}

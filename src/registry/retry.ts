@@ -1,0 +1,85 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Clock } from '../clock.js';
+import { RegistryError } from './errors.js';
+
+/** The one backoff policy: exponential with full jitter, capped, under a deadline. */
+export const BACKOFF = {
+  /** First delay ceiling; the n-th retry waits a random time in [0, min(MAX, BASE * 2^(n-1))]. */
+  BASE_MS: 100,
+  MAX_MS: 2_000,
+  /** A ceiling on attempts, whatever the deadline says, so no loop is unbounded. */
+  MAX_ATTEMPTS: 500,
+  /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
+  TRANSIENT_BUDGET_MS: 60_000,
+} as const;
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof RegistryError) {
+    return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
+  }
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export interface RetryOptions {
+  clock: Clock;
+  /** Clock time after which no new attempt starts. */
+  deadline: number;
+  retryable: (error: unknown) => boolean;
+  /** Told before each wait, e.g. to log a debug line. */
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  random?: () => number;
+}
+
+/** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
+export function retryDelay(error: unknown, attempt: number, random: () => number = Math.random): number {
+  if (error instanceof RegistryError && error.retryAfterMs !== undefined) return error.retryAfterMs;
+  const ceiling = Math.min(BACKOFF.MAX_MS, BACKOFF.BASE_MS * 2 ** (attempt - 1));
+  return Math.round(random() * ceiling);
+}
+
+/**
+ * Runs `fn` until it succeeds, the error is not retryable, or the deadline passes. p-retry drives the
+ * attempts; the delays come from `retryDelay` on the injected clock, so tests need no real time.
+ */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const random = options.random ?? Math.random;
+  let attempt = 0;
+  return pRetry(
+    async () => {
+      attempt += 1;
+      try {
+        return await fn(attempt);
+      } catch (error) {
+        const remaining = options.deadline - options.clock.now();
+        if (!options.retryable(error) || remaining <= 0 || attempt >= BACKOFF.MAX_ATTEMPTS) {
+          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+        }
+        const delay = Math.min(retryDelay(error, attempt, random), remaining);
+        options.onRetry?.(error, attempt, delay);
+        await options.clock.sleep(delay);
+        throw error;
+      }
+    },
+    { retries: BACKOFF.MAX_ATTEMPTS, minTimeout: 0, factor: 1, randomize: false },
+  );
+}
