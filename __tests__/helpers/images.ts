@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { TestRegistry } from './registry.js';
+
+/**
+ * Pushes small synthetic images straight over the registry HTTP API (not through src/), so fixtures don't
+ * depend on the code under test. Layers are gzipped bytes, not real tarballs: nothing here unpacks them.
+ */
+
+export const MediaTypes = {
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  inToto: 'application/vnd.in-toto+json',
+} as const;
+
+/** Accept header value covering every manifest type the helpers push. */
+export const MANIFEST_ACCEPT = [
+  MediaTypes.ociIndex,
+  MediaTypes.dockerManifestList,
+  MediaTypes.ociManifest,
+  MediaTypes.dockerManifest,
+].join(', ');
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+  'os.version'?: string;
+  'os.features'?: string[];
+}
+
+export interface PushedManifest {
+  digest: string;
+  size: number;
+  mediaType: string;
+  bytes: Uint8Array;
+  repository: string;
+}
+
+export interface PushedImage extends PushedManifest {
+  platform: Platform;
+  configDigest: string;
+  layerDigests: string[];
+}
+
+/** Only what pushing needs, so a proxy in front of a registry can stand in for it. */
+export type RegistryEndpoint = Pick<TestRegistry, 'url' | 'adminAuthorization'>;
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: Platform;
+}
+
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** Monolithic upload: POST to open a session, then a single PUT carrying the whole blob. */
+export async function pushBlob(reg: RegistryEndpoint, repo: string, bytes: Uint8Array): Promise<string> {
+  const digest = sha256Digest(bytes);
+  const headers = authHeaders(reg, repo);
+  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers });
+  await expectStatus(start, 202, `POST blob upload to ${repo}`);
+  const location = start.headers.get('location');
+  if (location === null) throw new Error(`POST blob upload to ${repo}: no Location header`);
+  // The Location may be relative and usually already carries a query (the upload state).
+  const target = new URL(location, reg.url).toString();
+  const separator = target.includes('?') ? '&' : '?';
+  const put = await fetch(`${target}${separator}digest=${encodeURIComponent(digest)}`, {
+    method: 'PUT',
+    headers: { ...headers, 'Content-Type': 'application/octet-stream' },
+    body: bytes,
+  });
+  await expectStatus(put, 201, `PUT blob ${digest} to ${repo}`);
+  return digest;
+}
+
+export async function pushManifest(
+  reg: RegistryEndpoint,
+  repo: string,
+  reference: string,
+  bytes: Uint8Array,
+  mediaType: string,
+): Promise<PushedManifest> {
+  const digest = sha256Digest(bytes);
+  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
+    method: 'PUT',
+    headers: { ...authHeaders(reg, repo), 'Content-Type': mediaType },
+    body: bytes,
+  });
+  await expectStatus(res, 201, `PUT manifest ${repo}:${reference}`);
+  const stored = res.headers.get('docker-content-digest');
+  if (stored !== null && stored !== digest) {
+    throw new Error(`PUT manifest ${repo}:${reference}: registry stored ${stored}, expected ${digest}`);
+  }
+  return { digest, size: bytes.length, mediaType, bytes, repository: repo };
+}
+
+export async function pushImage(
+  reg: RegistryEndpoint,
+  repo: string,
+  options: { platform: Platform; format: 'docker' | 'oci'; seed?: string; tag?: string },
+): Promise<PushedImage> {
+  const { platform, format } = options;
+  const types =
+    format === 'docker'
+      ? {
+          manifest: MediaTypes.dockerManifest,
+          config: MediaTypes.dockerConfig,
+          layer: MediaTypes.dockerLayer,
+        }
+      : { manifest: MediaTypes.ociManifest, config: MediaTypes.ociConfig, layer: MediaTypes.ociLayer };
+
+  // Seed and platform both feed the layer, so every image gets distinct layer, config and manifest digests.
+  const content = encode(
+    `layer seed=${options.seed ?? 'default'} platform=${platformKey(platform)} format=${format}`,
+  );
+  const layer = gzipSync(content);
+  const layerDigest = await pushBlob(reg, repo, layer);
+
+  const config = encode(
+    JSON.stringify({
+      ...orderedPlatform(platform),
+      rootfs: { type: 'layers', diff_ids: [sha256Digest(content)] },
+      config: {},
+    }),
+  );
+  const configDigest = await pushBlob(reg, repo, config);
+
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: types.manifest,
+    config: { mediaType: types.config, digest: configDigest, size: config.length },
+    layers: [{ mediaType: types.layer, digest: layerDigest, size: layer.length }],
+  };
+  const pushed = await pushByDigestOrTag(reg, repo, manifest, types.manifest, options.tag);
+  return { ...pushed, platform, configDigest, layerDigests: [layerDigest] };
+}
+
+/**
+ * Mimics `docker buildx build --provenance`: an OCI index holding the platform image plus an in-toto
+ * attestation manifest (platform unknown/unknown) that points back at the image by annotation.
+ */
+export async function pushBuildxIndex(
+  reg: RegistryEndpoint,
+  repo: string,
+  options: { platform: Platform; seed?: string; tag?: string },
+): Promise<{ index: PushedManifest; image: PushedImage; attestation: PushedManifest }> {
+  const image = await pushImage(reg, repo, {
+    platform: options.platform,
+    format: 'oci',
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+  });
+
+  const statement = encode(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v0.1',
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      subject: [{ name: `pkg:docker/${repo}`, digest: { sha256: image.digest.slice('sha256:'.length) } }],
+      predicate: { builder: { id: '' }, buildType: 'https://mobyproject.org/buildkit@v1' },
+    }),
+  );
+  const statementDigest = await pushBlob(reg, repo, statement);
+  const attestationConfig = encode(
+    JSON.stringify({
+      architecture: 'unknown',
+      os: 'unknown',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [statementDigest] },
+    }),
+  );
+  const attestationConfigDigest = await pushBlob(reg, repo, attestationConfig);
+  const attestation = await pushByDigestOrTag(
+    reg,
+    repo,
+    {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: {
+        mediaType: MediaTypes.ociConfig,
+        digest: attestationConfigDigest,
+        size: attestationConfig.length,
+      },
+      layers: [
+        {
+          mediaType: MediaTypes.inToto,
+          digest: statementDigest,
+          size: statement.length,
+          annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' },
+        },
+      ],
+    },
+    MediaTypes.ociManifest,
+    undefined,
+  );
+
+  const manifests: Descriptor[] = [
+    {
+      mediaType: image.mediaType,
+      digest: image.digest,
+      size: image.size,
+      platform: orderedPlatform(image.platform),
+    },
+    {
+      mediaType: attestation.mediaType,
+      digest: attestation.digest,
+      size: attestation.size,
+      annotations: {
+        'vnd.docker.reference.digest': image.digest,
+        'vnd.docker.reference.type': 'attestation-manifest',
+      },
+      platform: { architecture: 'unknown', os: 'unknown' },
+    },
+  ];
+  // The registry checks that an index's children exist, so the index goes last.
+  const index = await pushByDigestOrTag(
+    reg,
+    repo,
+    { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests },
+    MediaTypes.ociIndex,
+    options.tag,
+  );
+  return { index, image, attestation };
+}
+
+async function pushByDigestOrTag(
+  reg: RegistryEndpoint,
+  repo: string,
+  manifest: object,
+  mediaType: string,
+  tag: string | undefined,
+): Promise<PushedManifest> {
+  const bytes = encode(JSON.stringify(manifest));
+  return pushManifest(reg, repo, tag ?? sha256Digest(bytes), bytes, mediaType);
+}
+
+/** OCI field order, leaving out what the caller didn't set, so serialized bytes are predictable. */
+function orderedPlatform(platform: Platform): Platform {
+  return {
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform['os.version'] === undefined ? {} : { 'os.version': platform['os.version'] }),
+    ...(platform['os.features'] === undefined ? {} : { 'os.features': platform['os.features'] }),
+    ...(platform.variant === undefined ? {} : { variant: platform.variant }),
+  };
+}
+
+function platformKey(platform: Platform): string {
+  return [
+    platform.os,
+    platform.architecture,
+    platform.variant ?? '',
+    platform['os.version'] ?? '',
+    (platform['os.features'] ?? []).join('+'),
+  ].join('/');
+}
+
+function authHeaders(reg: RegistryEndpoint, repo: string): Record<string, string> {
+  const authorization = reg.adminAuthorization(repo);
+  return authorization === undefined ? {} : { Authorization: authorization };
+}
+
+async function expectStatus(res: Response, expected: number, what: string): Promise<void> {
+  const body = await res.text();
+  if (res.status !== expected)
+    throw new Error(`${what}: expected HTTP ${expected}, got ${res.status}: ${body}`);
+}
+
+function encode(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}

@@ -1,0 +1,293 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import bcrypt from 'bcryptjs';
+import { startTokenServer, type TokenServer } from './token-server.js';
+
+/** Starts a real CNCF distribution registry (`docker-registry serve`) in a temp folder, per test file. */
+
+export type AuthMode = 'none' | 'htpasswd' | 'token';
+
+export interface TestRegistry {
+  readonly host: string;
+  readonly url: string;
+  readonly auth: AuthMode;
+  /** Valid credentials ('' for 'none'). */
+  readonly username: string;
+  readonly password: string;
+  readonly tokenServer: TokenServer | undefined;
+  /**
+   * An Authorization header value with push+pull, for seeding fixtures without going through the code under
+   * test. Basic for htpasswd; for token mode a JWT minted directly (no HTTP request, so token-request counts
+   * stay clean). The registry has no wildcard repository names in token access claims, so in token mode the
+   * repositories must be listed (throws otherwise); htpasswd ignores them. undefined for 'none'.
+   */
+  adminAuthorization(...repositories: string[]): string | undefined;
+  readonly storageDir: string;
+  /** Kills the process, closes the token server, removes temp dirs; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartRegistryOptions {
+  auth?: AuthMode;
+  tokenTtlSeconds?: number;
+}
+
+export const TOKEN_SERVICE = 'manifest-merge-test';
+export const TOKEN_ISSUER = 'manifest-merge-test-issuer';
+
+const BINARY = 'docker-registry';
+const MISSING_BINARY =
+  'the real-registry tests need the CNCF distribution registry: install it with ' +
+  '`sudo apt-get install docker-registry` (Debian/Ubuntu), or run `.ci/run`';
+const READY_TIMEOUT_MS = 15_000;
+const POLL_INTERVAL_MS = 50;
+const KILL_GRACE_MS = 2_000;
+const STDERR_KEEP_BYTES = 4_096;
+const PORT_ATTEMPTS = 3;
+
+// A crashed test file must not leak registry processes or temp dirs, so clean up whatever is left on exit.
+const liveChildren = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
+const killLeftovers = (): void => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+  // Only synchronous work runs this late.
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', killLeftovers);
+// vitest ends fork workers with SIGTERM, whose default action skips 'exit' listeners. Listen only while
+// registries run, then re-raise so the worker still terminates the way it would have.
+const onSigterm = (): void => {
+  killLeftovers();
+  process.removeListener('SIGTERM', onSigterm);
+  if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
+};
+
+function track(child: ChildProcess): void {
+  if (liveChildren.size === 0) process.on('SIGTERM', onSigterm);
+  liveChildren.add(child);
+  child.once('exit', () => {
+    liveChildren.delete(child);
+    if (liveChildren.size === 0) process.removeListener('SIGTERM', onSigterm);
+  });
+}
+
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
+  const auth = options.auth ?? 'none';
+  if (!onPath(BINARY)) throw new Error(MISSING_BINARY);
+
+  const dir = await mkdtemp(join(tmpdir(), 'manifest-merge-registry-'));
+  liveDirs.add(dir);
+  const storageDir = join(dir, 'storage');
+  let tokenServer: TokenServer | undefined;
+  try {
+    const username = auth === 'none' ? '' : 'ci-user';
+    const password = auth === 'none' ? '' : randomBytes(12).toString('base64url');
+    let authYaml = '';
+    if (auth === 'htpasswd') {
+      const htpasswdPath = join(dir, 'htpasswd');
+      // The registry only understands bcrypt entries; cost 5 keeps start-up fast.
+      await writeFile(htpasswdPath, `${username}:${bcrypt.hashSync(password, 5)}\n`);
+      authYaml = ['auth:', '  htpasswd:', '    realm: manifest-merge-test', `    path: ${htpasswdPath}`].join(
+        '\n',
+      );
+    } else if (auth === 'token') {
+      const { keyPem, certPem, certPath } = await makeSigningCert(dir);
+      tokenServer = await startTokenServer({
+        keyPem,
+        certPem,
+        service: TOKEN_SERVICE,
+        issuer: TOKEN_ISSUER,
+        users: { [username]: password },
+        ...(options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
+      });
+      authYaml = [
+        'auth:',
+        '  token:',
+        `    realm: ${tokenServer.url}`,
+        `    service: ${TOKEN_SERVICE}`,
+        `    issuer: ${TOKEN_ISSUER}`,
+        `    rootcertbundle: ${certPath}`,
+      ].join('\n');
+    }
+
+    const { child, port } = await launch(dir, storageDir, authYaml);
+    const host = `127.0.0.1:${port}`;
+    const server = tokenServer;
+    let stopping: Promise<void> | undefined;
+    return {
+      host,
+      url: `http://${host}`,
+      auth,
+      username,
+      password,
+      tokenServer: server,
+      storageDir,
+      adminAuthorization(...repositories) {
+        if (auth === 'htpasswd') return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+        if (server === undefined) return undefined;
+        if (repositories.length === 0) {
+          throw new Error(
+            'token mode: pass the repositories to adminAuthorization(), tokens cannot wildcard names',
+          );
+        }
+        return `Bearer ${server.mint(repositories.map((name) => ({ type: 'repository', name, actions: ['*'] })))}`;
+      },
+      stop() {
+        stopping ??= (async () => {
+          await kill(child);
+          await server?.close();
+          await rm(dir, { recursive: true, force: true });
+          liveDirs.delete(dir);
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await tokenServer?.close();
+    await rm(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
+    throw error;
+  }
+}
+
+/** Writes config.yml and starts the registry, retrying when the free port got taken in between. */
+async function launch(
+  dir: string,
+  storageDir: string,
+  authYaml: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${storageDir}`,
+      '  delete:',
+      '    enabled: false',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      `  secret: ${randomBytes(16).toString('hex')}`,
+      'health:',
+      '  storagedriver:',
+      '    enabled: false',
+      authYaml,
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'config.yml'), config);
+
+    const child = spawn(BINARY, ['serve', 'config.yml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    let output = '';
+    const keep = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+
+    try {
+      await waitReady(child, `http://127.0.0.1:${port}/v2/`, () => output);
+      return { child, port };
+    } catch (error) {
+      await kill(child);
+      if (attempt < PORT_ATTEMPTS && output.includes('address already in use')) continue;
+      throw error;
+    }
+  }
+}
+
+async function waitReady(child: ChildProcess, url: string, output: () => string): Promise<void> {
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `code ${code ?? 'null'}, signal ${signal ?? 'null'}`;
+  });
+  child.once('error', (error) => {
+    exited = error.message;
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new Error(`docker-registry exited during start-up (${exited}):\n${output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 401) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+  throw new Error(`docker-registry did not answer ${url} within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function makeSigningCert(dir: string): Promise<{ keyPem: string; certPem: string; certPath: string }> {
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=manifest-merge-test-token',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
+  const [keyPem, certPem] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')]);
+  return { keyPem, certPem, certPath };
+}
+
+/** Binds port 0 to let the OS pick a free port, then releases it for the registry. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function onPath(binary: string): boolean {
+  const { PATH = '' } = process.env;
+  return PATH.split(delimiter).some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, binary), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
