@@ -71,8 +71,8 @@ describe('open registry', () => {
 
   test('404 is a typed MANIFEST_UNKNOWN error on GET and HEAD, and BLOB_UNKNOWN for blobs', async () => {
     const repo = repoAt(reg.host, 'client/docker');
-    for (const call of [client.getManifest(repo, MISSING), client.headManifest(repo, MISSING)]) {
-      const error = await call.catch((e: unknown) => e);
+    for (const call of [() => client.getManifest(repo, MISSING), () => client.headManifest(repo, MISSING)]) {
+      const error = await call().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryError);
       expect((error as RegistryError).status).toBe(404);
       expect((error as RegistryError).hasCode('MANIFEST_UNKNOWN')).toBe(true);
