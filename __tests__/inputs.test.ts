@@ -1,0 +1,687 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import {
+  DEFAULTS,
+  INPUT,
+  InputError,
+  type InputSources,
+  type Inputs,
+  parseDuration,
+  parseInputs,
+} from '../src/inputs.js';
+import type { SourceEntry } from '../src/model.js';
+import { platformKey } from '../src/platform.js';
+import { canonicalName } from '../src/registry/reference.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const C = 'c'.repeat(64);
+const IMAGE = 'ghcr.io/org/app';
+const PASSWORD = 'pa$$ w0rd!secret';
+const TOKEN = 'ghp_T0KEN/with:odd=chars';
+
+type Values = Partial<Record<string, string>>;
+
+const BASE: Values = { image: IMAGE, tags: 'latest', sources: `sha256:${A}` };
+
+/** A reader over plain values, recording what was read and masked, in order. */
+function fake(values: Values, listDir: (path: string) => string[] = readdirSync) {
+  const events: string[] = [];
+  const secrets: string[] = [];
+  const source: InputSources = {
+    read: (name) => {
+      events.push(`read:${name}`);
+      return values[name] ?? '';
+    },
+    listDir,
+    secret: (value) => {
+      events.push('secret');
+      secrets.push(value);
+    },
+  };
+  return { source, events, secrets };
+}
+
+function parse(values: Values): Inputs {
+  return parseInputs(fake(values).source);
+}
+
+function failure(values: Values): InputError {
+  try {
+    parseInputs(fake(values).source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error(`expected an InputError for ${JSON.stringify(values)}`);
+}
+
+/** Sources without their display text, which differs by form on purpose. */
+function shape(entries: readonly SourceEntry[]) {
+  return entries.map((e) => ({
+    repository: canonicalName(e.repository),
+    digest: e.digest,
+    platform: e.platform ? platformKey(e.platform) : undefined,
+  }));
+}
+
+const tempDirs: string[] = [];
+function digestDir(files: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'inputs-test-'));
+  tempDirs.push(dir);
+  for (const file of files) writeFileSync(join(dir, file), '');
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sources forms', () => {
+  const expected = [
+    { repository: 'ghcr.io/org/app', digest: `sha256:${A}`, platform: 'linux/amd64' },
+    { repository: 'ghcr.io/org/app', digest: `sha256:${B}`, platform: 'linux/arm64' },
+  ];
+
+  test.each([
+    ['lines', `linux/amd64=sha256:${A}\nlinux/arm64=sha256:${B}`],
+    ['CRLF lines with blanks', `\r\n  linux/amd64=sha256:${A}  \r\n\r\nlinux/arm64=sha256:${B}\r\n`],
+    ['commas', `linux/amd64=sha256:${A},linux/arm64=sha256:${B}`],
+    ['commas and lines', `linux/amd64=sha256:${A},\n,linux/arm64=sha256:${B},`],
+    ['JSON array', JSON.stringify([`linux/amd64=sha256:${A}`, `linux/arm64=sha256:${B}`])],
+    ['JSON array, pretty', JSON.stringify([`linux/amd64=sha256:${A}`, ` linux/arm64=sha256:${B}`], null, 2)],
+    ['JSON object', JSON.stringify({ 'linux/amd64': `sha256:${A}`, 'linux/arm64': `sha256:${B}` })],
+    [
+      'JSON object with references',
+      JSON.stringify({ 'linux/amd64': `${IMAGE}@sha256:${A}`, ' linux/arm64 ': `${IMAGE}:v1@sha256:${B}` }),
+    ],
+    ['bare hex', `linux/amd64=${A}\nlinux/arm64 = ${B}`],
+    [
+      'references to the image',
+      `linux/amd64=${IMAGE}@sha256:${A}\nlinux/arm64=GHCR.IO/org/app:x@sha256:${B}`,
+    ],
+    [
+      'duplicates collapsed',
+      `linux/amd64=sha256:${A}\nsha256:${A}\n${IMAGE}@sha256:${A}\nlinux/arm64=sha256:${B}\n${B}\nlinux/arm64/v8=${B}`,
+    ],
+    ['assertion on a later duplicate', `sha256:${A}\nlinux/amd64=sha256:${A}\nlinux/arm64=sha256:${B}`],
+  ])('%s', (_name, sources) => {
+    expect(shape(parse({ ...BASE, sources }).sources)).toEqual(expected);
+  });
+
+  const unasserted = [
+    { repository: 'ghcr.io/org/app', digest: `sha256:${A}`, platform: undefined },
+    { repository: 'ghcr.io/org/app', digest: `sha256:${B}`, platform: undefined },
+  ];
+
+  test.each([
+    ['lines', { sources: `sha256:${A}\nsha256:${B}` }],
+    ['sources-dir', { sources: '', 'sources-dir': digestDir([B, A, '.keep']) }],
+    ['sources-dir with trailing slash', { sources: '', 'sources-dir': `${digestDir([A, B])}/` }],
+    ['sources and sources-dir overlapping', { sources: `sha256:${A}`, 'sources-dir': digestDir([A, B]) }],
+  ])('%s', (_name, values) => {
+    expect(shape(parse({ ...BASE, ...values }).sources)).toEqual(unasserted);
+  });
+
+  test('sources-dir entries name their file, and an assertion in sources carries over', () => {
+    const dir = digestDir([A, B]);
+    const inputs = parse({ ...BASE, sources: `linux/amd64=sha256:${A}`, 'sources-dir': dir });
+    expect(shape(inputs.sources)).toEqual([
+      { repository: 'ghcr.io/org/app', digest: `sha256:${A}`, platform: 'linux/amd64' },
+      { repository: 'ghcr.io/org/app', digest: `sha256:${B}`, platform: undefined },
+    ]);
+    expect(inputs.sources.map((s) => s.text)).toEqual([`linux/amd64=sha256:${A}`, `${dir}/${B}`]);
+  });
+
+  test('entry text is the entry as written, trimmed', () => {
+    const inputs = parse({
+      ...BASE,
+      sources: `  linux/amd64=sha256:${A} \n docker.io/library/base@sha256:${B}`,
+    });
+    expect(inputs.sources.map((s) => s.text)).toEqual([
+      `linux/amd64=sha256:${A}`,
+      `docker.io/library/base@sha256:${B}`,
+    ]);
+    const object = parse({ ...BASE, sources: JSON.stringify({ 'linux/arm/v7': `sha256:${C}` }) });
+    expect(object.sources.map((s) => s.text)).toEqual([`linux/arm/v7=sha256:${C}`]);
+  });
+
+  test.each([
+    [`docker.io/library/base@sha256:${A}`, 'docker.io/library/base', 'registry-1.docker.io'],
+    [`base@sha256:${A}`, 'docker.io/library/base', 'registry-1.docker.io'],
+    [`localhost:5000/x/y:tag@sha256:${A}`, 'localhost:5000/x/y', 'localhost:5000'],
+    [`linux/s390x=quay.io/org/other@sha256:${A}`, 'quay.io/org/other', 'quay.io'],
+  ])('cross-repository reference %s', (sources, repository, endpoint) => {
+    const [entry, ...rest] = parse({ ...BASE, sources }).sources;
+    expect(rest).toEqual([]);
+    expect(canonicalName(entry?.repository ?? { registry: '', path: '', endpoint: '', display: '' })).toBe(
+      repository,
+    );
+    expect(entry?.repository.endpoint).toBe(endpoint);
+    expect(entry?.digest).toBe(`sha256:${A}`);
+  });
+
+  test('the same digest in two repositories is two entries', () => {
+    const inputs = parse({ ...BASE, sources: `sha256:${A}\nquay.io/org/other@sha256:${A}` });
+    expect(shape(inputs.sources).map((s) => s.repository)).toEqual(['ghcr.io/org/app', 'quay.io/org/other']);
+  });
+
+  test.each([
+    ['linux/arm/v7', { os: 'linux', architecture: 'arm', variant: 'v7' }],
+    ['linux/amd64', { os: 'linux', architecture: 'amd64' }],
+    [
+      'windows/amd64:10.0.20348.2113',
+      { os: 'windows', architecture: 'amd64', 'os.version': '10.0.20348.2113' },
+    ],
+  ])('platform prefix %s', (prefix, platform) => {
+    const [entry] = parse({ ...BASE, sources: `${prefix}=sha256:${A}` }).sources;
+    expect(entry?.platform).toEqual(platform);
+  });
+
+  test('equivalent assertions agree, and the one with os.version wins', () => {
+    const arm = parse({ ...BASE, sources: `linux/arm64=sha256:${A}\nlinux/arm64/v8=sha256:${A}` });
+    expect(arm.sources.map((s) => s.platform)).toEqual([{ os: 'linux', architecture: 'arm64' }]);
+    const win = parse({ ...BASE, sources: `windows/amd64=sha256:${A}\nwindows/amd64:10.0.1=sha256:${A}` });
+    expect(win.sources.map((s) => s.platform)).toEqual([
+      { os: 'windows', architecture: 'amd64', 'os.version': '10.0.1' },
+    ]);
+  });
+
+  test('sha512 digests are accepted', () => {
+    const digest = `sha512:${'d'.repeat(128)}`;
+    expect(parse({ ...BASE, sources: digest }).sources.map((s) => s.digest)).toEqual([digest]);
+  });
+});
+
+describe('tags', () => {
+  test.each([
+    ['latest', IMAGE, ['latest']],
+    ['latest, 1.2.3\n\n1.2,latest\n1.2.3', IMAGE, ['latest', '1.2.3', '1.2']],
+    [`${IMAGE}:1.2.3\n${IMAGE}:latest`, IMAGE, ['1.2.3', 'latest']],
+    [`${IMAGE}:1.2.3\n1.2.3\nGHCR.io/org/app:edge`, IMAGE, ['1.2.3', 'edge']],
+    ['docker.io/library/app:1\napp:2\nindex.docker.io/library/app:3', 'app', ['1', '2', '3']],
+    ['localhost:5000/app:v1', 'localhost:5000/app', ['v1']],
+    ['V1_x.y-z', IMAGE, ['V1_x.y-z']],
+  ])('%j for %s', (tags, image, expected) => {
+    expect(parse({ ...BASE, image, tags }).tags).toEqual(expected);
+  });
+});
+
+describe('platforms', () => {
+  test('parsed, deduplicated, order kept', () => {
+    const inputs = parse({
+      ...BASE,
+      platforms: 'linux/amd64, linux/arm64\nlinux/arm/v7,linux/amd64,linux/arm64/v8',
+    });
+    expect(inputs.platforms?.map(platformKey)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+  });
+
+  test('unset is undefined', () => {
+    expect(parse({ ...BASE, platforms: '  ' }).platforms).toBeUndefined();
+  });
+});
+
+describe('annotations', () => {
+  test('metadata-action lines: index: prefix stripped, other targets ignored', () => {
+    const inputs = parse({
+      ...BASE,
+      annotations: [
+        'index:org.opencontainers.image.source=https://github.com/org/app',
+        'manifest:foo=bar',
+        'org.opencontainers.image.licenses = MIT',
+        '',
+        'index-descriptor:x=y',
+        'manifest-descriptor[linux/amd64]:z=1',
+        'empty=',
+        'url=https://x/?a=b',
+        'org.opencontainers.image.licenses=MIT',
+      ].join('\n'),
+    });
+    expect(inputs.annotations).toEqual({
+      'org.opencontainers.image.source': 'https://github.com/org/app',
+      'org.opencontainers.image.licenses': 'MIT',
+      empty: '',
+      url: 'https://x/?a=b',
+    });
+    expect(inputs.ignoredAnnotations).toEqual([
+      'manifest:foo=bar',
+      'index-descriptor:x=y',
+      'manifest-descriptor[linux/amd64]:z=1',
+    ]);
+  });
+});
+
+describe('defaults and scalar inputs', () => {
+  test('only the required inputs', () => {
+    const inputs = parse(BASE);
+    expect(inputs).toMatchObject({
+      attestations: 'keep',
+      mediaType: 'auto',
+      ifTagExists: 'overwrite',
+      waitTimeoutMs: 120_000,
+      dryRun: false,
+      plainHttp: 'auto',
+      platforms: undefined,
+      username: undefined,
+      password: undefined,
+      githubToken: undefined,
+      annotations: {},
+      ignoredAnnotations: [],
+    });
+    expect(inputs.image).toMatchObject({ registry: 'ghcr.io', path: 'org/app', display: IMAGE });
+  });
+
+  test('every value given', () => {
+    const inputs = parse({
+      ...BASE,
+      attestations: ' drop ',
+      'media-type': 'docker',
+      'if-tag-exists': 'skip',
+      'wait-timeout': '5m',
+      username: ' me ',
+      password: PASSWORD,
+      'github-token': TOKEN,
+      'dry-run': 'TRUE',
+      'plain-http': 'false',
+    });
+    expect(inputs).toMatchObject({
+      attestations: 'drop',
+      mediaType: 'docker',
+      ifTagExists: 'skip',
+      waitTimeoutMs: 300_000,
+      username: 'me',
+      password: PASSWORD,
+      githubToken: TOKEN,
+      dryRun: true,
+      plainHttp: false,
+    });
+  });
+
+  test('DEFAULTS and INPUT agree with action.yml', () => {
+    const yml = readFileSync(new URL('../action.yml', import.meta.url), 'utf8');
+    const inputsBlock = yml.slice(yml.indexOf('\ninputs:\n'), yml.indexOf('\noutputs:\n'));
+    const names = [...inputsBlock.matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]);
+    expect(new Set(names)).toEqual(new Set(Object.values(INPUT)));
+    for (const [name, value] of Object.entries(DEFAULTS)) {
+      const block = inputsBlock.slice(inputsBlock.indexOf(`\n  ${name}:\n`) + 1);
+      const next = block.slice(1).search(/\n {2}[a-z]/);
+      const own = next < 0 ? block : block.slice(0, next + 1);
+      expect(own, name).toMatch(new RegExp(`\\n {4}default: "?${value}"?(?:\\n|$)`));
+    }
+  });
+
+  test.each([
+    ['true', true],
+    ['True', true],
+    ['TRUE', true],
+    ['false', false],
+    ['False', false],
+    ['FALSE', false],
+    [' true ', true],
+    ['', false],
+  ])('dry-run %j', (text, expected) => {
+    expect(parse({ ...BASE, 'dry-run': text }).dryRun).toBe(expected);
+  });
+
+  test.each([
+    ['auto', 'auto'],
+    ['', 'auto'],
+    ['true', true],
+    ['False', false],
+  ])('plain-http %j', (text, expected) => {
+    expect(parse({ ...BASE, 'plain-http': text }).plainHttp).toBe(expected);
+  });
+
+  test.each(['yes', '1', 'on', 'tRue', 'y'])('dry-run %j is refused', (text) => {
+    const error = failure({ ...BASE, 'dry-run': text });
+    expect(error.input).toBe('dry-run');
+    expect(error.message).toBe(`input "dry-run": "${text}" is not a boolean: write true or false`);
+  });
+});
+
+describe('parseDuration', () => {
+  test.each([
+    ['90s', 90_000],
+    ['2m', 120_000],
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['120', 120_000],
+    ['1', 1000],
+    ['1ms', 1],
+    ['6h', 21_600_000],
+    ['  45s ', 45_000],
+    ['1m30s250ms', 90_250],
+  ])('%j is %d ms', (text, ms) => {
+    expect(parseDuration(text, 'x')).toBe(ms);
+  });
+
+  test.each([
+    '',
+    '0',
+    '0s',
+    '0ms',
+    '6h1s',
+    '7h',
+    '21601',
+    '-1s',
+    '1.5m',
+    '1m30',
+    '30 s',
+    'm',
+    'ms',
+    '2M',
+    'abc',
+    '1s1m',
+  ])('%j is refused', (text) => {
+    expect(() => parseDuration(text, 'wait-timeout')).toThrow(InputError);
+    expect(() => parseDuration(text, 'wait-timeout')).toThrow(/^input "wait-timeout": .*e\.g\. 90s, 2m/);
+  });
+
+  test('the input name given is the one reported', () => {
+    const error = failure({ ...BASE, 'wait-timeout': 'soon' });
+    expect(error.input).toBe('wait-timeout');
+  });
+});
+
+describe('bad inputs', () => {
+  test.each<[string, Values, string, RegExp]>([
+    ['missing image', { image: '' }, 'image', /required.*e\.g\. ghcr\.io\/org\/app/],
+    ['image with tag', { image: `${IMAGE}:1` }, 'image', /without tag or digest.*put tags in "tags"/],
+    ['uppercase image', { image: 'ghcr.io/Org/app' }, 'image', /lowercase.*e\.g\. ghcr\.io\/org\/app/],
+    ['missing tags', { tags: ' ' }, 'tags', /required.*e\.g\. latest/],
+    ['only separators in tags', { tags: ', \n,' }, 'tags', /no tags.*e\.g\. latest/],
+    ['invalid tag', { tags: 'latest\nv1+build' }, 'tags', /"v1\+build" is not a valid tag.*e\.g\. latest/],
+    ['# is not a comment', { tags: 'latest\n# comment' }, 'tags', /"# comment" is not a valid tag/],
+    [
+      'tag for another image',
+      { tags: 'ghcr.io/org/other:1.0' },
+      'tags',
+      /"ghcr\.io\/org\/other:1\.0" is a tag of ghcr\.io\/org\/other, not of image ghcr\.io\/org\/app: write the tag alone or ghcr\.io\/org\/app:1\.0$/,
+    ],
+    [
+      'tag on Docker Hub for a ghcr image',
+      { tags: 'app:1' },
+      'tags',
+      /docker\.io\/library\/app, not of image/,
+    ],
+    ['digest in a tag', { tags: `${IMAGE}:1@sha256:${A}` }, 'tags', /holds a digest.*e\.g\. latest/],
+    [
+      'repository without tag',
+      { tags: IMAGE },
+      'tags',
+      /repository without a tag: write ghcr\.io\/org\/app:<tag>/,
+    ],
+    ['invalid tag in a reference', { tags: `${IMAGE}:.x` }, 'tags', /invalid tag "\.x".*e\.g\. latest/],
+    ['bad repository in a tag', { tags: 'ghcr.io/Org/app:1' }, 'tags', /lowercase/],
+    ['missing sources', { sources: '' }, 'sources', /required unless "sources-dir" is set.*sha256:<64 hex>/],
+    [
+      'malformed digest',
+      { sources: 'sha256:abc' },
+      'sources',
+      /entry "sha256:abc".*expected sha256:<64 hex>/,
+    ],
+    [
+      'malformed digest in a reference',
+      { sources: `linux/amd64=${IMAGE}@sha256:${A}0` },
+      'sources',
+      /entry "linux\/amd64=ghcr\.io\/org\/app@sha256:a+0".*expected sha256:<64 hex>/,
+    ],
+    [
+      'uppercase digest',
+      { sources: `sha256:${A.toUpperCase()}` },
+      'sources',
+      new RegExp(`must be lowercase: sha256:${A}$`),
+    ],
+    [
+      'uppercase bare hex',
+      { sources: A.toUpperCase() },
+      'sources',
+      new RegExp(`must be lowercase: sha256:${A}$`),
+    ],
+    [
+      'uppercase algorithm',
+      { sources: `${IMAGE}@SHA256:${A}` },
+      'sources',
+      new RegExp(`must be lowercase: sha256:${A}$`),
+    ],
+    ['reference with bare hex', { sources: `${IMAGE}@${A}` }, 'sources', new RegExp(`write @sha256:${A}$`)],
+    [
+      'short bare hex',
+      { sources: 'abc123' },
+      'sources',
+      /"abc123" is not a digest: expected sha256:<64 hex>/,
+    ],
+    [
+      'tag instead of digest',
+      { sources: `${IMAGE}:1.0` },
+      'sources',
+      /has no digest.*<repository>@sha256:<64 hex>/,
+    ],
+    ['a word', { sources: 'amd64' }, 'sources', /"amd64" is not a digest: write sha256:<64 hex>/],
+    [
+      'bad platform prefix',
+      { sources: `linux=sha256:${A}` },
+      'sources',
+      /"linux" is not a platform.*e\.g\. linux\/amd64=/,
+    ],
+    [
+      'empty platform prefix',
+      { sources: `=sha256:${A}` },
+      'sources',
+      /"" is not a platform.*e\.g\. linux\/amd64=/,
+    ],
+    [
+      'bad repository in an entry',
+      { sources: `ghcr.io/Org/app@sha256:${A}` },
+      'sources',
+      /entry "ghcr\.io\/Org\/app@sha256:a+": repository .*lowercase.*e\.g\./,
+    ],
+    [
+      'invalid tag in an entry',
+      { sources: `${IMAGE}:-x@sha256:${A}` },
+      'sources',
+      /invalid tag "-x".*<repository>@/,
+    ],
+    [
+      'bad JSON array',
+      { sources: `[sha256:${A}]` },
+      'sources',
+      /not valid JSON.*expected a JSON array of entry strings, e\.g\. \[/,
+    ],
+    [
+      'bad JSON object',
+      { sources: '{"linux/amd64": }' },
+      'sources',
+      /not valid JSON.*expected a JSON object of platform to digest, e\.g\. \{/,
+    ],
+    ['number in JSON array', { sources: '[1]' }, 'sources', /item 0 is 1.*e\.g\. \[/],
+    ['empty item in JSON array', { sources: `["sha256:${A}", ""]` }, 'sources', /item 1 is "".*output empty/],
+    ['empty JSON array', { sources: '[]' }, 'sources', /no entries.*write sha256:<64 hex>/],
+    ['empty JSON object', { sources: '{}' }, 'sources', /no entries/],
+    [
+      'empty JSON object value',
+      { sources: '{"linux/amd64": ""}' },
+      'sources',
+      /"linux\/amd64" is "".*e\.g\. \{/,
+    ],
+    [
+      'prefix in a JSON object value',
+      { sources: JSON.stringify({ 'linux/amd64': `linux/amd64=sha256:${A}` }) },
+      'sources',
+      /has a platform prefix; the key is the platform/,
+    ],
+    [
+      'bad JSON object key',
+      { sources: JSON.stringify({ linux: `sha256:${A}` }) },
+      'sources',
+      /"linux" is not a platform/,
+    ],
+    [
+      'conflicting platform assertions',
+      { sources: `linux/amd64=sha256:${A}\nlinux/arm64=sha256:${A}` },
+      'sources',
+      /linux\/amd64=sha256:a+" and "linux\/arm64=sha256:a+" assert different platforms \(linux\/amd64, linux\/arm64\)/,
+    ],
+    [
+      'conflicting platform assertions across repositories',
+      { sources: `linux/amd64=sha256:${A}\nlinux/arm/v6=quay.io/x/y@sha256:${A}` },
+      'sources',
+      /assert different platforms \(linux\/amd64, linux\/arm\/v6\).*keep the right one/,
+    ],
+    [
+      'bad platforms',
+      { platforms: 'linux/amd64,linux' },
+      'platforms',
+      /"linux" is not a platform.*e\.g\. linux\/amd64,linux\/arm64/,
+    ],
+    ['only separators in platforms', { platforms: ',' }, 'platforms', /no platforms.*e\.g\./],
+    [
+      'bad attestations',
+      { attestations: 'Keep' },
+      'attestations',
+      /"Keep" is not allowed: write one of keep, drop$/,
+    ],
+    ['bad media-type', { 'media-type': 'oci2' }, 'media-type', /write one of auto, oci, docker$/],
+    [
+      'bad if-tag-exists',
+      { 'if-tag-exists': 'replace' },
+      'if-tag-exists',
+      /write one of overwrite, fail, skip$/,
+    ],
+    ['bad wait-timeout', { 'wait-timeout': '5 minutes' }, 'wait-timeout', /not a duration: e\.g\. 90s/],
+    ['zero wait-timeout', { 'wait-timeout': '0s' }, 'wait-timeout', /more than 0 and at most 6h: e\.g\. 90s/],
+    ['long wait-timeout', { 'wait-timeout': '7h' }, 'wait-timeout', /at most 6h/],
+    ['bad dry-run', { 'dry-run': 'yes' }, 'dry-run', /write true or false$/],
+    ['bad plain-http', { 'plain-http': 'AUTO' }, 'plain-http', /write auto, true or false$/],
+    ['lone username', { username: 'me' }, 'password', /required when "username" is set.*e\.g\. password:/],
+    [
+      'lone password',
+      { password: PASSWORD },
+      'username',
+      /required when "password" is set.*e\.g\. username:/,
+    ],
+    [
+      'annotation without =',
+      { annotations: 'a=b\nnovalue' },
+      'annotations',
+      /"novalue" is not key=value: e\.g\./,
+    ],
+    ['annotation with empty key', { annotations: '=x' }, 'annotations', /empty key: e\.g\./],
+    ['annotation with empty key after prefix', { annotations: 'index:=x' }, 'annotations', /empty key/],
+    [
+      'conflicting annotations',
+      { annotations: 'a=1\nindex:a=2' },
+      'annotations',
+      /"a" is given twice, as "1" and "2": keep one line per key$/,
+    ],
+  ])('%s', (_name, values, input, message) => {
+    const error = failure({ ...BASE, ...values });
+    expect(error.input).toBe(input);
+    expect(error.message.startsWith(`input "${input}": `)).toBe(true);
+    expect(error.message).toMatch(message);
+  });
+
+  test.each<[string, string[], RegExp]>([
+    ['non-digest file', [A, 'notes.txt'], /file "notes\.txt" in ".*" is not a digest file.*touch/],
+    ['uppercase file name', [A.toUpperCase()], /is not a digest file: its name must be 64 lowercase hex/],
+    ['sha256: in the file name', [`sha256:${A}`], /is not a digest file/],
+    [
+      'empty folder',
+      [],
+      /no digest files in ".*"; each build job should `touch "\$DIR\/\$\{digest#sha256:\}"`/,
+    ],
+    ['only hidden files', ['.gitkeep', '.DS_Store'], /no digest files in/],
+  ])('sources-dir: %s', (_name, files, message) => {
+    const error = failure({ ...BASE, 'sources-dir': digestDir(files) });
+    expect(error.input).toBe('sources-dir');
+    expect(error.message).toMatch(/^input "sources-dir": /);
+    expect(error.message).toMatch(message);
+  });
+
+  test('sources-dir that does not exist', () => {
+    const missing = join(tmpdir(), 'inputs-test-does-not-exist', 'digests');
+    const error = failure({ ...BASE, sources: '', 'sources-dir': missing });
+    expect(error.input).toBe('sources-dir');
+    expect(error.message).toContain(`cannot list folder "${missing}"`);
+    expect(error.message).toMatch(/check the path/);
+  });
+});
+
+describe('secrets', () => {
+  test('are passed to secret() before any other input is read', () => {
+    const { source, events, secrets } = fake({
+      ...BASE,
+      username: 'me',
+      password: ` ${PASSWORD} `,
+      'github-token': TOKEN,
+    });
+    const inputs = parseInputs(source);
+    expect(secrets).toEqual([PASSWORD, TOKEN]);
+    expect(inputs.password).toBe(PASSWORD);
+    expect(inputs.githubToken).toBe(TOKEN);
+    const firstOther = events.findIndex((e) => e.startsWith('read:') && !/password|github-token/.test(e));
+    expect(events.lastIndexOf('secret')).toBeLessThan(firstOther);
+  });
+
+  test('are passed to secret() even when another input is wrong', () => {
+    const { source, secrets } = fake({ image: '', password: PASSWORD, 'github-token': TOKEN });
+    expect(() => parseInputs(source)).toThrow(InputError);
+    expect(secrets).toEqual([PASSWORD, TOKEN]);
+  });
+
+  test('empty secrets are not passed', () => {
+    const { source, secrets } = fake({ ...BASE, password: '  ', 'github-token': '' });
+    parseInputs(source);
+    expect(secrets).toEqual([]);
+  });
+
+  // A secret pasted into the wrong input would otherwise be echoed back by the error about that input.
+  test.each<[string, Values]>([
+    ['image', { image: PASSWORD }],
+    ['tags', { tags: `latest\n${PASSWORD}` }],
+    ['sources', { sources: TOKEN }],
+    ['platforms', { platforms: TOKEN }],
+    ['annotations', { annotations: PASSWORD }],
+    ['attestations', { attestations: TOKEN }],
+    ['wait-timeout', { 'wait-timeout': PASSWORD }],
+    ['dry-run', { 'dry-run': TOKEN }],
+    ['plain-http', { 'plain-http': `x${PASSWORD}x` }],
+    ['sources-dir', { 'sources-dir': join(tmpdir(), PASSWORD) }],
+  ])('never appear in an error about %s', (input, values) => {
+    const error = failure({ ...BASE, username: 'me', password: PASSWORD, 'github-token': TOKEN, ...values });
+    expect(error.input).toBe(input);
+    expect(error.message).not.toContain(PASSWORD);
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.message).toContain('***');
+    expect(error.message.startsWith(`input "${error.input}": `)).toBe(true);
+  });
+
+  test('never appear in a credentials error', () => {
+    const error = failure({ ...BASE, password: PASSWORD, 'github-token': TOKEN });
+    expect(error.message).not.toContain(PASSWORD);
+    expect(error.message).not.toContain(TOKEN);
+  });
+});
+
+test('INPUT lists every input name once', () => {
+  expect(Object.values(INPUT).sort()).toEqual([
+    'annotations',
+    'attestations',
+    'dry-run',
+    'github-token',
+    'if-tag-exists',
+    'image',
+    'media-type',
+    'password',
+    'plain-http',
+    'platforms',
+    'sources',
+    'sources-dir',
+    'tags',
+    'username',
+    'wait-timeout',
+  ]);
+});
