@@ -1,0 +1,42 @@
+import { expect, test } from 'vitest';
+import { cell, outputsOf, summaryMarkdown } from '../src/outputs.js';
+import type { Result } from '../src/run.js';
+
+const D = `sha256:${'a'.repeat(64)}` as const;
+const result: Result = {
+  digest: D,
+  ref: `ghcr.io/org/app@${D}`,
+  mediaType: 'application/vnd.oci.image.index.v1+json',
+  tags: ['ghcr.io/org/app:latest'],
+  platformDigests: { 'linux/amd64': D },
+  platformRefs: { 'linux/amd64': `ghcr.io/org/app@${D}` },
+  manifest: '{"schemaVersion":2}',
+  written: true,
+  dryRun: false,
+  writtenTags: ['latest'],
+  unchangedTags: [],
+  skippedTags: [],
+  platforms: [{ platform: 'linux/amd64', digest: D, size: 2048, source: 'x|<script>`', attestations: 1 }],
+  waitedMs: 1500,
+};
+
+test('outputs are named as in action.yml and JSON where the contract says so', () => {
+  expect(outputsOf(result)).toEqual({
+    digest: D,
+    ref: `ghcr.io/org/app@${D}`,
+    tags: '["ghcr.io/org/app:latest"]',
+    'platform-digests': `{"linux/amd64":"${D}"}`,
+    'platform-refs': `{"linux/amd64":"ghcr.io/org/app@${D}"}`,
+    manifest: '{"schemaVersion":2}',
+    written: 'true',
+  });
+});
+
+test('summary escapes values that came from inputs or registries', () => {
+  const markdown = summaryMarkdown(result);
+  expect(markdown).toContain('x&#124;&lt;script&gt;&#96;');
+  expect(markdown).not.toContain('<script>');
+  expect(markdown).toContain('| Registry consistent after | 1.5 s |');
+  expect(markdown).toContain('2.0 KiB');
+  expect(cell('a\nb')).toBe('a b');
+});

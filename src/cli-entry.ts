@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { cli } from './cli.js';
+
+// exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
+process.exitCode = await cli(process.argv.slice(2), process.env);

@@ -1,0 +1,69 @@
+import type { Clock } from './clock.js';
+import type { Logger } from './log.js';
+import type { Descriptor, FetchedManifest, RegistryClient } from './registry/client.js';
+import { isLag } from './registry/client.js';
+import type { Digest } from './registry/digest.js';
+import { canonicalName, type Repository } from './registry/reference.js';
+
+/** How often the names of the digests still missing are logged while waiting. */
+export const REPORT_EVERY_MS = 5_000;
+
+/**
+ * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
+ * is often unknown for a while). Polls with HEAD, which does not count against pull limits, and remembers what
+ * is still missing so the log can say so.
+ */
+export class ConsistencyWait {
+  private readonly missing = new Set<string>();
+  private lastReport: number;
+  private readonly started: number;
+  /** Longest time any digest took to appear, for the summary. */
+  waitedMs = 0;
+
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    readonly deadline: number,
+  ) {
+    this.started = clock.now();
+    this.lastReport = this.started;
+  }
+
+  /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
+  async manifest(repository: Repository, digest: Digest): Promise<FetchedManifest> {
+    try {
+      return await this.client.getManifest(repository, digest, { deadline: this.deadline });
+    } catch (error) {
+      if (!isLag(error)) throw error;
+    }
+    await this.head(repository, digest);
+    return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
+  }
+
+  /** Polls a manifest with HEAD until the repository serves it. */
+  async head(repository: Repository, digest: Digest): Promise<Descriptor> {
+    const label = `${canonicalName(repository)}@${digest}`;
+    this.missing.add(label);
+    try {
+      return await this.client.headManifest(repository, digest, {
+        deadline: this.deadline,
+        untilFound: true,
+        onRetry: () => this.report(),
+      });
+    } finally {
+      this.missing.delete(label);
+      this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
+    }
+  }
+
+  private report(): void {
+    const now = this.clock.now();
+    if (now - this.lastReport < REPORT_EVERY_MS || this.missing.size === 0) return;
+    this.lastReport = now;
+    const seconds = Math.round((now - this.started) / 1000);
+    this.log.info(
+      `still waiting after ${seconds}s for ${this.missing.size} digest(s): ${[...this.missing].join(', ')}`,
+    );
+  }
+}

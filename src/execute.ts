@@ -1,0 +1,28 @@
+import { systemClock } from './clock.js';
+import { credentialSource } from './credentials.js';
+import type { Inputs } from './inputs.js';
+import type { Logger } from './log.js';
+import { RegistryClient } from './registry/client.js';
+import { type Result, run } from './run.js';
+
+export interface Environment {
+  /** `GITHUB_ACTOR`, used as the user name with the GitHub token. */
+  readonly githubActor?: string | undefined;
+  readonly userAgent: string;
+}
+
+/** The glue the action and the CLI share: build the client, run the core, always close the connections. */
+export async function execute(inputs: Inputs, log: Logger, environment: Environment): Promise<Result> {
+  const client = new RegistryClient({
+    credentials: credentialSource({ ...inputs, githubActor: environment.githubActor }),
+    log,
+    clock: systemClock,
+    plainHttp: inputs.plainHttp,
+    userAgent: environment.userAgent,
+  });
+  try {
+    return await run(inputs, { client, log, clock: systemClock });
+  } finally {
+    await client.close();
+  }
+}

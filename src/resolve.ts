@@ -1,0 +1,242 @@
+import { canonicalImages } from './assemble.js';
+import type { ConsistencyWait } from './consistency.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './log.js';
+import type { IndexDescriptor, PlatformImage, SourceEntry } from './model.js';
+import { type Platform, platformFrom, platformKey, platformMatches } from './platform.js';
+import { type FetchedManifest, isLag, MAX_MANIFEST_BYTES, type RegistryClient } from './registry/client.js';
+import { isDigest } from './registry/digest.js';
+import { isImageMediaType, isIndexMediaType } from './registry/media-types.js';
+import { canonicalName, type Repository } from './registry/reference.js';
+
+export const REFERENCE_TYPE = 'vnd.docker.reference.type';
+export const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
+export const ATTESTATION_MANIFEST = 'attestation-manifest';
+
+export interface ResolveContext {
+  readonly client: RegistryClient;
+  readonly wait: ConsistencyWait;
+  readonly log: Logger;
+  /** The target repository: every source is read from here, so the index PUT finds its children. */
+  readonly image: Repository;
+}
+
+export interface ResolveOptions {
+  readonly attestations: 'keep' | 'drop';
+  readonly platforms: readonly Platform[] | undefined;
+}
+
+/** Reads every source (in parallel) and returns one image per platform, each with its attestations. */
+export async function resolveSources(
+  sources: readonly SourceEntry[],
+  options: ResolveOptions,
+  context: ResolveContext,
+): Promise<PlatformImage[]> {
+  const perSource = await Promise.all(sources.map((source) => resolveSource(source, context)));
+  // The same image reached twice (listed directly and inside an index) is one image, attestations combined.
+  const images = canonicalImages(perSource.flat());
+  checkOnePerPlatform(images);
+  if (options.platforms) checkExpectedPlatforms(images, options.platforms);
+  return options.attestations === 'drop' ? images.map((image) => ({ ...image, attestations: [] })) : images;
+}
+
+async function resolveSource(source: SourceEntry, context: ResolveContext): Promise<PlatformImage[]> {
+  let manifest: FetchedManifest;
+  try {
+    manifest = await context.wait.manifest(context.image, source.digest);
+  } catch (error) {
+    if (!isLag(error)) throw error;
+    throw new Error(
+      `sources: "${source.text}": ${canonicalName(context.image)} still does not serve ${source.digest} after ` +
+        `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(context.image)}, ` +
+        'or raise wait-timeout if the registry is slow',
+    );
+  }
+  const { mediaType } = manifest.descriptor;
+  if (isIndexMediaType(mediaType)) return resolveIndex(source, manifest, context);
+  if (isImageMediaType(mediaType)) return [await resolveImage(source, manifest, context)];
+  throw new Error(`sources: "${source.text}" is a ${mediaType}, not an image manifest or index`);
+}
+
+async function resolveImage(
+  source: SourceEntry,
+  manifest: FetchedManifest,
+  context: ResolveContext,
+): Promise<PlatformImage> {
+  const config = manifest.json['config'] as { digest?: unknown; mediaType?: unknown } | undefined;
+  if (
+    manifest.json['artifactType'] !== undefined ||
+    typeof config?.digest !== 'string' ||
+    !isDigest(config.digest)
+  ) {
+    throw new Error(
+      `sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`,
+    );
+  }
+  const bytes = await context.client.getBlob(context.image, config.digest, MAX_MANIFEST_BYTES, {
+    deadline: context.wait.deadline,
+    untilFound: true,
+  });
+  let platform: Platform | undefined;
+  try {
+    platform = platformFrom(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  } catch {
+    platform = undefined;
+  }
+  if (!platform) {
+    throw new Error(
+      `sources: "${source.text}" has an image config without os and architecture; it cannot be indexed`,
+    );
+  }
+  if (platform.os === 'unknown' || platform.architecture === 'unknown') {
+    throw new Error(
+      `sources: "${source.text}" is an attestation manifest (unknown/unknown): give the image's digest`,
+    );
+  }
+  checkAsserted(source, platform);
+  return {
+    descriptor: {
+      mediaType: manifest.descriptor.mediaType,
+      digest: source.digest,
+      size: manifest.bytes.length,
+      platform,
+    },
+    attestations: [],
+    source: source.text,
+  };
+}
+
+/** An index contributes its platform manifests, each followed by the attestations that point at it. */
+async function resolveIndex(
+  source: SourceEntry,
+  manifest: FetchedManifest,
+  context: ResolveContext,
+): Promise<PlatformImage[]> {
+  const children = parseChildren(source, manifest.json['manifests']);
+  // Every child must be served by the target repository before an index naming it can be written.
+  await Promise.all(
+    children.map((child) =>
+      context.wait.head(context.image, child.digest).catch((error: unknown) => {
+        if (!isLag(error)) throw error;
+        throw new Error(
+          `sources: "${source.text}" lists ${child.digest}, which ${canonicalName(context.image)} still does not ` +
+            `serve after wait-timeout (${errorMessage(error)}); push the whole index to the image`,
+        );
+      }),
+    ),
+  );
+  const attestations = new Map<string, IndexDescriptor[]>();
+  const images: PlatformImage[] = [];
+  for (const child of children) {
+    const annotations = child.annotations ?? {};
+    if (annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST) {
+      const subject = annotations[REFERENCE_DIGEST] ?? '';
+      attestations.set(subject, [...(attestations.get(subject) ?? []), child]);
+      continue;
+    }
+    if (isIndexMediaType(child.mediaType)) {
+      throw new Error(
+        `sources: "${source.text}" nests another index (${child.digest}); give that index's digest instead`,
+      );
+    }
+    const platform = child.platform;
+    if (!platform || platform.os === 'unknown') {
+      throw new Error(
+        `sources: "${source.text}" lists ${child.digest} without a platform; it cannot be indexed`,
+      );
+    }
+    checkAsserted(source, platform);
+    images.push({ descriptor: { ...child, platform }, attestations: [], source: source.text });
+  }
+  if (images.length === 0) throw new Error(`sources: "${source.text}" is an index with no platform images`);
+  for (const subject of attestations.keys()) {
+    if (!images.some((image) => image.descriptor.digest === subject)) {
+      context.log.warning(
+        `"${source.text}" has attestations for ${subject || 'no image'}, which it does not contain; they are left out`,
+        'Attestation without its image',
+      );
+    }
+  }
+  return images.map((image) => ({ ...image, attestations: attestations.get(image.descriptor.digest) ?? [] }));
+}
+
+function parseChildren(source: SourceEntry, value: unknown): IndexDescriptor[] {
+  if (!Array.isArray(value))
+    throw new Error(`sources: "${source.text}" is an index without a manifests list`);
+  return value.map((raw: unknown) => {
+    const d = (raw ?? {}) as Record<string, unknown>;
+    const { mediaType, digest, size, annotations, artifactType } = d;
+    if (
+      typeof mediaType !== 'string' ||
+      typeof digest !== 'string' ||
+      !isDigest(digest) ||
+      typeof size !== 'number'
+    ) {
+      throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list`);
+    }
+    const platform = platformFrom(d['platform']);
+    return {
+      mediaType,
+      digest,
+      size,
+      ...(platform ? { platform } : {}),
+      ...(isStringRecord(annotations) ? { annotations } : {}),
+      ...(typeof artifactType === 'string' ? { artifactType } : {}),
+    };
+  });
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
+function checkAsserted(source: SourceEntry, actual: Platform): void {
+  if (source.platform && !platformMatches(source.platform, actual)) {
+    throw new Error(
+      `sources: "${source.text}" was given as ${platformKey(source.platform)}, but the image is ` +
+        `${platformKey(actual)}: fix the platform prefix or the digest`,
+    );
+  }
+}
+
+function checkOnePerPlatform(images: readonly PlatformImage[]): void {
+  const byKey = new Map<string, PlatformImage>();
+  for (const image of images) {
+    const key = platformKey(image.descriptor.platform);
+    const other = byKey.get(key);
+    if (other) {
+      const [a, b] = [other, image].sort((x, y) => (x.descriptor.digest < y.descriptor.digest ? -1 : 1));
+      throw new Error(
+        `sources: two images for ${key}: ${a?.descriptor.digest} (from "${a?.source}") and ` +
+          `${b?.descriptor.digest} (from "${b?.source}"); give one image per platform`,
+      );
+    }
+    byKey.set(key, image);
+  }
+}
+
+function checkExpectedPlatforms(images: readonly PlatformImage[], expected: readonly Platform[]): void {
+  const missing = expected.filter(
+    (p) => !images.some((image) => platformMatches(p, image.descriptor.platform)),
+  );
+  const unexpected = images.filter(
+    (image) => !expected.some((p) => platformMatches(p, image.descriptor.platform)),
+  );
+  if (missing.length === 0 && unexpected.length === 0) return;
+  const parts = [];
+  if (missing.length) parts.push(`missing ${missing.map(platformKey).join(', ')}`);
+  if (unexpected.length) {
+    parts.push(
+      `not expected ${unexpected.map((i) => `${platformKey(i.descriptor.platform)} (from "${i.source}")`).join(', ')}`,
+    );
+  }
+  throw new Error(
+    `platforms: the sources do not match ${expected.map(platformKey).join(',')}: ${parts.join('; ')}. ` +
+      'Fix the sources or the platforms input; nothing was written',
+  );
+}

@@ -1,0 +1,130 @@
+import { assemble } from './assemble.js';
+import type { Clock } from './clock.js';
+import { ConsistencyWait } from './consistency.js';
+import type { Inputs } from './inputs.js';
+import type { Logger } from './log.js';
+import { platformKey } from './platform.js';
+import { planTags, readTags, writeTags } from './publish.js';
+import type { RegistryClient } from './registry/client.js';
+import type { Digest } from './registry/digest.js';
+import { canonicalName, digestRef, sameRepository, tagRef } from './registry/reference.js';
+import { resolveSources } from './resolve.js';
+
+export interface RunDeps {
+  readonly client: RegistryClient;
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+export interface PlatformRow {
+  readonly platform: string;
+  readonly digest: Digest;
+  readonly size: number;
+  readonly source: string;
+  readonly attestations: number;
+}
+
+export interface Result {
+  readonly digest: Digest;
+  readonly ref: string;
+  readonly mediaType: string;
+  /** Full references of the tags written or confirmed. */
+  readonly tags: readonly string[];
+  readonly platformDigests: Readonly<Record<string, string>>;
+  readonly platformRefs: Readonly<Record<string, string>>;
+  /** The index JSON exactly as written. */
+  readonly manifest: string;
+  readonly written: boolean;
+  readonly dryRun: boolean;
+  readonly writtenTags: readonly string[];
+  readonly unchangedTags: readonly string[];
+  readonly skippedTags: readonly string[];
+  readonly platforms: readonly PlatformRow[];
+  /** How long the registry took to serve every source (0 when it already did). */
+  readonly waitedMs: number;
+}
+
+/** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
+export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
+  const { client, log, clock } = deps;
+  const { image } = inputs;
+  const deadline = clock.now() + inputs.waitTimeoutMs;
+  const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
+  if (foreign.length) {
+    throw new Error(
+      `sources: ${foreign.map((s) => `"${s.text}"`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in ` +
+        `${canonicalName(image)}; sources from other repositories are not supported yet: push by digest to the image`,
+    );
+  }
+  // One token for the whole run: ask for push up front unless nothing will be written.
+  client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
+  const wait = new ConsistencyWait(client, clock, log, deadline);
+
+  const [images, states] = await log.group('Resolve sources', async () => {
+    const result = await Promise.all([
+      resolveSources(inputs.sources, inputs, { client, wait, log, image }),
+      readTags(client, image, inputs.tags, deadline),
+    ]);
+    for (const item of result[0]) {
+      log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
+    }
+    return result;
+  });
+
+  const index = await log.group('Assemble', async () => {
+    const assembled = assemble(images, { mediaType: inputs.mediaType, annotations: inputs.annotations });
+    log.info(
+      `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`,
+    );
+    return assembled;
+  });
+
+  const plan = planTags(image, states, index.digest, inputs.ifTagExists);
+  await log.group('Publish', async () => {
+    for (const tag of plan.unchanged) log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
+    for (const tag of plan.skipped) {
+      log.warning(
+        `${tagRef(image, tag)} is at ${states.get(tag)}; left alone (if-tag-exists: skip)`,
+        'Tag skipped',
+      );
+    }
+    if (inputs.dryRun) {
+      for (const tag of plan.write) log.info(`dry run: would write ${tagRef(image, tag)}`);
+      return;
+    }
+    await writeTags(image, index, plan, states, { client, clock, log, deadline });
+    for (const tag of plan.write) log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
+  });
+
+  const platformDigests: Record<string, string> = {};
+  const platformRefs: Record<string, string> = {};
+  // Resolved images are already in index order, so the outputs list platforms in that order too.
+  for (const item of images) {
+    const key = platformKey(item.descriptor.platform);
+    platformDigests[key] = item.descriptor.digest;
+    platformRefs[key] = digestRef(image, item.descriptor.digest);
+  }
+  const confirmed = inputs.tags.filter((tag) => !plan.skipped.includes(tag));
+  return {
+    digest: index.digest,
+    ref: digestRef(image, index.digest),
+    mediaType: index.mediaType,
+    tags: confirmed.map((tag) => tagRef(image, tag)),
+    platformDigests,
+    platformRefs,
+    manifest: Buffer.from(index.bytes).toString('utf8'),
+    written: !inputs.dryRun && plan.write.length > 0,
+    dryRun: inputs.dryRun,
+    writtenTags: inputs.dryRun ? [] : plan.write,
+    unchangedTags: plan.unchanged,
+    skippedTags: plan.skipped,
+    platforms: images.map((item) => ({
+      platform: platformKey(item.descriptor.platform),
+      digest: item.descriptor.digest,
+      size: item.descriptor.size,
+      source: item.source,
+      attestations: item.attestations.length,
+    })),
+    waitedMs: Math.round(wait.waitedMs),
+  };
+}
