@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { runCli } from './helpers/action.js';
+import { pushImage } from './helpers/images.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+
+let reg: TestRegistry;
+beforeAll(async () => {
+  reg = await startRegistry();
+});
+afterAll(async () => reg?.stop());
+
+test('--help exits 0 and lists every input as a flag', async () => {
+  const result = await runCli(['--help']);
+  expect(result.code).toBe(0);
+  for (const flag of [
+    '--image',
+    '--tags',
+    '--sources',
+    '--sources-dir',
+    '--platforms',
+    '--media-type',
+    '--if-tag-exists',
+    '--wait-timeout',
+    '--dry-run',
+    '--plain-http',
+  ]) {
+    expect(result.stdout).toContain(flag);
+  }
+});
+
+test.each([
+  [['--image', 'x', '--frobnicate'], /frobnicate/],
+  [['--tag', 'v1', '--source', `sha256:${'a'.repeat(64)}`], /input "image"/],
+  [['--image', 'localhost:5000/app', '--tag', 'v1', '--source', 'sha256:abc'], /input "sources"/],
+  [['--image', 'localhost:5000/app', '--tag', 'v1', 'stray'], /unexpected argument "stray"/],
+])('usage errors exit 2: %j', async (args, message) => {
+  const result = await runCli(args);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(message);
+  expect(result.stdout).toBe('');
+});
+
+test('a run that fails exits 1 with the reason on stderr and nothing on stdout', async () => {
+  const missing = `sha256:${'f'.repeat(64)}`;
+  const result = await runCli([
+    '--image',
+    `${reg.host}/cli/app`,
+    '--tag',
+    'v1',
+    '--source',
+    missing,
+    '--wait-timeout',
+    '1s',
+  ]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain(missing);
+  expect(result.stdout).toBe('');
+});
+
+test('success prints the outputs as JSON, with structured values', async () => {
+  const image = await pushImage(reg, 'cli/app', {
+    platform: { os: 'linux', architecture: 'amd64' },
+    format: 'docker',
+  });
+  const result = await runCli(['--image', `${reg.host}/cli/app`, '--tags', 'a,b', '--source', image.digest]);
+  expect(result.code, result.stderr).toBe(0);
+  const outputs = JSON.parse(result.stdout) as Record<string, unknown>;
+  expect(outputs['tags']).toEqual([`${reg.host}/cli/app:a`, `${reg.host}/cli/app:b`]);
+  expect(outputs['platform-digests']).toEqual({ 'linux/amd64': image.digest });
+  expect(outputs['written']).toBe(true);
+  expect(result.stderr).toContain('(verified)');
+});
