@@ -29,12 +29,16 @@ test('socket errors are transient, nested causes too; plain errors are not', () 
   expect(isTransient(new Error('bad json'))).toBe(false);
 });
 
-test('full jitter grows exponentially and is capped; Retry-After wins', () => {
-  expect(retryDelay(status(503), 1, () => 1)).toBe(BACKOFF.BASE_MS);
-  expect(retryDelay(status(503), 3, () => 1)).toBe(BACKOFF.BASE_MS * 4);
-  expect(retryDelay(status(503), 30, () => 1)).toBe(BACKOFF.MAX_MS);
-  expect(retryDelay(status(503), 3, () => 0)).toBe(0);
-  expect(retryDelay(status(429, 7000), 1, () => 1)).toBe(7000);
+test('full jitter grows exponentially, capped by 6 % of the time waited; Retry-After wins', () => {
+  expect(retryDelay(status(503), 1, 0, () => 1)).toBe(BACKOFF.BASE_MS);
+  expect(retryDelay(status(503), 2, 10_000, () => 1)).toBe(BACKOFF.BASE_MS * 2);
+  // Early on the cap is the floor: a digest that appears is noticed within 150 ms.
+  expect(retryDelay(status(503), 10, 0, () => 1)).toBe(BACKOFF.FLOOR_MS);
+  expect(retryDelay(status(503), 10, 20_000, () => 1)).toBe(1_200);
+  expect(retryDelay(status(503), 30, 600_000, () => 1)).toBe(BACKOFF.MAX_MS);
+  expect(retryDelay(status(503), 3, 0, () => 0)).toBe(0);
+  expect(retryDelay(status(503), 3, 0, () => 0.5)).toBe(75);
+  expect(retryDelay(status(429, 7000), 1, 0, () => 1)).toBe(7000);
 });
 
 test('retries transient failures then succeeds', async () => {
@@ -50,7 +54,27 @@ test('retries transient failures then succeeds', async () => {
   );
   expect(result).toBe('ok');
   expect(calls).toBe(3);
-  expect(clock.sleeps).toEqual([100, 200]);
+  expect(clock.sleeps).toEqual([100, BACKOFF.FLOOR_MS]);
+});
+
+test('every wait stays within 6 % of the time already waited (or the floor)', async () => {
+  const clock = fakeClock();
+  let calls = 0;
+  await withRetry(
+    async () => {
+      calls += 1;
+      if (clock.now() < 60_000) throw status(503);
+      return calls;
+    },
+    { clock, deadline: 120_000, retryable: isTransient, random: () => 1 },
+  );
+  let waited = 0;
+  for (const sleep of clock.sleeps) {
+    expect(sleep).toBeLessThanOrEqual(Math.max(BACKOFF.FLOOR_MS, waited * BACKOFF.ELAPSED_SHARE));
+    waited += sleep;
+  }
+  // Noticed within 6 % of the 60 s lag.
+  expect(clock.now() - 60_000).toBeLessThanOrEqual(3_600);
 });
 
 test('a final error is thrown at once, unwrapped', async () => {

@@ -4,11 +4,18 @@ import { RegistryError } from './errors.js';
 
 /** The one backoff policy: exponential with full jitter, capped, under a deadline. */
 export const BACKOFF = {
-  /** First delay ceiling; the n-th retry waits a random time in [0, min(MAX, BASE * 2^(n-1))]. */
+  /** First delay ceiling; the n-th retry waits a random time in [0, min(cap, BASE * 2^(n-1))]. */
   BASE_MS: 100,
-  MAX_MS: 2_000,
+  /**
+   * The cap grows with the time already spent waiting (6 % of it, at least FLOOR_MS, at most MAX_MS), so a
+   * digest that appears after a lag L is noticed within max(150 ms, 6 % of L), inside the 250 ms or 10 % promised
+   * after the follow-up reads, while long waits poll gently.
+   */
+  FLOOR_MS: 150,
+  ELAPSED_SHARE: 0.06,
+  MAX_MS: 5_000,
   /** A ceiling on attempts, whatever the deadline says, so no loop is unbounded. */
-  MAX_ATTEMPTS: 500,
+  MAX_ATTEMPTS: 10_000,
   /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
   TRANSIENT_BUDGET_MS: 60_000,
 } as const;
@@ -51,10 +58,16 @@ export interface RetryOptions {
 }
 
 /** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
-export function retryDelay(error: unknown, attempt: number, random: () => number = Math.random): number {
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  elapsedMs: number,
+  random: () => number = Math.random,
+): number {
   if (error instanceof RegistryError && error.retryAfterMs !== undefined) return error.retryAfterMs;
-  const ceiling = Math.min(BACKOFF.MAX_MS, BACKOFF.BASE_MS * 2 ** (attempt - 1));
-  return Math.round(random() * ceiling);
+  const cap = Math.min(BACKOFF.MAX_MS, Math.max(BACKOFF.FLOOR_MS, elapsedMs * BACKOFF.ELAPSED_SHARE));
+  const ceiling = Math.min(cap, BACKOFF.BASE_MS * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
 }
 
 /**
@@ -63,6 +76,7 @@ export function retryDelay(error: unknown, attempt: number, random: () => number
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const random = options.random ?? Math.random;
+  const started = options.clock.now();
   let attempt = 0;
   return pRetry(
     async () => {
@@ -74,7 +88,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
         if (!options.retryable(error) || remaining <= 0 || attempt >= BACKOFF.MAX_ATTEMPTS) {
           throw new AbortError(error instanceof Error ? error : new Error(String(error)));
         }
-        const delay = Math.min(retryDelay(error, attempt, random), remaining);
+        const elapsed = options.clock.now() - started;
+        const delay = Math.min(retryDelay(error, attempt, elapsed, random), remaining);
         options.onRetry?.(error, attempt, delay);
         await options.clock.sleep(delay);
         throw error;
