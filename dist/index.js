@@ -77533,11 +77533,18 @@ function makeRetriable(function_, options) {
 
 /** The one backoff policy: exponential with full jitter, capped, under a deadline. */
 const BACKOFF = {
-    /** First delay ceiling; the n-th retry waits a random time in [0, min(MAX, BASE * 2^(n-1))]. */
+    /** First delay ceiling; the n-th retry waits a random time in [0, min(cap, BASE * 2^(n-1))]. */
     BASE_MS: 100,
-    MAX_MS: 2_000,
+    /**
+     * The cap grows with the time already spent waiting (6 % of it, at least FLOOR_MS, at most MAX_MS), so a
+     * digest that appears after a lag L is noticed within max(150 ms, 6 % of L), inside the 250 ms or 10 % promised
+     * after the follow-up reads, while long waits poll gently.
+     */
+    FLOOR_MS: 150,
+    ELAPSED_SHARE: 0.06,
+    MAX_MS: 5_000,
     /** A ceiling on attempts, whatever the deadline says, so no loop is unbounded. */
-    MAX_ATTEMPTS: 500,
+    MAX_ATTEMPTS: 10_000,
     /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
     TRANSIENT_BUDGET_MS: 60_000,
 };
@@ -77568,11 +77575,12 @@ function isTransient(error) {
     return false;
 }
 /** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
-function retryDelay(error, attempt, random = Math.random) {
+function retryDelay(error, attempt, elapsedMs, random = Math.random) {
     if (error instanceof RegistryError && error.retryAfterMs !== undefined)
         return error.retryAfterMs;
-    const ceiling = Math.min(BACKOFF.MAX_MS, BACKOFF.BASE_MS * 2 ** (attempt - 1));
-    return Math.round(random() * ceiling);
+    const cap = Math.min(BACKOFF.MAX_MS, Math.max(BACKOFF.FLOOR_MS, elapsedMs * BACKOFF.ELAPSED_SHARE));
+    const ceiling = Math.min(cap, BACKOFF.BASE_MS * 2 ** (attempt - 1));
+    return Math.floor(random() * ceiling);
 }
 /**
  * Runs `fn` until it succeeds, the error is not retryable, or the deadline passes. p-retry drives the
@@ -77580,6 +77588,7 @@ function retryDelay(error, attempt, random = Math.random) {
  */
 async function withRetry(fn, options) {
     const random = options.random ?? Math.random;
+    const started = options.clock.now();
     let attempt = 0;
     return pRetry(async () => {
         attempt += 1;
@@ -77591,7 +77600,8 @@ async function withRetry(fn, options) {
             if (!options.retryable(error) || remaining <= 0 || attempt >= BACKOFF.MAX_ATTEMPTS) {
                 throw new AbortError(error instanceof Error ? error : new Error(String(error)));
             }
-            const delay = Math.min(retryDelay(error, attempt, random), remaining);
+            const elapsed = options.clock.now() - started;
+            const delay = Math.min(retryDelay(error, attempt, elapsed, random), remaining);
             options.onRetry?.(error, attempt, delay);
             await options.clock.sleep(delay);
             throw error;
@@ -77809,7 +77819,7 @@ class RegistryClient {
         }
         let hint;
         if (response.status === 401) {
-            hint = `authentication failed for ${repository.registry}: check the credentials for ${repository.registry}`;
+            hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
         }
         else if (response.status === 403) {
             hint = `access denied to ${canonicalName(repository)}: the credentials need ${request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push'} access`;
@@ -78095,7 +78105,7 @@ function compareSerialised(a, b) {
 
 
 /** How often the names of the digests still missing are logged while waiting. */
-const REPORT_EVERY_MS = 5_000;
+const REPORT_EVERY_MS = 2_000;
 /**
  * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
  * is often unknown for a while). Polls with HEAD, which does not count against pull limits, and remembers what
@@ -78127,6 +78137,7 @@ class ConsistencyWait {
         catch (error) {
             if (!isLag(error))
                 throw error;
+            this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
         }
         await this.head(repository, digest);
         return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
@@ -78196,6 +78207,15 @@ function planTags(image, states, digest, ifTagExists) {
             'Use a new tag, or set if-tag-exists to overwrite or skip');
     }
     return { write, unchanged, skipped };
+}
+/**
+ * Pause between the PUT and the read-back: a writer that started with us lands within about one PUT's time of
+ * our write, so reading back after twice that (bounded) catches it instead of reporting success too early.
+ * No registry offers compare-and-swap on tags; this narrows the race window, it cannot close it.
+ */
+const SETTLE = { MIN_MS: 50, MAX_MS: 500, PUT_MULTIPLE: 2 };
+function settleDelay(putMs) {
+    return Math.min(SETTLE.MAX_MS, Math.max(SETTLE.MIN_MS, putMs * SETTLE.PUT_MULTIPLE));
 }
 /** The tag still serves what it held before the write: registry lag, worth waiting for. */
 class StaleTag extends Error {

@@ -6,7 +6,7 @@ import type { Digest } from './registry/digest.js';
 import { canonicalName, type Repository } from './registry/reference.js';
 
 /** How often the names of the digests still missing are logged while waiting. */
-export const REPORT_EVERY_MS = 5_000;
+export const REPORT_EVERY_MS = 2_000;
 
 /**
  * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
@@ -36,6 +36,7 @@ export class ConsistencyWait {
       return await this.client.getManifest(repository, digest, { deadline: this.deadline });
     } catch (error) {
       if (!isLag(error)) throw error;
+      this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
     }
     await this.head(repository, digest);
     return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });

@@ -66,6 +66,17 @@ export function planTags(
   return { write, unchanged, skipped };
 }
 
+/**
+ * Pause between the PUT and the read-back: a writer that started with us lands within about one PUT's time of
+ * our write, so reading back after twice that (bounded) catches it instead of reporting success too early.
+ * No registry offers compare-and-swap on tags; this narrows the race window, it cannot close it.
+ */
+export const SETTLE = { MIN_MS: 50, MAX_MS: 500, PUT_MULTIPLE: 2 } as const;
+
+export function settleDelay(putMs: number): number {
+  return Math.min(SETTLE.MAX_MS, Math.max(SETTLE.MIN_MS, putMs * SETTLE.PUT_MULTIPLE));
+}
+
 /** The tag still serves what it held before the write: registry lag, worth waiting for. */
 class StaleTag extends Error {}
 

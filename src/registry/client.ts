@@ -343,7 +343,7 @@ export class RegistryClient {
     }
     let hint: string | undefined;
     if (response.status === 401) {
-      hint = `authentication failed for ${repository.registry}: check the credentials for ${repository.registry}`;
+      hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
     } else if (response.status === 403) {
       hint = `access denied to ${canonicalName(repository)}: the credentials need ${request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push'} access`;
     }
