@@ -2,7 +2,7 @@
 export type Credential =
   | { readonly kind: 'basic'; readonly username: string; readonly password: string }
   /** An identity (refresh) token, e.g. from `identitytoken` in a Docker config or a helper's `<token>` user. */
-  | { readonly kind: 'identity-token'; readonly token: string };
+  | { readonly kind: 'identity-token'; readonly token: string; readonly username?: string };
 
 /** Finds credentials for a registry (`ghcr.io`, `docker.io`, `localhost:5000`); undefined means anonymous. */
 export type CredentialSource = (registry: string) => Promise<Credential | undefined>;

@@ -50,9 +50,9 @@ export class Authorizer {
     this.wanted.add(scope);
   }
 
-  /** The `Authorization` value to send for a request needing `scope`, or undefined to go anonymous. */
-  async header(scope: Scope): Promise<string | undefined> {
-    this.wanted.add(scope);
+  /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
+  async header(...scopes: Scope[]): Promise<string | undefined> {
+    for (const scope of scopes) this.wanted.add(scope);
     if (this.scheme === 'basic') {
       const credential = await this.lookup();
       return credential?.kind === 'basic'
@@ -61,7 +61,9 @@ export class Authorizer {
     }
     if (this.scheme !== 'bearer') return undefined;
     const now = this.clock.now();
-    const cached = this.tokens.find((t) => t.scopes.covers(scope) && t.expiresAt - EXPIRY_MARGIN_MS > now);
+    const cached = this.tokens.find(
+      (t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now,
+    );
     const token = cached ?? (await this.fetchToken(this.wanted.clone()));
     return `Bearer ${token.value}`;
   }
@@ -115,11 +117,10 @@ export class Authorizer {
     const url = new URL(this.realm);
     const scopeStrings = scopes.toStrings();
     const started = this.clock.now();
-    let response: Awaited<ReturnType<Transport['send']>>;
-    let method: 'GET' | 'POST';
+    let method: 'GET' | 'POST' = 'POST';
+    let response: Awaited<ReturnType<Transport['send']>> | undefined;
     if (credential?.kind === 'identity-token') {
       // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
-      method = 'POST';
       const form = new URLSearchParams({
         grant_type: 'refresh_token',
         refresh_token: credential.token,
@@ -136,13 +137,17 @@ export class Authorizer {
         },
         MAX_TOKEN_BODY,
       );
-    } else {
+    }
+    // Token servers without the OAuth flow refuse the POST: ask with GET and Basic, the identity token as password.
+    if (!response || response.status === 404 || response.status === 405) {
       method = 'GET';
       if (this.service) url.searchParams.set('service', this.service);
       for (const scope of scopeStrings) url.searchParams.append('scope', scope);
       const headers: Record<string, string> = {};
       if (credential?.kind === 'basic') {
         headers['authorization'] = basicAuthorization(credential.username, credential.password);
+      } else if (credential?.kind === 'identity-token') {
+        headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
       }
       response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
     }

@@ -1,11 +1,12 @@
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { CredentialSource, Scope } from './auth.js';
 import { Authorizer } from './authorizer.js';
 import { type Digest, digestOf, isDigest, verifyDigest } from './digest.js';
-import { MAX_ERROR_BODY, parseErrorBody, parseRetryAfter, RegistryError } from './errors.js';
-import { type HttpRequest, type HttpResponse, type Transport, undiciTransport } from './http.js';
+import { MAX_ERROR_BODY, parseErrorBody, parseRetryAfter, RegistryError, redactUrl } from './errors.js';
+import { discard, type HttpRequest, type HttpResponse, type Transport, undiciTransport } from './http.js';
 import { bareMediaType, isManifestMediaType, isSchema1MediaType, MANIFEST_ACCEPT } from './media-types.js';
 import { canonicalName, type Repository } from './reference.js';
 import { BACKOFF, isTransient, withRetry } from './retry.js';
@@ -14,6 +15,8 @@ import { BACKOFF, isTransient, withRetry } from './retry.js';
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
+/** Per registry host: enough for 64 sources to be read in one parallel wave. */
+const MAX_CONNECTIONS = 128;
 
 export interface Descriptor {
   readonly mediaType: string;
@@ -38,6 +41,22 @@ export interface CallOptions {
   readonly untilFound?: boolean;
   /** Told before each retry, e.g. to report what is still missing. */
   readonly onRetry?: (error: unknown) => void;
+}
+
+/** What one API call sends: a path under `/v2/<repository>/` or an absolute URL (upload locations). */
+interface CallSpec {
+  readonly method: HttpRequest['method'];
+  readonly path?: string;
+  readonly url?: string;
+  /** Access needed on the repository; pull for reads, pull,push for writes by default. */
+  readonly actions?: Scope['actions'];
+  /** Access needed elsewhere in the same request (the source of a mount). */
+  readonly also?: readonly Scope[];
+  readonly contentType?: string;
+  readonly body?: Uint8Array;
+  readonly expect?: readonly number[];
+  readonly redirects?: boolean;
+  readonly maxBytes?: number;
 }
 
 export interface ClientOptions {
@@ -84,7 +103,7 @@ export class RegistryClient {
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.ownedAgent = options.dispatcher
       ? undefined
-      : new Agent({ connections: 32, connectTimeout: timeout });
+      : new Agent({ connections: MAX_CONNECTIONS, connectTimeout: timeout });
     this.transport = undiciTransport(options.dispatcher ?? (this.ownedAgent as Agent), timeout);
   }
 
@@ -102,9 +121,7 @@ export class RegistryClient {
     reference: string,
     options: CallOptions = {},
   ): Promise<Descriptor> {
-    const response = await this.call(repository, 'HEAD', `manifests/${reference}`, ['pull'], options, {
-      accept: MANIFEST_ACCEPT,
-    });
+    const response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
     const mediaType = bareMediaType(response.headers['content-type']);
     if (isSchema1MediaType(mediaType)) throw new Schema1Error(this.where(repository, reference));
     const digest = response.headers['docker-content-digest'] ?? '';
@@ -126,9 +143,7 @@ export class RegistryClient {
     options: CallOptions = {},
   ): Promise<FetchedManifest> {
     const where = this.where(repository, reference);
-    const response = await this.call(repository, 'GET', `manifests/${reference}`, ['pull'], options, {
-      accept: MANIFEST_ACCEPT,
-    });
+    const response = await this.call(repository, { method: 'GET', path: `manifests/${reference}` }, options);
     const bytes = response.body;
     const contentType = bareMediaType(response.headers['content-type']);
     if (isDigest(reference)) verifyDigest(bytes, reference, where);
@@ -161,25 +176,21 @@ export class RegistryClient {
     mediaType: string,
     options: CallOptions = {},
   ): Promise<Digest> {
+    const where = this.where(repository, reference);
     if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new Error(
-        `${this.where(repository, reference)}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`,
-      );
+      throw new Error(`${where}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
     }
     const digest = digestOf(bytes);
-    if (isDigest(reference) && reference !== digest) {
-      throw new Error(`${this.where(repository, reference)}: the bytes to write hash to ${digest}`);
-    }
-    const response = await this.call(repository, 'PUT', `manifests/${reference}`, ['pull', 'push'], options, {
-      'content-type': mediaType,
-      body: bytes,
-      expect: [201],
-    });
+    if (isDigest(reference) && reference !== digest)
+      throw new Error(`${where}: the bytes to write hash to ${digest}`);
+    const response = await this.call(
+      repository,
+      { method: 'PUT', path: `manifests/${reference}`, contentType: mediaType, body: bytes, expect: [201] },
+      options,
+    );
     const answered = response.headers['docker-content-digest'];
     if (answered && answered !== digest) {
-      throw new Error(
-        `${this.where(repository, reference)}: the registry stored ${answered}, but we sent ${digest}`,
-      );
+      throw new Error(`${where}: the registry stored ${answered}, but we sent ${digest}`);
     }
     return digest;
   }
@@ -189,9 +200,11 @@ export class RegistryClient {
     digest: Digest,
     options: CallOptions = {},
   ): Promise<{ size: number }> {
-    const response = await this.call(repository, 'HEAD', `blobs/${digest}`, ['pull'], options, {
-      redirects: true,
-    });
+    const response = await this.call(
+      repository,
+      { method: 'HEAD', path: `blobs/${digest}`, redirects: true },
+      options,
+    );
     return { size: Number(response.headers['content-length'] ?? 0) };
   }
 
@@ -202,12 +215,146 @@ export class RegistryClient {
     maxBytes: number,
     options: CallOptions = {},
   ): Promise<Uint8Array> {
-    const response = await this.call(repository, 'GET', `blobs/${digest}`, ['pull'], options, {
-      redirects: true,
-      maxBytes,
-    });
+    const response = await this.call(
+      repository,
+      { method: 'GET', path: `blobs/${digest}`, redirects: true, maxBytes },
+      options,
+    );
     verifyDigest(response.body, digest, this.where(repository, digest));
     return response.body;
+  }
+
+  /**
+   * Asks the registry to mount a blob from another repository on it. True when mounted (201); false when the
+   * registry opened an upload instead (202, e.g. no pull access on `from`), which is cancelled here.
+   */
+  async mountBlob(
+    target: Repository,
+    digest: Digest,
+    from: Repository,
+    options: CallOptions = {},
+  ): Promise<boolean> {
+    const query = new URLSearchParams({ mount: digest, from: from.path });
+    const response = await this.call(
+      target,
+      {
+        method: 'POST',
+        path: `blobs/uploads/?${query}`,
+        actions: ['pull', 'push'],
+        also: [{ repository: from.path, actions: ['pull'] }],
+        expect: [201, 202],
+      },
+      options,
+    );
+    if (response.status === 201) return true;
+    const location = response.headers['location'];
+    if (location) {
+      const url = new URL(location, this.baseUrl(target)).toString();
+      await this.call(
+        target,
+        { method: 'DELETE', url, actions: ['pull', 'push'], expect: [204, 404] },
+        options,
+      ).catch((error: unknown) =>
+        this.options.log.debug(`cancelling an unused upload failed: ${describe(error)}`),
+      );
+    }
+    return false;
+  }
+
+  /**
+   * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
+   * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+   */
+  async copyBlob(
+    from: Repository,
+    target: Repository,
+    digest: Digest,
+    options: CallOptions = {},
+  ): Promise<void> {
+    const { clock, log } = this.options;
+    await withRetry(
+      async () => {
+        const opened = await this.call(
+          target,
+          { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
+          { ...options, deadline: clock.now() },
+        );
+        const location = opened.headers['location'];
+        if (!location)
+          throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+        const upload = new URL(location, this.baseUrl(target));
+        upload.searchParams.set('digest', digest);
+        const source = await this.openBlob(from, digest);
+        const authorization = await this.authorizer(target).header({
+          repository: target.path,
+          actions: ['pull', 'push'],
+        });
+        const headers: Record<string, string> = {
+          'user-agent': this.userAgent(),
+          'content-type': 'application/octet-stream',
+          ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+          ...(authorization ? { authorization } : {}),
+        };
+        const request: HttpRequest = { method: 'PUT', url: upload.toString(), headers, body: source.body };
+        let response: HttpResponse;
+        try {
+          response = await this.transport.send(request, MAX_ERROR_BODY);
+        } finally {
+          // A PUT refused before it read the whole blob leaves the source open: close it.
+          if (!source.body.readableEnded) discard(source.body);
+        }
+        log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
+        if (response.status !== 201) throw this.failure(target, request, response);
+      },
+      {
+        clock,
+        deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
+        retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+        onRetry: (error, attempt, delay) =>
+          log.debug(
+            `copying ${digest}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`,
+          ),
+        ...(this.options.random ? { random: this.options.random } : {}),
+      },
+    );
+  }
+
+  /** Opens a blob for reading, following storage redirects without the registry's credentials. */
+  private async openBlob(
+    from: Repository,
+    digest: Digest,
+  ): Promise<{ body: Readable; size: number | undefined }> {
+    const authorizer = this.authorizer(from);
+    const scope: Scope = { repository: from.path, actions: ['pull'] };
+    let url = `${this.baseUrl(from)}/v2/${from.path}/blobs/${digest}`;
+    let authorization = await authorizer.header(scope);
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const headers: Record<string, string> = {
+        'user-agent': this.userAgent(),
+        ...(authorization ? { authorization } : {}),
+      };
+      const response = await this.transport.stream({ method: 'GET', url, headers });
+      this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
+      if (response.status === 200) {
+        const length = response.headers['content-length'];
+        return { body: response.body, size: length === undefined ? undefined : Number(length) };
+      }
+      const location = response.headers['location'];
+      if (isRedirect(response.status) && location) {
+        discard(response.body);
+        const next = new URL(location, url);
+        if (next.host !== new URL(url).host) authorization = undefined;
+        url = next.toString();
+        continue;
+      }
+      const text = await readAtMost(response.body, MAX_ERROR_BODY);
+      throw this.failure(from, { method: 'GET', url, headers }, { ...response, body: text });
+    }
+    throw new Error(`${this.where(from, digest)}: too many redirects`);
+  }
+
+  private userAgent(): string {
+    return this.options.userAgent ?? 'manifest-merge';
   }
 
   private where(repository: Repository, reference: string): string {
@@ -236,74 +383,57 @@ export class RegistryClient {
     return authorizer;
   }
 
-  /** One API call with retries: transient faults always, 404 too when `untilFound`. */
-  private call(
-    repository: Repository,
-    method: HttpRequest['method'],
-    path: string,
-    actions: Scope['actions'],
-    options: CallOptions,
-    extra: {
-      accept?: string;
-      'content-type'?: string;
-      body?: Uint8Array;
-      expect?: number[];
-      redirects?: boolean;
-      maxBytes?: number;
-    },
-  ): Promise<HttpResponse> {
+  /** One API call with retries: transient faults always, read-after-write lag too when `untilFound`. */
+  private call(repository: Repository, spec: CallSpec, options: CallOptions): Promise<HttpResponse> {
     const { clock, log } = this.options;
-    const url = `${this.baseUrl(repository)}/v2/${repository.path}/${path}`;
-    const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'manifest-merge' };
-    if (extra.accept) headers['accept'] = extra.accept;
-    if (extra['content-type']) headers['content-type'] = extra['content-type'];
-    const request: HttpRequest = { method, url, headers, ...(extra.body ? { body: extra.body } : {}) };
-    const scope: Scope = { repository: repository.path, actions };
-    return withRetry(
-      () =>
-        this.authorized(
-          repository,
-          request,
-          scope,
-          extra.maxBytes ?? MAX_MANIFEST_BYTES,
-          extra.redirects ?? false,
-          extra.expect,
-        ),
-      {
-        clock,
-        deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-        retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
-        onRetry: (error, attempt, delay) => {
-          log.debug(
-            `${method} ${url}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`,
-          );
-          options.onRetry?.(error);
-        },
-        ...(this.options.random ? { random: this.options.random } : {}),
+    const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
+    const headers: Record<string, string> = { 'user-agent': this.userAgent() };
+    if (spec.method === 'GET' || spec.method === 'HEAD') headers['accept'] = MANIFEST_ACCEPT;
+    if (spec.contentType) headers['content-type'] = spec.contentType;
+    const request: HttpRequest = {
+      method: spec.method,
+      url,
+      headers,
+      ...(spec.body ? { body: spec.body } : {}),
+    };
+    const write = spec.method !== 'GET' && spec.method !== 'HEAD';
+    const scope: Scope = {
+      repository: repository.path,
+      actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
+    };
+    return withRetry(() => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec), {
+      clock,
+      deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
+      retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+      onRetry: (error, attempt, delay) => {
+        log.debug(
+          `${spec.method} ${redactUrl(url)}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`,
+        );
+        options.onRetry?.(error);
       },
-    );
+      ...(this.options.random ? { random: this.options.random } : {}),
+    });
   }
 
   /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
   private async authorized(
     repository: Repository,
     request: HttpRequest,
-    scope: Scope,
-    maxBytes: number,
-    followRedirects: boolean,
-    expect: number[] = [200],
+    scopes: readonly Scope[],
+    spec: CallSpec,
   ): Promise<HttpResponse> {
     const authorizer = this.authorizer(repository);
-    let authorization = await authorizer.header(scope);
+    const maxBytes = spec.maxBytes ?? MAX_MANIFEST_BYTES;
+    let authorization = await authorizer.header(...scopes);
     let response = await this.send(request, authorization, maxBytes);
     if (
       response.status === 401 &&
       (await authorizer.challenged(response.headers['www-authenticate'], authorization))
     ) {
-      authorization = await authorizer.header(scope);
+      authorization = await authorizer.header(...scopes);
       response = await this.send(request, authorization, maxBytes);
     }
-    for (let hop = 0; followRedirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
+    for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
       const location = new URL(response.headers['location'] ?? '', request.url).toString();
       // Storage redirects (S3, CDNs) must never see the registry's credentials.
       const sameHost = new URL(location).host === new URL(request.url).host;
@@ -313,7 +443,7 @@ export class RegistryClient {
         maxBytes,
       );
     }
-    if (!expect.includes(response.status)) throw this.failure(repository, request, response);
+    if (!(spec.expect ?? [200]).includes(response.status)) throw this.failure(repository, request, response);
     return response;
   }
 
@@ -326,7 +456,7 @@ export class RegistryClient {
     const headers = authorization ? { ...request.headers, authorization } : request.headers;
     const response = await this.transport.send({ ...request, headers }, maxBytes);
     this.options.log.debug(
-      `${request.method} ${request.url} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`,
+      `${request.method} ${redactUrl(request.url)} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`,
     );
     return response;
   }
@@ -365,6 +495,18 @@ export function isLag(error: unknown): boolean {
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+async function readAtMost(body: Readable, limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length >= limit) break;
+  }
+  discard(body);
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
 function describe(error: unknown): string {

@@ -1,10 +1,12 @@
+import type { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 
 export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: Uint8Array | string;
+  /** A stream is sent as is (blob copies), so the request cannot be repeated: callers retry the whole copy. */
+  readonly body?: Uint8Array | string | Readable;
 }
 
 export interface HttpResponse {
@@ -24,33 +26,56 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+export interface StreamResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, unread: the caller consumes or destroys it. */
+  readonly body: Readable;
+}
+
 export interface Transport {
   /** Sends one request and reads at most `maxBytes` of the body (error bodies are cut, not refused). */
   send(request: HttpRequest, maxBytes: number): Promise<HttpResponse>;
+  /** Sends one request and hands back the body as a stream, for blobs too large to hold in memory. */
+  stream(request: HttpRequest): Promise<StreamResponse>;
+}
+
+/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
 export function undiciTransport(dispatcher: Dispatcher, timeoutMs: number): Transport {
+  const open = async (req: HttpRequest, whole: boolean) => {
+    const response = await request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? null,
+      dispatcher,
+      headersTimeout: timeoutMs,
+      // Between chunks, not for the whole body: a large layer may take long but must keep moving.
+      bodyTimeout: timeoutMs,
+      ...(whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return { response, headers };
+  };
   return {
+    async stream(req) {
+      const { response, headers } = await open(req, false);
+      return { status: response.statusCode, headers, body: response.body };
+    },
     async send(req, maxBytes) {
-      const response = await request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body ?? null,
-        dispatcher,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs * 2),
-      });
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined)
-          headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-      }
+      const { response, headers } = await open(req, true);
       const declared = Number(headers['content-length'] ?? Number.NaN);
       const isError = response.statusCode >= 400;
       if (!isError && declared > maxBytes) {
-        response.body.destroy();
+        discard(response.body);
         throw new BodyTooLargeError(req.url, maxBytes);
       }
       const chunks: Buffer[] = [];
@@ -58,7 +83,7 @@ export function undiciTransport(dispatcher: Dispatcher, timeoutMs: number): Tran
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         length += chunk.length;
         if (length > maxBytes) {
-          response.body.destroy();
+          discard(response.body);
           if (!isError) throw new BodyTooLargeError(req.url, maxBytes);
           chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
           length = maxBytes;
