@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { execHelper, readDockerConfig } from './credential-helper.js';
 import { errorMessage } from './errors.js';
 import { execute } from './execute.js';
 import { DEFAULTS, INPUT, InputError, parseInputs } from './inputs.js';
@@ -97,6 +98,8 @@ export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
     });
     const result = await execute(inputs, log, {
       githubActor: env['GITHUB_ACTOR'],
+      dockerConfig: readDockerConfig(env),
+      runHelper: execHelper,
       userAgent: 'manifest-merge-cli',
     });
     process.stdout.write(`${JSON.stringify(cliOutputsOf(result), null, 2)}\n`);

@@ -1,3 +1,5 @@
+import { type DockerConfig, dockerConfigCredential, type HelperRunner } from './docker-config.js';
+import type { Logger } from './log.js';
 import type { Credential, CredentialSource } from './registry/auth.js';
 import type { Repository } from './registry/reference.js';
 
@@ -8,21 +10,47 @@ export interface CredentialOptions {
   readonly githubToken: string | undefined;
   /** The user the GitHub token belongs to (`GITHUB_ACTOR`); GHCR accepts any name with a token. */
   readonly githubActor?: string | undefined;
+  /** The Docker config as docker/login-action leaves it, when there is one. */
+  readonly dockerConfig?: DockerConfig | undefined;
+  readonly runHelper?: HelperRunner;
+  readonly log: Logger;
 }
 
-/** Credentials in the contract's order: the inputs for the target registry, then the GitHub token for ghcr.io. */
+/**
+ * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
+ * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
+ * masked before anything else happens with it.
+ */
 export function credentialSource(options: CredentialOptions): CredentialSource {
   return async (registry): Promise<Credential | undefined> => {
-    if (registry === options.image.registry && options.username && options.password) {
-      return { kind: 'basic', username: options.username, password: options.password };
-    }
-    if (registry === 'ghcr.io' && options.githubToken) {
-      return {
-        kind: 'basic',
-        username: options.githubActor || 'github-actions',
-        password: options.githubToken,
-      };
-    }
-    return undefined;
+    const found = await lookup(options, registry);
+    if (found?.kind === 'basic') options.log.secret(found.password);
+    if (found?.kind === 'identity-token') options.log.secret(found.token);
+    options.log.debug(`credentials for ${registry}: ${describe(found)}`);
+    return found;
   };
+}
+
+async function lookup(options: CredentialOptions, registry: string): Promise<Credential | undefined> {
+  if (registry === options.image.registry && options.username && options.password) {
+    return { kind: 'basic', username: options.username, password: options.password };
+  }
+  if (options.dockerConfig && options.runHelper) {
+    const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
+    if (found) return found;
+  }
+  if (registry === 'ghcr.io' && options.githubToken) {
+    return {
+      kind: 'basic',
+      username: options.githubActor || 'github-actions',
+      password: options.githubToken,
+    };
+  }
+  return undefined;
+}
+
+/** Says where credentials came from without a trace of the secret. */
+function describe(credential: Credential | undefined): string {
+  if (!credential) return 'none (anonymous)';
+  return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }

@@ -1,5 +1,6 @@
 import { systemClock } from './clock.js';
 import { credentialSource } from './credentials.js';
+import type { DockerConfig, HelperRunner } from './docker-config.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
 import { RegistryClient } from './registry/client.js';
@@ -8,13 +9,21 @@ import { type Result, run } from './run.js';
 export interface Environment {
   /** `GITHUB_ACTOR`, used as the user name with the GitHub token. */
   readonly githubActor?: string | undefined;
+  readonly dockerConfig: DockerConfig | undefined;
+  readonly runHelper: HelperRunner;
   readonly userAgent: string;
 }
 
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
 export async function execute(inputs: Inputs, log: Logger, environment: Environment): Promise<Result> {
   const client = new RegistryClient({
-    credentials: credentialSource({ ...inputs, githubActor: environment.githubActor }),
+    credentials: credentialSource({
+      ...inputs,
+      githubActor: environment.githubActor,
+      dockerConfig: environment.dockerConfig,
+      runHelper: environment.runHelper,
+      log,
+    }),
     log,
     clock: systemClock,
     plainHttp: inputs.plainHttp,

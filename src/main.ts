@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import * as core from '@actions/core';
 import { actionsLogger } from './actions-log.js';
+import { execHelper, readDockerConfig } from './credential-helper.js';
 import { errorMessage } from './errors.js';
 import { execute } from './execute.js';
 import { parseInputs } from './inputs.js';
@@ -17,6 +18,8 @@ export async function main(): Promise<void> {
     });
     const result = await execute(inputs, log, {
       githubActor: process.env['GITHUB_ACTOR'],
+      dockerConfig: readDockerConfig(process.env),
+      runHelper: execHelper,
       userAgent: 'manifest-merge-action',
     });
     for (const [name, value] of Object.entries(outputsOf(result))) core.setOutput(name, value);
