@@ -73587,7 +73587,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8030);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8885);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)();
 
@@ -73596,7 +73596,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8030:
+/***/ 8885:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76113,14 +76113,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -76140,8 +76140,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -76565,6 +76565,266 @@ function actionsLogger() {
     };
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/registry/digest.ts
+
+const DIGEST_PATTERN = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+function isDigest(value) {
+    return DIGEST_PATTERN.test(value);
+}
+/** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
+function digest_parseDigest(value, what = 'digest') {
+    if (isDigest(value))
+        return value;
+    if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
+        throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
+    }
+    throw new Error(`${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`);
+}
+function digestOf(bytes, algorithm = 'sha256') {
+    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
+}
+class DigestMismatchError extends Error {
+    expected;
+    actual;
+    where;
+    constructor(expected, actual, where) {
+        super(`${where}: content does not match its digest: expected ${expected}, got ${actual}`);
+        this.expected = expected;
+        this.actual = actual;
+        this.where = where;
+        this.name = 'DigestMismatchError';
+    }
+}
+/** Hashes `bytes` with the algorithm of `expected` and throws unless they match. */
+function verifyDigest(bytes, expected, where) {
+    const algorithm = expected.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const actual = digestOf(bytes, algorithm);
+    if (actual !== expected)
+        throw new DigestMismatchError(expected, actual, where);
+}
+/** The hex part of a digest, e.g. for file names in a digests folder. */
+function digestHex(digest) {
+    return digest.slice(digest.indexOf(':') + 1);
+}
+
+;// CONCATENATED MODULE: ./src/registry/reference.ts
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
+/** Docker's rule: the first component names a registry when it has a dot or a port, or is localhost. */
+function looksLikeRegistry(component) {
+    return (component.includes('.') ||
+        component.includes(':') ||
+        component === 'localhost' ||
+        component.startsWith('['));
+}
+function isValidTag(tag) {
+    return TAG.test(tag);
+}
+/** Parses `ghcr.io/org/app`, `app` (Docker Hub), `localhost:5000/app`; throws naming `what` and an example. */
+function parseRepository(value, what = 'image') {
+    const display = value.trim();
+    const example = `e.g. ghcr.io/org/app, docker.io/library/app or localhost:5000/app`;
+    if (display === '')
+        throw new Error(`${what} is empty: give a repository, ${example}`);
+    const noTag = `${what} "${display}" must be a repository without tag or digest (${example}); put tags in "tags"`;
+    if (display.includes('@'))
+        throw new Error(noTag);
+    const parts = display.split('/');
+    let registry = DOCKER_HUB;
+    const first = parts[0] ?? '';
+    if (parts.length > 1 && looksLikeRegistry(first)) {
+        if (!HOST.test(first))
+            throw new Error(`${what} "${display}" has an invalid registry host "${first}" (${example})`);
+        registry = first.toLowerCase();
+        parts.shift();
+    }
+    if (parts.some((part) => part.includes(':')))
+        throw new Error(noTag);
+    if (registry === 'index.docker.io' || registry === DOCKER_HUB_ENDPOINT)
+        registry = DOCKER_HUB;
+    if (registry === DOCKER_HUB && parts.length === 1)
+        parts.unshift('library');
+    for (const part of parts) {
+        if (!COMPONENT.test(part)) {
+            const hint = part !== part.toLowerCase() ? ': repository names must be lowercase' : '';
+            throw new Error(`${what} "${display}" has an invalid path component "${part}"${hint} (${example})`);
+        }
+    }
+    const path = parts.join('/');
+    if (path.length > 255)
+        throw new Error(`${what} "${display}" is longer than 255 characters`);
+    return { registry, endpoint: registry === DOCKER_HUB ? DOCKER_HUB_ENDPOINT : registry, path, display };
+}
+/** Parses `repo[:tag][@sha256:…]`. */
+function parseReference(value, what = 'reference') {
+    const trimmed = value.trim();
+    let rest = trimmed;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = parseDigest(rest.slice(at + 1), `${what} "${trimmed}": digest`);
+        rest = rest.slice(0, at);
+    }
+    let tag;
+    const lastSlash = rest.lastIndexOf('/');
+    const colon = rest.lastIndexOf(':');
+    if (colon > lastSlash) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!isValidTag(tag))
+            throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}"`);
+    }
+    const repository = parseRepository(rest, what);
+    return { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+}
+/** The canonical name, `docker.io/library/app`, used to compare repositories. */
+function canonicalName(repository) {
+    return `${repository.registry}/${repository.path}`;
+}
+function sameRepository(a, b) {
+    return canonicalName(a) === canonicalName(b);
+}
+function digestRef(repository, digest) {
+    return `${repository.display}@${digest}`;
+}
+function tagRef(repository, tag) {
+    return `${repository.display}:${tag}`;
+}
+
+;// CONCATENATED MODULE: ./src/docker-config.ts
+
+/** The key Docker stores Docker Hub credentials under, for historical reasons. */
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+/** `https://ghcr.io/v2/` and `ghcr.io` name the same registry; Docker Hub has several names. */
+function normalizeKey(key) {
+    const host = key
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+/** The server URL a credential helper is asked about, as `docker login` stored it. */
+function serverUrlFor(registry) {
+    return registry === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : registry;
+}
+function find(record, registry) {
+    if (!record)
+        return undefined;
+    const key = Object.keys(record).find((k) => normalizeKey(k) === registry);
+    return key === undefined ? undefined : record[key];
+}
+function fromHelperAnswer(answer) {
+    if (!answer.Secret)
+        return undefined;
+    // A helper answering the user `<token>` hands out an identity (refresh) token, not a password.
+    if (answer.Username === '<token>')
+        return { kind: 'identity-token', token: answer.Secret };
+    return { kind: 'basic', username: answer.Username, password: answer.Secret };
+}
+/**
+ * Credentials for `registry` from a Docker config, in Docker's order: a per-registry `credHelpers` entry, then
+ * the `credsStore`, then `auths` (base64 `auth`, `username`/`password`, `identitytoken`).
+ */
+async function dockerConfigCredential(config, registry, runHelper) {
+    const helper = find(config.credHelpers, registry) ?? config.credsStore;
+    if (helper) {
+        const answer = await runHelper(helper, serverUrlFor(registry));
+        const credential = answer && fromHelperAnswer(answer);
+        if (credential)
+            return credential;
+    }
+    const entry = find(config.auths, registry);
+    if (!entry)
+        return undefined;
+    if (entry.identitytoken) {
+        return {
+            kind: 'identity-token',
+            token: entry.identitytoken,
+            ...(entry.username ? { username: entry.username } : {}),
+        };
+    }
+    if (entry.username && entry.password)
+        return { kind: 'basic', username: entry.username, password: entry.password };
+    if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon > 0)
+            return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    }
+    return undefined;
+}
+/** Parses a config file's text; a broken file is reported, not silently ignored. */
+function parseDockerConfig(text, path) {
+    try {
+        const parsed = JSON.parse(text);
+        if (typeof parsed !== 'object' || parsed === null)
+            throw new Error('not an object');
+        return parsed;
+    }
+    catch (error) {
+        throw new Error(`the Docker config ${path} is not valid JSON (${error.message}): fix or remove it`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/credential-helper.ts
+
+
+
+
+
+/**
+ * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout. Silent, so
+ * neither the command's output nor its secret reaches the log; "not found" answers undefined.
+ */
+const execHelper = async (helper, serverUrl) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(helper))
+        throw new Error(`the Docker config names an invalid credential helper "${helper}"`);
+    const program = `docker-credential-${helper}`;
+    let result;
+    try {
+        result = await getExecOutput(program, ['get'], {
+            input: Buffer.from(serverUrl),
+            silent: true,
+            ignoreReturnCode: true,
+        });
+    }
+    catch (error) {
+        throw new Error(`the Docker config uses the credential helper ${program}, which could not be run: ${error.message}`);
+    }
+    if (result.exitCode !== 0) {
+        if (/not found/i.test(result.stdout + result.stderr))
+            return undefined;
+        throw new Error(`${program} get failed for ${serverUrl} (exit code ${result.exitCode}): check the helper's login`);
+    }
+    try {
+        const parsed = JSON.parse(result.stdout);
+        if (typeof parsed.Secret !== 'string')
+            return undefined;
+        return { Username: typeof parsed.Username === 'string' ? parsed.Username : '', Secret: parsed.Secret };
+    }
+    catch {
+        throw new Error(`${program} get answered something other than JSON for ${serverUrl}`);
+    }
+};
+/** Reads `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; undefined when there is none. */
+function readDockerConfig(env) {
+    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    const path = (0,external_node_path_.join)(dir, 'config.json');
+    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+        return undefined;
+    return parseDockerConfig((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), path);
+}
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** The text to show for anything thrown, Error or not, so no failure is ever swallowed or printed as [object]. */
 function errorMessage(error) {
@@ -76582,21 +76842,46 @@ const systemClock = {
 };
 
 ;// CONCATENATED MODULE: ./src/credentials.ts
-/** Credentials in the contract's order: the inputs for the target registry, then the GitHub token for ghcr.io. */
+
+/**
+ * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
+ * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
+ * masked before anything else happens with it.
+ */
 function credentialSource(options) {
     return async (registry) => {
-        if (registry === options.image.registry && options.username && options.password) {
-            return { kind: 'basic', username: options.username, password: options.password };
-        }
-        if (registry === 'ghcr.io' && options.githubToken) {
-            return {
-                kind: 'basic',
-                username: options.githubActor || 'github-actions',
-                password: options.githubToken,
-            };
-        }
-        return undefined;
+        const found = await lookup(options, registry);
+        if (found?.kind === 'basic')
+            options.log.secret(found.password);
+        if (found?.kind === 'identity-token')
+            options.log.secret(found.token);
+        options.log.debug(`credentials for ${registry}: ${describe(found)}`);
+        return found;
     };
+}
+async function lookup(options, registry) {
+    if (registry === options.image.registry && options.username && options.password) {
+        return { kind: 'basic', username: options.username, password: options.password };
+    }
+    if (options.dockerConfig && options.runHelper) {
+        const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
+        if (found)
+            return found;
+    }
+    if (registry === 'ghcr.io' && options.githubToken) {
+        return {
+            kind: 'basic',
+            username: options.githubActor || 'github-actions',
+            password: options.githubToken,
+        };
+    }
+    return undefined;
+}
+/** Says where credentials came from without a trace of the secret. */
+function describe(credential) {
+    if (!credential)
+        return 'none (anonymous)';
+    return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -76811,9 +77096,10 @@ class Authorizer {
     declare(scope) {
         this.wanted.add(scope);
     }
-    /** The `Authorization` value to send for a request needing `scope`, or undefined to go anonymous. */
-    async header(scope) {
-        this.wanted.add(scope);
+    /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
+    async header(...scopes) {
+        for (const scope of scopes)
+            this.wanted.add(scope);
         if (this.scheme === 'basic') {
             const credential = await this.lookup();
             return credential?.kind === 'basic'
@@ -76823,7 +77109,7 @@ class Authorizer {
         if (this.scheme !== 'bearer')
             return undefined;
         const now = this.clock.now();
-        const cached = this.tokens.find((t) => t.scopes.covers(scope) && t.expiresAt - EXPIRY_MARGIN_MS > now);
+        const cached = this.tokens.find((t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now);
         const token = cached ?? (await this.fetchToken(this.wanted.clone()));
         return `Bearer ${token.value}`;
     }
@@ -76876,11 +77162,10 @@ class Authorizer {
         const url = new URL(this.realm);
         const scopeStrings = scopes.toStrings();
         const started = this.clock.now();
+        let method = 'POST';
         let response;
-        let method;
         if (credential?.kind === 'identity-token') {
             // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
-            method = 'POST';
             const form = new URLSearchParams({
                 grant_type: 'refresh_token',
                 refresh_token: credential.token,
@@ -76896,7 +77181,8 @@ class Authorizer {
                 body: form.toString(),
             }, MAX_TOKEN_BODY);
         }
-        else {
+        // Token servers without the OAuth flow refuse the POST: ask with GET and Basic, the identity token as password.
+        if (!response || response.status === 404 || response.status === 405) {
             method = 'GET';
             if (this.service)
                 url.searchParams.set('service', this.service);
@@ -76905,6 +77191,9 @@ class Authorizer {
             const headers = {};
             if (credential?.kind === 'basic') {
                 headers['authorization'] = basicAuthorization(credential.username, credential.password);
+            }
+            else if (credential?.kind === 'identity-token') {
+                headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
             }
             response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
         }
@@ -76936,50 +77225,6 @@ class Authorizer {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/registry/digest.ts
-
-const DIGEST_PATTERN = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-function isDigest(value) {
-    return DIGEST_PATTERN.test(value);
-}
-/** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
-function digest_parseDigest(value, what = 'digest') {
-    if (isDigest(value))
-        return value;
-    if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
-        throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
-    }
-    throw new Error(`${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`);
-}
-function digestOf(bytes, algorithm = 'sha256') {
-    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
-}
-class DigestMismatchError extends Error {
-    expected;
-    actual;
-    where;
-    constructor(expected, actual, where) {
-        super(`${where}: content does not match its digest: expected ${expected}, got ${actual}`);
-        this.expected = expected;
-        this.actual = actual;
-        this.where = where;
-        this.name = 'DigestMismatchError';
-    }
-}
-/** Hashes `bytes` with the algorithm of `expected` and throws unless they match. */
-function verifyDigest(bytes, expected, where) {
-    const algorithm = expected.startsWith('sha512:') ? 'sha512' : 'sha256';
-    const actual = digestOf(bytes, algorithm);
-    if (actual !== expected)
-        throw new DigestMismatchError(expected, actual, where);
-}
-/** The hex part of a digest, e.g. for file names in a digests folder. */
-function digestHex(digest) {
-    return digest.slice(digest.indexOf(':') + 1);
-}
-
 ;// CONCATENATED MODULE: ./src/registry/http.ts
 
 class BodyTooLargeError extends Error {
@@ -76992,28 +77237,42 @@ class BodyTooLargeError extends Error {
         this.name = 'BodyTooLargeError';
     }
 }
+/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
 /** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
 function undiciTransport(dispatcher, timeoutMs) {
+    const open = async (req, whole) => {
+        const response = await (0,node_modules_undici/* request */.Em)(req.url, {
+            method: req.method,
+            headers: req.headers,
+            body: req.body ?? null,
+            dispatcher,
+            headersTimeout: timeoutMs,
+            // Between chunks, not for the whole body: a large layer may take long but must keep moving.
+            bodyTimeout: timeoutMs,
+            ...(whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+        });
+        const headers = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined)
+                headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        return { response, headers };
+    };
     return {
+        async stream(req) {
+            const { response, headers } = await open(req, false);
+            return { status: response.statusCode, headers, body: response.body };
+        },
         async send(req, maxBytes) {
-            const response = await (0,node_modules_undici/* request */.Em)(req.url, {
-                method: req.method,
-                headers: req.headers,
-                body: req.body ?? null,
-                dispatcher,
-                headersTimeout: timeoutMs,
-                bodyTimeout: timeoutMs,
-                signal: AbortSignal.timeout(timeoutMs * 2),
-            });
-            const headers = {};
-            for (const [name, value] of Object.entries(response.headers)) {
-                if (value !== undefined)
-                    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-            }
+            const { response, headers } = await open(req, true);
             const declared = Number(headers['content-length'] ?? Number.NaN);
             const isError = response.statusCode >= 400;
             if (!isError && declared > maxBytes) {
-                response.body.destroy();
+                discard(response.body);
                 throw new BodyTooLargeError(req.url, maxBytes);
             }
             const chunks = [];
@@ -77021,7 +77280,7 @@ function undiciTransport(dispatcher, timeoutMs) {
             for await (const chunk of response.body) {
                 length += chunk.length;
                 if (length > maxBytes) {
-                    response.body.destroy();
+                    discard(response.body);
                     if (!isError)
                         throw new BodyTooLargeError(req.url, maxBytes);
                     chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
@@ -77065,94 +77324,6 @@ function isSchema1MediaType(mediaType) {
 /** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
 function bareMediaType(contentType) {
     return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/registry/reference.ts
-
-const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
-/** Docker's rule: the first component names a registry when it has a dot or a port, or is localhost. */
-function looksLikeRegistry(component) {
-    return (component.includes('.') ||
-        component.includes(':') ||
-        component === 'localhost' ||
-        component.startsWith('['));
-}
-function isValidTag(tag) {
-    return TAG.test(tag);
-}
-/** Parses `ghcr.io/org/app`, `app` (Docker Hub), `localhost:5000/app`; throws naming `what` and an example. */
-function parseRepository(value, what = 'image') {
-    const display = value.trim();
-    const example = `e.g. ghcr.io/org/app, docker.io/library/app or localhost:5000/app`;
-    if (display === '')
-        throw new Error(`${what} is empty: give a repository, ${example}`);
-    const noTag = `${what} "${display}" must be a repository without tag or digest (${example}); put tags in "tags"`;
-    if (display.includes('@'))
-        throw new Error(noTag);
-    const parts = display.split('/');
-    let registry = DOCKER_HUB;
-    const first = parts[0] ?? '';
-    if (parts.length > 1 && looksLikeRegistry(first)) {
-        if (!HOST.test(first))
-            throw new Error(`${what} "${display}" has an invalid registry host "${first}" (${example})`);
-        registry = first.toLowerCase();
-        parts.shift();
-    }
-    if (parts.some((part) => part.includes(':')))
-        throw new Error(noTag);
-    if (registry === 'index.docker.io' || registry === DOCKER_HUB_ENDPOINT)
-        registry = DOCKER_HUB;
-    if (registry === DOCKER_HUB && parts.length === 1)
-        parts.unshift('library');
-    for (const part of parts) {
-        if (!COMPONENT.test(part)) {
-            const hint = part !== part.toLowerCase() ? ': repository names must be lowercase' : '';
-            throw new Error(`${what} "${display}" has an invalid path component "${part}"${hint} (${example})`);
-        }
-    }
-    const path = parts.join('/');
-    if (path.length > 255)
-        throw new Error(`${what} "${display}" is longer than 255 characters`);
-    return { registry, endpoint: registry === DOCKER_HUB ? DOCKER_HUB_ENDPOINT : registry, path, display };
-}
-/** Parses `repo[:tag][@sha256:…]`. */
-function parseReference(value, what = 'reference') {
-    const trimmed = value.trim();
-    let rest = trimmed;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = parseDigest(rest.slice(at + 1), `${what} "${trimmed}": digest`);
-        rest = rest.slice(0, at);
-    }
-    let tag;
-    const lastSlash = rest.lastIndexOf('/');
-    const colon = rest.lastIndexOf(':');
-    if (colon > lastSlash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag))
-            throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}"`);
-    }
-    const repository = parseRepository(rest, what);
-    return { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
-}
-/** The canonical name, `docker.io/library/app`, used to compare repositories. */
-function canonicalName(repository) {
-    return `${repository.registry}/${repository.path}`;
-}
-function sameRepository(a, b) {
-    return canonicalName(a) === canonicalName(b);
-}
-function digestRef(repository, digest) {
-    return `${repository.display}@${digest}`;
-}
-function tagRef(repository, tag) {
-    return `${repository.display}:${tag}`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -77622,6 +77793,8 @@ async function withRetry(fn, options) {
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
+/** Per registry host: enough for 64 sources to be read in one parallel wave. */
+const MAX_CONNECTIONS = 128;
 class Schema1Error extends Error {
     constructor(where) {
         super(`${where} is a Docker schema 1 manifest, which is deprecated and cannot be put in an index: ` +
@@ -77650,7 +77823,7 @@ class RegistryClient {
         const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         this.ownedAgent = options.dispatcher
             ? undefined
-            : new node_modules_undici/* Agent */.g6({ connections: 32, connectTimeout: timeout });
+            : new node_modules_undici/* Agent */.g6({ connections: MAX_CONNECTIONS, connectTimeout: timeout });
         this.transport = undiciTransport(options.dispatcher ?? this.ownedAgent, timeout);
     }
     async close() {
@@ -77661,9 +77834,7 @@ class RegistryClient {
         this.authorizer(repository).declare({ repository: repository.path, actions });
     }
     async headManifest(repository, reference, options = {}) {
-        const response = await this.call(repository, 'HEAD', `manifests/${reference}`, ['pull'], options, {
-            accept: MANIFEST_ACCEPT,
-        });
+        const response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
         const mediaType = bareMediaType(response.headers['content-type']);
         if (isSchema1MediaType(mediaType))
             throw new Schema1Error(this.where(repository, reference));
@@ -77679,9 +77850,7 @@ class RegistryClient {
     }
     async getManifest(repository, reference, options = {}) {
         const where = this.where(repository, reference);
-        const response = await this.call(repository, 'GET', `manifests/${reference}`, ['pull'], options, {
-            accept: MANIFEST_ACCEPT,
-        });
+        const response = await this.call(repository, { method: 'GET', path: `manifests/${reference}` }, options);
         const bytes = response.body;
         const contentType = bareMediaType(response.headers['content-type']);
         if (isDigest(reference))
@@ -77708,38 +77877,130 @@ class RegistryClient {
     }
     /** PUTs exact bytes; requires 201 and a `Docker-Content-Digest` (when sent) equal to their hash. */
     async putManifest(repository, reference, bytes, mediaType, options = {}) {
+        const where = this.where(repository, reference);
         if (bytes.length > MAX_MANIFEST_BYTES) {
-            throw new Error(`${this.where(repository, reference)}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+            throw new Error(`${where}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
         }
         const digest = digestOf(bytes);
-        if (isDigest(reference) && reference !== digest) {
-            throw new Error(`${this.where(repository, reference)}: the bytes to write hash to ${digest}`);
-        }
-        const response = await this.call(repository, 'PUT', `manifests/${reference}`, ['pull', 'push'], options, {
-            'content-type': mediaType,
-            body: bytes,
-            expect: [201],
-        });
+        if (isDigest(reference) && reference !== digest)
+            throw new Error(`${where}: the bytes to write hash to ${digest}`);
+        const response = await this.call(repository, { method: 'PUT', path: `manifests/${reference}`, contentType: mediaType, body: bytes, expect: [201] }, options);
         const answered = response.headers['docker-content-digest'];
         if (answered && answered !== digest) {
-            throw new Error(`${this.where(repository, reference)}: the registry stored ${answered}, but we sent ${digest}`);
+            throw new Error(`${where}: the registry stored ${answered}, but we sent ${digest}`);
         }
         return digest;
     }
     async headBlob(repository, digest, options = {}) {
-        const response = await this.call(repository, 'HEAD', `blobs/${digest}`, ['pull'], options, {
-            redirects: true,
-        });
+        const response = await this.call(repository, { method: 'HEAD', path: `blobs/${digest}`, redirects: true }, options);
         return { size: Number(response.headers['content-length'] ?? 0) };
     }
     /** Reads a small blob (an image config) whole, verified against its digest. */
     async getBlob(repository, digest, maxBytes, options = {}) {
-        const response = await this.call(repository, 'GET', `blobs/${digest}`, ['pull'], options, {
-            redirects: true,
-            maxBytes,
-        });
+        const response = await this.call(repository, { method: 'GET', path: `blobs/${digest}`, redirects: true, maxBytes }, options);
         verifyDigest(response.body, digest, this.where(repository, digest));
         return response.body;
+    }
+    /**
+     * Asks the registry to mount a blob from another repository on it. True when mounted (201); false when the
+     * registry opened an upload instead (202, e.g. no pull access on `from`), which is cancelled here.
+     */
+    async mountBlob(target, digest, from, options = {}) {
+        const query = new URLSearchParams({ mount: digest, from: from.path });
+        const response = await this.call(target, {
+            method: 'POST',
+            path: `blobs/uploads/?${query}`,
+            actions: ['pull', 'push'],
+            also: [{ repository: from.path, actions: ['pull'] }],
+            expect: [201, 202],
+        }, options);
+        if (response.status === 201)
+            return true;
+        const location = response.headers['location'];
+        if (location) {
+            const url = new URL(location, this.baseUrl(target)).toString();
+            await this.call(target, { method: 'DELETE', url, actions: ['pull', 'push'], expect: [204, 404] }, options).catch((error) => this.options.log.debug(`cancelling an unused upload failed: ${client_describe(error)}`));
+        }
+        return false;
+    }
+    /**
+     * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
+     * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+     */
+    async copyBlob(from, target, digest, options = {}) {
+        const { clock, log } = this.options;
+        await withRetry(async () => {
+            const opened = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, deadline: clock.now() });
+            const location = opened.headers['location'];
+            if (!location)
+                throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+            const upload = new URL(location, this.baseUrl(target));
+            upload.searchParams.set('digest', digest);
+            const source = await this.openBlob(from, digest);
+            const authorization = await this.authorizer(target).header({
+                repository: target.path,
+                actions: ['pull', 'push'],
+            });
+            const headers = {
+                'user-agent': this.userAgent(),
+                'content-type': 'application/octet-stream',
+                ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+                ...(authorization ? { authorization } : {}),
+            };
+            const request = { method: 'PUT', url: upload.toString(), headers, body: source.body };
+            let response;
+            try {
+                response = await this.transport.send(request, MAX_ERROR_BODY);
+            }
+            finally {
+                // A PUT refused before it read the whole blob leaves the source open: close it.
+                if (!source.body.readableEnded)
+                    discard(source.body);
+            }
+            log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
+            if (response.status !== 201)
+                throw this.failure(target, request, response);
+        }, {
+            clock,
+            deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
+            retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+            onRetry: (error, attempt, delay) => log.debug(`copying ${digest}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`),
+            ...(this.options.random ? { random: this.options.random } : {}),
+        });
+    }
+    /** Opens a blob for reading, following storage redirects without the registry's credentials. */
+    async openBlob(from, digest) {
+        const authorizer = this.authorizer(from);
+        const scope = { repository: from.path, actions: ['pull'] };
+        let url = `${this.baseUrl(from)}/v2/${from.path}/blobs/${digest}`;
+        let authorization = await authorizer.header(scope);
+        for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            const headers = {
+                'user-agent': this.userAgent(),
+                ...(authorization ? { authorization } : {}),
+            };
+            const response = await this.transport.stream({ method: 'GET', url, headers });
+            this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
+            if (response.status === 200) {
+                const length = response.headers['content-length'];
+                return { body: response.body, size: length === undefined ? undefined : Number(length) };
+            }
+            const location = response.headers['location'];
+            if (isRedirect(response.status) && location) {
+                discard(response.body);
+                const next = new URL(location, url);
+                if (next.host !== new URL(url).host)
+                    authorization = undefined;
+                url = next.toString();
+                continue;
+            }
+            const text = await readAtMost(response.body, MAX_ERROR_BODY);
+            throw this.failure(from, { method: 'GET', url, headers }, { ...response, body: text });
+        }
+        throw new Error(`${this.where(from, digest)}: too many redirects`);
+    }
+    userAgent() {
+        return this.options.userAgent ?? 'manifest-merge';
     }
     where(repository, reference) {
         const separator = isDigest(reference) ? '@' : ':';
@@ -77758,45 +78019,55 @@ class RegistryClient {
         }
         return authorizer;
     }
-    /** One API call with retries: transient faults always, 404 too when `untilFound`. */
-    call(repository, method, path, actions, options, extra) {
+    /** One API call with retries: transient faults always, read-after-write lag too when `untilFound`. */
+    call(repository, spec, options) {
         const { clock, log } = this.options;
-        const url = `${this.baseUrl(repository)}/v2/${repository.path}/${path}`;
-        const headers = { 'user-agent': this.options.userAgent ?? 'manifest-merge' };
-        if (extra.accept)
-            headers['accept'] = extra.accept;
-        if (extra['content-type'])
-            headers['content-type'] = extra['content-type'];
-        const request = { method, url, headers, ...(extra.body ? { body: extra.body } : {}) };
-        const scope = { repository: repository.path, actions };
-        return withRetry(() => this.authorized(repository, request, scope, extra.maxBytes ?? MAX_MANIFEST_BYTES, extra.redirects ?? false, extra.expect), {
+        const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
+        const headers = { 'user-agent': this.userAgent() };
+        if (spec.method === 'GET' || spec.method === 'HEAD')
+            headers['accept'] = MANIFEST_ACCEPT;
+        if (spec.contentType)
+            headers['content-type'] = spec.contentType;
+        const request = {
+            method: spec.method,
+            url,
+            headers,
+            ...(spec.body ? { body: spec.body } : {}),
+        };
+        const write = spec.method !== 'GET' && spec.method !== 'HEAD';
+        const scope = {
+            repository: repository.path,
+            actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
+        };
+        return withRetry(() => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec), {
             clock,
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
             retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
             onRetry: (error, attempt, delay) => {
-                log.debug(`${method} ${url}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
+                log.debug(`${spec.method} ${redactUrl(url)}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
             ...(this.options.random ? { random: this.options.random } : {}),
         });
     }
     /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
-    async authorized(repository, request, scope, maxBytes, followRedirects, expect = [200]) {
+    async authorized(repository, request, scopes, spec) {
         const authorizer = this.authorizer(repository);
-        let authorization = await authorizer.header(scope);
+        const maxBytes = spec.maxBytes ?? MAX_MANIFEST_BYTES;
+        let authorization = await authorizer.header(...scopes);
         let response = await this.send(request, authorization, maxBytes);
         if (response.status === 401 &&
             (await authorizer.challenged(response.headers['www-authenticate'], authorization))) {
-            authorization = await authorizer.header(scope);
+            authorization = await authorizer.header(...scopes);
             response = await this.send(request, authorization, maxBytes);
         }
-        for (let hop = 0; followRedirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
+        for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
             const location = new URL(response.headers['location'] ?? '', request.url).toString();
             // Storage redirects (S3, CDNs) must never see the registry's credentials.
             const sameHost = new URL(location).host === new URL(request.url).host;
             response = await this.send({ ...request, url: location }, sameHost ? authorization : undefined, maxBytes);
         }
-        if (!expect.includes(response.status))
+        if (!(spec.expect ?? [200]).includes(response.status))
             throw this.failure(repository, request, response);
         return response;
     }
@@ -77804,7 +78075,7 @@ class RegistryClient {
         const started = this.options.clock.now();
         const headers = authorization ? { ...request.headers, authorization } : request.headers;
         const response = await this.transport.send({ ...request, headers }, maxBytes);
-        this.options.log.debug(`${request.method} ${request.url} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
+        this.options.log.debug(`${request.method} ${redactUrl(request.url)} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
         return response;
     }
     failure(repository, request, response) {
@@ -77841,7 +78112,19 @@ function isLag(error) {
 function isRedirect(status) {
     return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
-function describe(error) {
+async function readAtMost(body, limit) {
+    const chunks = [];
+    let length = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length >= limit)
+            break;
+    }
+    discard(body);
+    return Buffer.concat(chunks).subarray(0, limit);
+}
+function client_describe(error) {
     if (error instanceof RegistryError)
         return `${error.status} ${error.codes.map((c) => c.code).join(',')}`;
     const code = error.code;
@@ -78276,16 +78559,21 @@ async function resolveSources(sources, options, context) {
         checkExpectedPlatforms(images, options.platforms);
     return options.attestations === 'drop' ? images.map((image) => ({ ...image, attestations: [] })) : images;
 }
+/** Where a source is read: the image, unless a dry run left a foreign source where it is. */
+function readFrom(source, context) {
+    return context.readFromSources ? source.repository : context.image;
+}
 async function resolveSource(source, context) {
+    const from = readFrom(source, context);
     let manifest;
     try {
-        manifest = await context.wait.manifest(context.image, source.digest);
+        manifest = await context.wait.manifest(from, source.digest);
     }
     catch (error) {
         if (!isLag(error))
             throw error;
-        throw new Error(`sources: "${source.text}": ${canonicalName(context.image)} still does not serve ${source.digest} after ` +
-            `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(context.image)}, ` +
+        throw new Error(`sources: "${source.text}": ${canonicalName(from)} still does not serve ${source.digest} after ` +
+            `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(from)}, ` +
             'or raise wait-timeout if the registry is slow');
     }
     const { mediaType } = manifest.descriptor;
@@ -78302,7 +78590,7 @@ async function resolveImage(source, manifest, context) {
         !isDigest(config.digest)) {
         throw new Error(`sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`);
     }
-    const bytes = await context.client.getBlob(context.image, config.digest, MAX_MANIFEST_BYTES, {
+    const bytes = await context.client.getBlob(readFrom(source, context), config.digest, MAX_MANIFEST_BYTES, {
         deadline: context.wait.deadline,
         untilFound: true,
     });
@@ -78335,10 +78623,10 @@ async function resolveImage(source, manifest, context) {
 async function resolveIndex(source, manifest, context) {
     const children = parseChildren(source, manifest.json['manifests']);
     // Every child must be served by the target repository before an index naming it can be written.
-    await Promise.all(children.map((child) => context.wait.head(context.image, child.digest).catch((error) => {
+    await Promise.all(children.map((child) => context.wait.head(readFrom(source, context), child.digest).catch((error) => {
         if (!isLag(error))
             throw error;
-        throw new Error(`sources: "${source.text}" lists ${child.digest}, which ${canonicalName(context.image)} still does not ` +
+        throw new Error(`sources: "${source.text}" lists ${child.digest}, which ${canonicalName(readFrom(source, context))} still does not ` +
             `serve after wait-timeout (${errorMessage(error)}); push the whole index to the image`);
     })));
     const attestations = new Map();
@@ -78432,7 +78720,86 @@ function checkExpectedPlatforms(images, expected) {
         'Fix the sources or the platforms input; nothing was written');
 }
 
+;// CONCATENATED MODULE: ./src/transfer.ts
+
+
+
+
+
+/**
+ * Brings sources that live in other repositories into the image, so the index can name them: every blob by
+ * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
+ * exact bytes, leaves first and an index last. A blob shared by several manifests moves once.
+ */
+async function bringIn(sources, image, context) {
+    const blobs = new Map();
+    const tally = { mounted: 0, copied: 0, present: 0 };
+    await Promise.all(sources.map(async (source) => {
+        try {
+            await copyManifest(source.repository, image, source.digest, context, blobs, tally);
+        }
+        catch (error) {
+            if (!isLag(error))
+                throw error;
+            throw new Error(`sources: "${source.text}": ${canonicalName(source.repository)} still does not serve it after wait-timeout ` +
+                `(${errorMessage(error)}). Check the digest and repository, or raise wait-timeout`);
+        }
+        context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
+    }));
+    context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
+}
+async function copyManifest(from, to, digest, context, blobs, tally) {
+    const manifest = await context.wait.manifest(from, digest);
+    const json = manifest.json;
+    if (isIndexMediaType(manifest.descriptor.mediaType)) {
+        const children = Array.isArray(json['manifests']) ? json['manifests'] : [];
+        await Promise.all(digestsOf(children).map((child) => copyManifest(from, to, child, context, blobs, tally)));
+    }
+    else {
+        const layers = Array.isArray(json['layers']) ? json['layers'] : [];
+        const needed = digestsOf([json['config'], ...layers]);
+        await Promise.all(needed.map((blob) => {
+            let pending = blobs.get(blob);
+            if (!pending) {
+                pending = copyBlob(from, to, blob, context, tally);
+                blobs.set(blob, pending);
+            }
+            return pending;
+        }));
+    }
+    await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
+        deadline: context.deadline,
+        untilFound: true,
+    });
+}
+async function copyBlob(from, to, digest, context, tally) {
+    const { client, deadline } = context;
+    if (from.endpoint === to.endpoint) {
+        // A mount of a blob the target already has answers 201 too, so no HEAD first.
+        if (await client.mountBlob(to, digest, from, { deadline })) {
+            tally.mounted += 1;
+            return;
+        }
+    }
+    else {
+        try {
+            await client.headBlob(to, digest, { deadline });
+            tally.present += 1;
+            return;
+        }
+        catch {
+            // Not there yet: copy it.
+        }
+    }
+    await client.copyBlob(from, to, digest, { deadline });
+    tally.copied += 1;
+}
+function digestsOf(descriptors) {
+    return descriptors.flatMap((d) => (typeof d?.digest === 'string' && isDigest(d.digest) ? [d.digest] : []));
+}
+
 ;// CONCATENATED MODULE: ./src/run.ts
+
 
 
 
@@ -78445,16 +78812,25 @@ async function run(inputs, deps) {
     const { image } = inputs;
     const deadline = clock.now() + inputs.waitTimeoutMs;
     const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
-    if (foreign.length) {
-        throw new Error(`sources: ${foreign.map((s) => `"${s.text}"`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in ` +
-            `${canonicalName(image)}; sources from other repositories are not supported yet: push by digest to the image`);
-    }
-    // One token for the whole run: ask for push up front unless nothing will be written.
+    // One token per registry for the whole run: push on the image unless nothing is written, pull on sources.
     client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
+    for (const source of foreign)
+        client.declare(source.repository, ['pull']);
     const wait = new ConsistencyWait(client, clock, log, deadline);
     const [images, states] = await log.group('Resolve sources', async () => {
         const result = await Promise.all([
-            resolveSources(inputs.sources, inputs, { client, wait, log, image }),
+            (async () => {
+                // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+                if (foreign.length && !inputs.dryRun)
+                    await bringIn(foreign, image, { client, wait, log, deadline });
+                return resolveSources(inputs.sources, inputs, {
+                    client,
+                    wait,
+                    log,
+                    image,
+                    readFromSources: inputs.dryRun,
+                });
+            })(),
             readTags(client, image, inputs.tags, deadline),
         ]);
         for (const item of result[0]) {
@@ -78524,7 +78900,13 @@ async function run(inputs, deps) {
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
 async function execute(inputs, log, environment) {
     const client = new RegistryClient({
-        credentials: credentialSource({ ...inputs, githubActor: environment.githubActor }),
+        credentials: credentialSource({
+            ...inputs,
+            githubActor: environment.githubActor,
+            dockerConfig: environment.dockerConfig,
+            runHelper: environment.runHelper,
+            log,
+        }),
         log,
         clock: systemClock,
         plainHttp: inputs.plainHttp,
@@ -79097,6 +79479,7 @@ function summaryMarkdown(result) {
 
 
 
+
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 async function main() {
     try {
@@ -79108,6 +79491,8 @@ async function main() {
         });
         const result = await execute(inputs, log, {
             githubActor: process.env['GITHUB_ACTOR'],
+            dockerConfig: readDockerConfig(process.env),
+            runHelper: execHelper,
             userAgent: 'manifest-merge-action',
         });
         for (const [name, value] of Object.entries(outputsOf(result)))

@@ -17,8 +17,10 @@ export interface ResolveContext {
   readonly client: RegistryClient;
   readonly wait: ConsistencyWait;
   readonly log: Logger;
-  /** The target repository: every source is read from here, so the index PUT finds its children. */
+  /** The target repository: sources are read from here, so the index PUT finds its children. */
   readonly image: Repository;
+  /** Read each source from its own repository instead (a dry run, which brings nothing into the image). */
+  readonly readFromSources: boolean;
 }
 
 export interface ResolveOptions {
@@ -40,15 +42,21 @@ export async function resolveSources(
   return options.attestations === 'drop' ? images.map((image) => ({ ...image, attestations: [] })) : images;
 }
 
+/** Where a source is read: the image, unless a dry run left a foreign source where it is. */
+function readFrom(source: SourceEntry, context: ResolveContext): Repository {
+  return context.readFromSources ? source.repository : context.image;
+}
+
 async function resolveSource(source: SourceEntry, context: ResolveContext): Promise<PlatformImage[]> {
+  const from = readFrom(source, context);
   let manifest: FetchedManifest;
   try {
-    manifest = await context.wait.manifest(context.image, source.digest);
+    manifest = await context.wait.manifest(from, source.digest);
   } catch (error) {
     if (!isLag(error)) throw error;
     throw new Error(
-      `sources: "${source.text}": ${canonicalName(context.image)} still does not serve ${source.digest} after ` +
-        `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(context.image)}, ` +
+      `sources: "${source.text}": ${canonicalName(from)} still does not serve ${source.digest} after ` +
+        `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(from)}, ` +
         'or raise wait-timeout if the registry is slow',
     );
   }
@@ -73,7 +81,7 @@ async function resolveImage(
       `sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`,
     );
   }
-  const bytes = await context.client.getBlob(context.image, config.digest, MAX_MANIFEST_BYTES, {
+  const bytes = await context.client.getBlob(readFrom(source, context), config.digest, MAX_MANIFEST_BYTES, {
     deadline: context.wait.deadline,
     untilFound: true,
   });
@@ -116,10 +124,10 @@ async function resolveIndex(
   // Every child must be served by the target repository before an index naming it can be written.
   await Promise.all(
     children.map((child) =>
-      context.wait.head(context.image, child.digest).catch((error: unknown) => {
+      context.wait.head(readFrom(source, context), child.digest).catch((error: unknown) => {
         if (!isLag(error)) throw error;
         throw new Error(
-          `sources: "${source.text}" lists ${child.digest}, which ${canonicalName(context.image)} still does not ` +
+          `sources: "${source.text}" lists ${child.digest}, which ${canonicalName(readFrom(source, context))} still does not ` +
             `serve after wait-timeout (${errorMessage(error)}); push the whole index to the image`,
         );
       }),

@@ -7,8 +7,9 @@ import { platformKey } from './platform.js';
 import { planTags, readTags, writeTags } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
-import { canonicalName, digestRef, sameRepository, tagRef } from './registry/reference.js';
+import { digestRef, sameRepository, tagRef } from './registry/reference.js';
 import { resolveSources } from './resolve.js';
+import { bringIn } from './transfer.js';
 
 export interface RunDeps {
   readonly client: RegistryClient;
@@ -50,19 +51,24 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
   const { image } = inputs;
   const deadline = clock.now() + inputs.waitTimeoutMs;
   const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
-  if (foreign.length) {
-    throw new Error(
-      `sources: ${foreign.map((s) => `"${s.text}"`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in ` +
-        `${canonicalName(image)}; sources from other repositories are not supported yet: push by digest to the image`,
-    );
-  }
-  // One token for the whole run: ask for push up front unless nothing will be written.
+  // One token per registry for the whole run: push on the image unless nothing is written, pull on sources.
   client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
+  for (const source of foreign) client.declare(source.repository, ['pull']);
   const wait = new ConsistencyWait(client, clock, log, deadline);
 
   const [images, states] = await log.group('Resolve sources', async () => {
     const result = await Promise.all([
-      resolveSources(inputs.sources, inputs, { client, wait, log, image }),
+      (async () => {
+        // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+        if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { client, wait, log, deadline });
+        return resolveSources(inputs.sources, inputs, {
+          client,
+          wait,
+          log,
+          image,
+          readFromSources: inputs.dryRun,
+        });
+      })(),
       readTags(client, image, inputs.tags, deadline),
     ]);
     for (const item of result[0]) {

@@ -45219,7 +45219,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9612);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4373);
 
 // exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2), process.env);
@@ -45229,7 +45229,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9612:
+/***/ 4373:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45244,6 +45244,1402 @@ __nccwpck_require__.d(__webpack_exports__, {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "string_decoder"
+const external_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: external "events"
+const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+;// CONCATENATED MODULE: external "assert"
+const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_namespaceObject.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_namespaceObject.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_namespaceObject.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_namespaceObject.EOL.length);
+                n = s.indexOf(external_os_namespaceObject.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_namespaceObject.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new external_string_decoder_namespaceObject.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_namespaceObject.StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/registry/digest.ts
+
+const DIGEST_PATTERN = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+function isDigest(value) {
+    return DIGEST_PATTERN.test(value);
+}
+/** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
+function digest_parseDigest(value, what = 'digest') {
+    if (isDigest(value))
+        return value;
+    if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
+        throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
+    }
+    throw new Error(`${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`);
+}
+function digestOf(bytes, algorithm = 'sha256') {
+    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
+}
+class DigestMismatchError extends Error {
+    expected;
+    actual;
+    where;
+    constructor(expected, actual, where) {
+        super(`${where}: content does not match its digest: expected ${expected}, got ${actual}`);
+        this.expected = expected;
+        this.actual = actual;
+        this.where = where;
+        this.name = 'DigestMismatchError';
+    }
+}
+/** Hashes `bytes` with the algorithm of `expected` and throws unless they match. */
+function verifyDigest(bytes, expected, where) {
+    const algorithm = expected.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const actual = digestOf(bytes, algorithm);
+    if (actual !== expected)
+        throw new DigestMismatchError(expected, actual, where);
+}
+/** The hex part of a digest, e.g. for file names in a digests folder. */
+function digestHex(digest) {
+    return digest.slice(digest.indexOf(':') + 1);
+}
+
+;// CONCATENATED MODULE: ./src/registry/reference.ts
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
+/** Docker's rule: the first component names a registry when it has a dot or a port, or is localhost. */
+function looksLikeRegistry(component) {
+    return (component.includes('.') ||
+        component.includes(':') ||
+        component === 'localhost' ||
+        component.startsWith('['));
+}
+function isValidTag(tag) {
+    return TAG.test(tag);
+}
+/** Parses `ghcr.io/org/app`, `app` (Docker Hub), `localhost:5000/app`; throws naming `what` and an example. */
+function parseRepository(value, what = 'image') {
+    const display = value.trim();
+    const example = `e.g. ghcr.io/org/app, docker.io/library/app or localhost:5000/app`;
+    if (display === '')
+        throw new Error(`${what} is empty: give a repository, ${example}`);
+    const noTag = `${what} "${display}" must be a repository without tag or digest (${example}); put tags in "tags"`;
+    if (display.includes('@'))
+        throw new Error(noTag);
+    const parts = display.split('/');
+    let registry = DOCKER_HUB;
+    const first = parts[0] ?? '';
+    if (parts.length > 1 && looksLikeRegistry(first)) {
+        if (!HOST.test(first))
+            throw new Error(`${what} "${display}" has an invalid registry host "${first}" (${example})`);
+        registry = first.toLowerCase();
+        parts.shift();
+    }
+    if (parts.some((part) => part.includes(':')))
+        throw new Error(noTag);
+    if (registry === 'index.docker.io' || registry === DOCKER_HUB_ENDPOINT)
+        registry = DOCKER_HUB;
+    if (registry === DOCKER_HUB && parts.length === 1)
+        parts.unshift('library');
+    for (const part of parts) {
+        if (!COMPONENT.test(part)) {
+            const hint = part !== part.toLowerCase() ? ': repository names must be lowercase' : '';
+            throw new Error(`${what} "${display}" has an invalid path component "${part}"${hint} (${example})`);
+        }
+    }
+    const path = parts.join('/');
+    if (path.length > 255)
+        throw new Error(`${what} "${display}" is longer than 255 characters`);
+    return { registry, endpoint: registry === DOCKER_HUB ? DOCKER_HUB_ENDPOINT : registry, path, display };
+}
+/** Parses `repo[:tag][@sha256:…]`. */
+function parseReference(value, what = 'reference') {
+    const trimmed = value.trim();
+    let rest = trimmed;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = parseDigest(rest.slice(at + 1), `${what} "${trimmed}": digest`);
+        rest = rest.slice(0, at);
+    }
+    let tag;
+    const lastSlash = rest.lastIndexOf('/');
+    const colon = rest.lastIndexOf(':');
+    if (colon > lastSlash) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!isValidTag(tag))
+            throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}"`);
+    }
+    const repository = parseRepository(rest, what);
+    return { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+}
+/** The canonical name, `docker.io/library/app`, used to compare repositories. */
+function canonicalName(repository) {
+    return `${repository.registry}/${repository.path}`;
+}
+function sameRepository(a, b) {
+    return canonicalName(a) === canonicalName(b);
+}
+function digestRef(repository, digest) {
+    return `${repository.display}@${digest}`;
+}
+function tagRef(repository, tag) {
+    return `${repository.display}:${tag}`;
+}
+
+;// CONCATENATED MODULE: ./src/docker-config.ts
+
+/** The key Docker stores Docker Hub credentials under, for historical reasons. */
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+/** `https://ghcr.io/v2/` and `ghcr.io` name the same registry; Docker Hub has several names. */
+function normalizeKey(key) {
+    const host = key
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+/** The server URL a credential helper is asked about, as `docker login` stored it. */
+function serverUrlFor(registry) {
+    return registry === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : registry;
+}
+function find(record, registry) {
+    if (!record)
+        return undefined;
+    const key = Object.keys(record).find((k) => normalizeKey(k) === registry);
+    return key === undefined ? undefined : record[key];
+}
+function fromHelperAnswer(answer) {
+    if (!answer.Secret)
+        return undefined;
+    // A helper answering the user `<token>` hands out an identity (refresh) token, not a password.
+    if (answer.Username === '<token>')
+        return { kind: 'identity-token', token: answer.Secret };
+    return { kind: 'basic', username: answer.Username, password: answer.Secret };
+}
+/**
+ * Credentials for `registry` from a Docker config, in Docker's order: a per-registry `credHelpers` entry, then
+ * the `credsStore`, then `auths` (base64 `auth`, `username`/`password`, `identitytoken`).
+ */
+async function dockerConfigCredential(config, registry, runHelper) {
+    const helper = find(config.credHelpers, registry) ?? config.credsStore;
+    if (helper) {
+        const answer = await runHelper(helper, serverUrlFor(registry));
+        const credential = answer && fromHelperAnswer(answer);
+        if (credential)
+            return credential;
+    }
+    const entry = find(config.auths, registry);
+    if (!entry)
+        return undefined;
+    if (entry.identitytoken) {
+        return {
+            kind: 'identity-token',
+            token: entry.identitytoken,
+            ...(entry.username ? { username: entry.username } : {}),
+        };
+    }
+    if (entry.username && entry.password)
+        return { kind: 'basic', username: entry.username, password: entry.password };
+    if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon > 0)
+            return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    }
+    return undefined;
+}
+/** Parses a config file's text; a broken file is reported, not silently ignored. */
+function parseDockerConfig(text, path) {
+    try {
+        const parsed = JSON.parse(text);
+        if (typeof parsed !== 'object' || parsed === null)
+            throw new Error('not an object');
+        return parsed;
+    }
+    catch (error) {
+        throw new Error(`the Docker config ${path} is not valid JSON (${error.message}): fix or remove it`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/credential-helper.ts
+
+
+
+
+
+/**
+ * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout. Silent, so
+ * neither the command's output nor its secret reaches the log; "not found" answers undefined.
+ */
+const execHelper = async (helper, serverUrl) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(helper))
+        throw new Error(`the Docker config names an invalid credential helper "${helper}"`);
+    const program = `docker-credential-${helper}`;
+    let result;
+    try {
+        result = await getExecOutput(program, ['get'], {
+            input: Buffer.from(serverUrl),
+            silent: true,
+            ignoreReturnCode: true,
+        });
+    }
+    catch (error) {
+        throw new Error(`the Docker config uses the credential helper ${program}, which could not be run: ${error.message}`);
+    }
+    if (result.exitCode !== 0) {
+        if (/not found/i.test(result.stdout + result.stderr))
+            return undefined;
+        throw new Error(`${program} get failed for ${serverUrl} (exit code ${result.exitCode}): check the helper's login`);
+    }
+    try {
+        const parsed = JSON.parse(result.stdout);
+        if (typeof parsed.Secret !== 'string')
+            return undefined;
+        return { Username: typeof parsed.Username === 'string' ? parsed.Username : '', Secret: parsed.Secret };
+    }
+    catch {
+        throw new Error(`${program} get answered something other than JSON for ${serverUrl}`);
+    }
+};
+/** Reads `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; undefined when there is none. */
+function readDockerConfig(env) {
+    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    const path = (0,external_node_path_.join)(dir, 'config.json');
+    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+        return undefined;
+    return parseDockerConfig((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), path);
+}
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** The text to show for anything thrown, Error or not, so no failure is ever swallowed or printed as [object]. */
 function errorMessage(error) {
@@ -45261,21 +46657,46 @@ const systemClock = {
 };
 
 ;// CONCATENATED MODULE: ./src/credentials.ts
-/** Credentials in the contract's order: the inputs for the target registry, then the GitHub token for ghcr.io. */
+
+/**
+ * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
+ * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
+ * masked before anything else happens with it.
+ */
 function credentialSource(options) {
     return async (registry) => {
-        if (registry === options.image.registry && options.username && options.password) {
-            return { kind: 'basic', username: options.username, password: options.password };
-        }
-        if (registry === 'ghcr.io' && options.githubToken) {
-            return {
-                kind: 'basic',
-                username: options.githubActor || 'github-actions',
-                password: options.githubToken,
-            };
-        }
-        return undefined;
+        const found = await lookup(options, registry);
+        if (found?.kind === 'basic')
+            options.log.secret(found.password);
+        if (found?.kind === 'identity-token')
+            options.log.secret(found.token);
+        options.log.debug(`credentials for ${registry}: ${describe(found)}`);
+        return found;
     };
+}
+async function lookup(options, registry) {
+    if (registry === options.image.registry && options.username && options.password) {
+        return { kind: 'basic', username: options.username, password: options.password };
+    }
+    if (options.dockerConfig && options.runHelper) {
+        const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
+        if (found)
+            return found;
+    }
+    if (registry === 'ghcr.io' && options.githubToken) {
+        return {
+            kind: 'basic',
+            username: options.githubActor || 'github-actions',
+            password: options.githubToken,
+        };
+    }
+    return undefined;
+}
+/** Says where credentials came from without a trace of the secret. */
+function describe(credential) {
+    if (!credential)
+        return 'none (anonymous)';
+    return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -45490,9 +46911,10 @@ class Authorizer {
     declare(scope) {
         this.wanted.add(scope);
     }
-    /** The `Authorization` value to send for a request needing `scope`, or undefined to go anonymous. */
-    async header(scope) {
-        this.wanted.add(scope);
+    /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
+    async header(...scopes) {
+        for (const scope of scopes)
+            this.wanted.add(scope);
         if (this.scheme === 'basic') {
             const credential = await this.lookup();
             return credential?.kind === 'basic'
@@ -45502,7 +46924,7 @@ class Authorizer {
         if (this.scheme !== 'bearer')
             return undefined;
         const now = this.clock.now();
-        const cached = this.tokens.find((t) => t.scopes.covers(scope) && t.expiresAt - EXPIRY_MARGIN_MS > now);
+        const cached = this.tokens.find((t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now);
         const token = cached ?? (await this.fetchToken(this.wanted.clone()));
         return `Bearer ${token.value}`;
     }
@@ -45555,11 +46977,10 @@ class Authorizer {
         const url = new URL(this.realm);
         const scopeStrings = scopes.toStrings();
         const started = this.clock.now();
+        let method = 'POST';
         let response;
-        let method;
         if (credential?.kind === 'identity-token') {
             // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
-            method = 'POST';
             const form = new URLSearchParams({
                 grant_type: 'refresh_token',
                 refresh_token: credential.token,
@@ -45575,7 +46996,8 @@ class Authorizer {
                 body: form.toString(),
             }, MAX_TOKEN_BODY);
         }
-        else {
+        // Token servers without the OAuth flow refuse the POST: ask with GET and Basic, the identity token as password.
+        if (!response || response.status === 404 || response.status === 405) {
             method = 'GET';
             if (this.service)
                 url.searchParams.set('service', this.service);
@@ -45584,6 +47006,9 @@ class Authorizer {
             const headers = {};
             if (credential?.kind === 'basic') {
                 headers['authorization'] = basicAuthorization(credential.username, credential.password);
+            }
+            else if (credential?.kind === 'identity-token') {
+                headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
             }
             response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
         }
@@ -45615,50 +47040,6 @@ class Authorizer {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/registry/digest.ts
-
-const DIGEST_PATTERN = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-function isDigest(value) {
-    return DIGEST_PATTERN.test(value);
-}
-/** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
-function digest_parseDigest(value, what = 'digest') {
-    if (isDigest(value))
-        return value;
-    if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
-        throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
-    }
-    throw new Error(`${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`);
-}
-function digestOf(bytes, algorithm = 'sha256') {
-    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
-}
-class DigestMismatchError extends Error {
-    expected;
-    actual;
-    where;
-    constructor(expected, actual, where) {
-        super(`${where}: content does not match its digest: expected ${expected}, got ${actual}`);
-        this.expected = expected;
-        this.actual = actual;
-        this.where = where;
-        this.name = 'DigestMismatchError';
-    }
-}
-/** Hashes `bytes` with the algorithm of `expected` and throws unless they match. */
-function verifyDigest(bytes, expected, where) {
-    const algorithm = expected.startsWith('sha512:') ? 'sha512' : 'sha256';
-    const actual = digestOf(bytes, algorithm);
-    if (actual !== expected)
-        throw new DigestMismatchError(expected, actual, where);
-}
-/** The hex part of a digest, e.g. for file names in a digests folder. */
-function digestHex(digest) {
-    return digest.slice(digest.indexOf(':') + 1);
-}
-
 ;// CONCATENATED MODULE: ./src/registry/http.ts
 
 class BodyTooLargeError extends Error {
@@ -45671,28 +47052,42 @@ class BodyTooLargeError extends Error {
         this.name = 'BodyTooLargeError';
     }
 }
+/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
 /** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
 function undiciTransport(dispatcher, timeoutMs) {
+    const open = async (req, whole) => {
+        const response = await (0,undici/* request */.Em)(req.url, {
+            method: req.method,
+            headers: req.headers,
+            body: req.body ?? null,
+            dispatcher,
+            headersTimeout: timeoutMs,
+            // Between chunks, not for the whole body: a large layer may take long but must keep moving.
+            bodyTimeout: timeoutMs,
+            ...(whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+        });
+        const headers = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined)
+                headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        return { response, headers };
+    };
     return {
+        async stream(req) {
+            const { response, headers } = await open(req, false);
+            return { status: response.statusCode, headers, body: response.body };
+        },
         async send(req, maxBytes) {
-            const response = await (0,undici/* request */.Em)(req.url, {
-                method: req.method,
-                headers: req.headers,
-                body: req.body ?? null,
-                dispatcher,
-                headersTimeout: timeoutMs,
-                bodyTimeout: timeoutMs,
-                signal: AbortSignal.timeout(timeoutMs * 2),
-            });
-            const headers = {};
-            for (const [name, value] of Object.entries(response.headers)) {
-                if (value !== undefined)
-                    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-            }
+            const { response, headers } = await open(req, true);
             const declared = Number(headers['content-length'] ?? Number.NaN);
             const isError = response.statusCode >= 400;
             if (!isError && declared > maxBytes) {
-                response.body.destroy();
+                discard(response.body);
                 throw new BodyTooLargeError(req.url, maxBytes);
             }
             const chunks = [];
@@ -45700,7 +47095,7 @@ function undiciTransport(dispatcher, timeoutMs) {
             for await (const chunk of response.body) {
                 length += chunk.length;
                 if (length > maxBytes) {
-                    response.body.destroy();
+                    discard(response.body);
                     if (!isError)
                         throw new BodyTooLargeError(req.url, maxBytes);
                     chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
@@ -45744,94 +47139,6 @@ function isSchema1MediaType(mediaType) {
 /** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
 function bareMediaType(contentType) {
     return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/registry/reference.ts
-
-const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
-/** Docker's rule: the first component names a registry when it has a dot or a port, or is localhost. */
-function looksLikeRegistry(component) {
-    return (component.includes('.') ||
-        component.includes(':') ||
-        component === 'localhost' ||
-        component.startsWith('['));
-}
-function isValidTag(tag) {
-    return TAG.test(tag);
-}
-/** Parses `ghcr.io/org/app`, `app` (Docker Hub), `localhost:5000/app`; throws naming `what` and an example. */
-function parseRepository(value, what = 'image') {
-    const display = value.trim();
-    const example = `e.g. ghcr.io/org/app, docker.io/library/app or localhost:5000/app`;
-    if (display === '')
-        throw new Error(`${what} is empty: give a repository, ${example}`);
-    const noTag = `${what} "${display}" must be a repository without tag or digest (${example}); put tags in "tags"`;
-    if (display.includes('@'))
-        throw new Error(noTag);
-    const parts = display.split('/');
-    let registry = DOCKER_HUB;
-    const first = parts[0] ?? '';
-    if (parts.length > 1 && looksLikeRegistry(first)) {
-        if (!HOST.test(first))
-            throw new Error(`${what} "${display}" has an invalid registry host "${first}" (${example})`);
-        registry = first.toLowerCase();
-        parts.shift();
-    }
-    if (parts.some((part) => part.includes(':')))
-        throw new Error(noTag);
-    if (registry === 'index.docker.io' || registry === DOCKER_HUB_ENDPOINT)
-        registry = DOCKER_HUB;
-    if (registry === DOCKER_HUB && parts.length === 1)
-        parts.unshift('library');
-    for (const part of parts) {
-        if (!COMPONENT.test(part)) {
-            const hint = part !== part.toLowerCase() ? ': repository names must be lowercase' : '';
-            throw new Error(`${what} "${display}" has an invalid path component "${part}"${hint} (${example})`);
-        }
-    }
-    const path = parts.join('/');
-    if (path.length > 255)
-        throw new Error(`${what} "${display}" is longer than 255 characters`);
-    return { registry, endpoint: registry === DOCKER_HUB ? DOCKER_HUB_ENDPOINT : registry, path, display };
-}
-/** Parses `repo[:tag][@sha256:…]`. */
-function parseReference(value, what = 'reference') {
-    const trimmed = value.trim();
-    let rest = trimmed;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = parseDigest(rest.slice(at + 1), `${what} "${trimmed}": digest`);
-        rest = rest.slice(0, at);
-    }
-    let tag;
-    const lastSlash = rest.lastIndexOf('/');
-    const colon = rest.lastIndexOf(':');
-    if (colon > lastSlash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag))
-            throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}"`);
-    }
-    const repository = parseRepository(rest, what);
-    return { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
-}
-/** The canonical name, `docker.io/library/app`, used to compare repositories. */
-function canonicalName(repository) {
-    return `${repository.registry}/${repository.path}`;
-}
-function sameRepository(a, b) {
-    return canonicalName(a) === canonicalName(b);
-}
-function digestRef(repository, digest) {
-    return `${repository.display}@${digest}`;
-}
-function tagRef(repository, tag) {
-    return `${repository.display}:${tag}`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -46301,6 +47608,8 @@ async function withRetry(fn, options) {
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
+/** Per registry host: enough for 64 sources to be read in one parallel wave. */
+const MAX_CONNECTIONS = 128;
 class Schema1Error extends Error {
     constructor(where) {
         super(`${where} is a Docker schema 1 manifest, which is deprecated and cannot be put in an index: ` +
@@ -46329,7 +47638,7 @@ class RegistryClient {
         const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         this.ownedAgent = options.dispatcher
             ? undefined
-            : new undici/* Agent */.g6({ connections: 32, connectTimeout: timeout });
+            : new undici/* Agent */.g6({ connections: MAX_CONNECTIONS, connectTimeout: timeout });
         this.transport = undiciTransport(options.dispatcher ?? this.ownedAgent, timeout);
     }
     async close() {
@@ -46340,9 +47649,7 @@ class RegistryClient {
         this.authorizer(repository).declare({ repository: repository.path, actions });
     }
     async headManifest(repository, reference, options = {}) {
-        const response = await this.call(repository, 'HEAD', `manifests/${reference}`, ['pull'], options, {
-            accept: MANIFEST_ACCEPT,
-        });
+        const response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
         const mediaType = bareMediaType(response.headers['content-type']);
         if (isSchema1MediaType(mediaType))
             throw new Schema1Error(this.where(repository, reference));
@@ -46358,9 +47665,7 @@ class RegistryClient {
     }
     async getManifest(repository, reference, options = {}) {
         const where = this.where(repository, reference);
-        const response = await this.call(repository, 'GET', `manifests/${reference}`, ['pull'], options, {
-            accept: MANIFEST_ACCEPT,
-        });
+        const response = await this.call(repository, { method: 'GET', path: `manifests/${reference}` }, options);
         const bytes = response.body;
         const contentType = bareMediaType(response.headers['content-type']);
         if (isDigest(reference))
@@ -46387,38 +47692,130 @@ class RegistryClient {
     }
     /** PUTs exact bytes; requires 201 and a `Docker-Content-Digest` (when sent) equal to their hash. */
     async putManifest(repository, reference, bytes, mediaType, options = {}) {
+        const where = this.where(repository, reference);
         if (bytes.length > MAX_MANIFEST_BYTES) {
-            throw new Error(`${this.where(repository, reference)}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+            throw new Error(`${where}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
         }
         const digest = digestOf(bytes);
-        if (isDigest(reference) && reference !== digest) {
-            throw new Error(`${this.where(repository, reference)}: the bytes to write hash to ${digest}`);
-        }
-        const response = await this.call(repository, 'PUT', `manifests/${reference}`, ['pull', 'push'], options, {
-            'content-type': mediaType,
-            body: bytes,
-            expect: [201],
-        });
+        if (isDigest(reference) && reference !== digest)
+            throw new Error(`${where}: the bytes to write hash to ${digest}`);
+        const response = await this.call(repository, { method: 'PUT', path: `manifests/${reference}`, contentType: mediaType, body: bytes, expect: [201] }, options);
         const answered = response.headers['docker-content-digest'];
         if (answered && answered !== digest) {
-            throw new Error(`${this.where(repository, reference)}: the registry stored ${answered}, but we sent ${digest}`);
+            throw new Error(`${where}: the registry stored ${answered}, but we sent ${digest}`);
         }
         return digest;
     }
     async headBlob(repository, digest, options = {}) {
-        const response = await this.call(repository, 'HEAD', `blobs/${digest}`, ['pull'], options, {
-            redirects: true,
-        });
+        const response = await this.call(repository, { method: 'HEAD', path: `blobs/${digest}`, redirects: true }, options);
         return { size: Number(response.headers['content-length'] ?? 0) };
     }
     /** Reads a small blob (an image config) whole, verified against its digest. */
     async getBlob(repository, digest, maxBytes, options = {}) {
-        const response = await this.call(repository, 'GET', `blobs/${digest}`, ['pull'], options, {
-            redirects: true,
-            maxBytes,
-        });
+        const response = await this.call(repository, { method: 'GET', path: `blobs/${digest}`, redirects: true, maxBytes }, options);
         verifyDigest(response.body, digest, this.where(repository, digest));
         return response.body;
+    }
+    /**
+     * Asks the registry to mount a blob from another repository on it. True when mounted (201); false when the
+     * registry opened an upload instead (202, e.g. no pull access on `from`), which is cancelled here.
+     */
+    async mountBlob(target, digest, from, options = {}) {
+        const query = new URLSearchParams({ mount: digest, from: from.path });
+        const response = await this.call(target, {
+            method: 'POST',
+            path: `blobs/uploads/?${query}`,
+            actions: ['pull', 'push'],
+            also: [{ repository: from.path, actions: ['pull'] }],
+            expect: [201, 202],
+        }, options);
+        if (response.status === 201)
+            return true;
+        const location = response.headers['location'];
+        if (location) {
+            const url = new URL(location, this.baseUrl(target)).toString();
+            await this.call(target, { method: 'DELETE', url, actions: ['pull', 'push'], expect: [204, 404] }, options).catch((error) => this.options.log.debug(`cancelling an unused upload failed: ${client_describe(error)}`));
+        }
+        return false;
+    }
+    /**
+     * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
+     * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+     */
+    async copyBlob(from, target, digest, options = {}) {
+        const { clock, log } = this.options;
+        await withRetry(async () => {
+            const opened = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, deadline: clock.now() });
+            const location = opened.headers['location'];
+            if (!location)
+                throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+            const upload = new URL(location, this.baseUrl(target));
+            upload.searchParams.set('digest', digest);
+            const source = await this.openBlob(from, digest);
+            const authorization = await this.authorizer(target).header({
+                repository: target.path,
+                actions: ['pull', 'push'],
+            });
+            const headers = {
+                'user-agent': this.userAgent(),
+                'content-type': 'application/octet-stream',
+                ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+                ...(authorization ? { authorization } : {}),
+            };
+            const request = { method: 'PUT', url: upload.toString(), headers, body: source.body };
+            let response;
+            try {
+                response = await this.transport.send(request, MAX_ERROR_BODY);
+            }
+            finally {
+                // A PUT refused before it read the whole blob leaves the source open: close it.
+                if (!source.body.readableEnded)
+                    discard(source.body);
+            }
+            log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
+            if (response.status !== 201)
+                throw this.failure(target, request, response);
+        }, {
+            clock,
+            deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
+            retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+            onRetry: (error, attempt, delay) => log.debug(`copying ${digest}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`),
+            ...(this.options.random ? { random: this.options.random } : {}),
+        });
+    }
+    /** Opens a blob for reading, following storage redirects without the registry's credentials. */
+    async openBlob(from, digest) {
+        const authorizer = this.authorizer(from);
+        const scope = { repository: from.path, actions: ['pull'] };
+        let url = `${this.baseUrl(from)}/v2/${from.path}/blobs/${digest}`;
+        let authorization = await authorizer.header(scope);
+        for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            const headers = {
+                'user-agent': this.userAgent(),
+                ...(authorization ? { authorization } : {}),
+            };
+            const response = await this.transport.stream({ method: 'GET', url, headers });
+            this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
+            if (response.status === 200) {
+                const length = response.headers['content-length'];
+                return { body: response.body, size: length === undefined ? undefined : Number(length) };
+            }
+            const location = response.headers['location'];
+            if (isRedirect(response.status) && location) {
+                discard(response.body);
+                const next = new URL(location, url);
+                if (next.host !== new URL(url).host)
+                    authorization = undefined;
+                url = next.toString();
+                continue;
+            }
+            const text = await readAtMost(response.body, MAX_ERROR_BODY);
+            throw this.failure(from, { method: 'GET', url, headers }, { ...response, body: text });
+        }
+        throw new Error(`${this.where(from, digest)}: too many redirects`);
+    }
+    userAgent() {
+        return this.options.userAgent ?? 'manifest-merge';
     }
     where(repository, reference) {
         const separator = isDigest(reference) ? '@' : ':';
@@ -46437,45 +47834,55 @@ class RegistryClient {
         }
         return authorizer;
     }
-    /** One API call with retries: transient faults always, 404 too when `untilFound`. */
-    call(repository, method, path, actions, options, extra) {
+    /** One API call with retries: transient faults always, read-after-write lag too when `untilFound`. */
+    call(repository, spec, options) {
         const { clock, log } = this.options;
-        const url = `${this.baseUrl(repository)}/v2/${repository.path}/${path}`;
-        const headers = { 'user-agent': this.options.userAgent ?? 'manifest-merge' };
-        if (extra.accept)
-            headers['accept'] = extra.accept;
-        if (extra['content-type'])
-            headers['content-type'] = extra['content-type'];
-        const request = { method, url, headers, ...(extra.body ? { body: extra.body } : {}) };
-        const scope = { repository: repository.path, actions };
-        return withRetry(() => this.authorized(repository, request, scope, extra.maxBytes ?? MAX_MANIFEST_BYTES, extra.redirects ?? false, extra.expect), {
+        const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
+        const headers = { 'user-agent': this.userAgent() };
+        if (spec.method === 'GET' || spec.method === 'HEAD')
+            headers['accept'] = MANIFEST_ACCEPT;
+        if (spec.contentType)
+            headers['content-type'] = spec.contentType;
+        const request = {
+            method: spec.method,
+            url,
+            headers,
+            ...(spec.body ? { body: spec.body } : {}),
+        };
+        const write = spec.method !== 'GET' && spec.method !== 'HEAD';
+        const scope = {
+            repository: repository.path,
+            actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
+        };
+        return withRetry(() => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec), {
             clock,
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
             retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
             onRetry: (error, attempt, delay) => {
-                log.debug(`${method} ${url}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
+                log.debug(`${spec.method} ${redactUrl(url)}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
             ...(this.options.random ? { random: this.options.random } : {}),
         });
     }
     /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
-    async authorized(repository, request, scope, maxBytes, followRedirects, expect = [200]) {
+    async authorized(repository, request, scopes, spec) {
         const authorizer = this.authorizer(repository);
-        let authorization = await authorizer.header(scope);
+        const maxBytes = spec.maxBytes ?? MAX_MANIFEST_BYTES;
+        let authorization = await authorizer.header(...scopes);
         let response = await this.send(request, authorization, maxBytes);
         if (response.status === 401 &&
             (await authorizer.challenged(response.headers['www-authenticate'], authorization))) {
-            authorization = await authorizer.header(scope);
+            authorization = await authorizer.header(...scopes);
             response = await this.send(request, authorization, maxBytes);
         }
-        for (let hop = 0; followRedirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
+        for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
             const location = new URL(response.headers['location'] ?? '', request.url).toString();
             // Storage redirects (S3, CDNs) must never see the registry's credentials.
             const sameHost = new URL(location).host === new URL(request.url).host;
             response = await this.send({ ...request, url: location }, sameHost ? authorization : undefined, maxBytes);
         }
-        if (!expect.includes(response.status))
+        if (!(spec.expect ?? [200]).includes(response.status))
             throw this.failure(repository, request, response);
         return response;
     }
@@ -46483,7 +47890,7 @@ class RegistryClient {
         const started = this.options.clock.now();
         const headers = authorization ? { ...request.headers, authorization } : request.headers;
         const response = await this.transport.send({ ...request, headers }, maxBytes);
-        this.options.log.debug(`${request.method} ${request.url} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
+        this.options.log.debug(`${request.method} ${redactUrl(request.url)} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
         return response;
     }
     failure(repository, request, response) {
@@ -46520,7 +47927,19 @@ function isLag(error) {
 function isRedirect(status) {
     return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
-function describe(error) {
+async function readAtMost(body, limit) {
+    const chunks = [];
+    let length = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length >= limit)
+            break;
+    }
+    discard(body);
+    return Buffer.concat(chunks).subarray(0, limit);
+}
+function client_describe(error) {
     if (error instanceof RegistryError)
         return `${error.status} ${error.codes.map((c) => c.code).join(',')}`;
     const code = error.code;
@@ -46955,16 +48374,21 @@ async function resolveSources(sources, options, context) {
         checkExpectedPlatforms(images, options.platforms);
     return options.attestations === 'drop' ? images.map((image) => ({ ...image, attestations: [] })) : images;
 }
+/** Where a source is read: the image, unless a dry run left a foreign source where it is. */
+function readFrom(source, context) {
+    return context.readFromSources ? source.repository : context.image;
+}
 async function resolveSource(source, context) {
+    const from = readFrom(source, context);
     let manifest;
     try {
-        manifest = await context.wait.manifest(context.image, source.digest);
+        manifest = await context.wait.manifest(from, source.digest);
     }
     catch (error) {
         if (!isLag(error))
             throw error;
-        throw new Error(`sources: "${source.text}": ${canonicalName(context.image)} still does not serve ${source.digest} after ` +
-            `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(context.image)}, ` +
+        throw new Error(`sources: "${source.text}": ${canonicalName(from)} still does not serve ${source.digest} after ` +
+            `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(from)}, ` +
             'or raise wait-timeout if the registry is slow');
     }
     const { mediaType } = manifest.descriptor;
@@ -46981,7 +48405,7 @@ async function resolveImage(source, manifest, context) {
         !isDigest(config.digest)) {
         throw new Error(`sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`);
     }
-    const bytes = await context.client.getBlob(context.image, config.digest, MAX_MANIFEST_BYTES, {
+    const bytes = await context.client.getBlob(readFrom(source, context), config.digest, MAX_MANIFEST_BYTES, {
         deadline: context.wait.deadline,
         untilFound: true,
     });
@@ -47014,10 +48438,10 @@ async function resolveImage(source, manifest, context) {
 async function resolveIndex(source, manifest, context) {
     const children = parseChildren(source, manifest.json['manifests']);
     // Every child must be served by the target repository before an index naming it can be written.
-    await Promise.all(children.map((child) => context.wait.head(context.image, child.digest).catch((error) => {
+    await Promise.all(children.map((child) => context.wait.head(readFrom(source, context), child.digest).catch((error) => {
         if (!isLag(error))
             throw error;
-        throw new Error(`sources: "${source.text}" lists ${child.digest}, which ${canonicalName(context.image)} still does not ` +
+        throw new Error(`sources: "${source.text}" lists ${child.digest}, which ${canonicalName(readFrom(source, context))} still does not ` +
             `serve after wait-timeout (${errorMessage(error)}); push the whole index to the image`);
     })));
     const attestations = new Map();
@@ -47111,7 +48535,86 @@ function checkExpectedPlatforms(images, expected) {
         'Fix the sources or the platforms input; nothing was written');
 }
 
+;// CONCATENATED MODULE: ./src/transfer.ts
+
+
+
+
+
+/**
+ * Brings sources that live in other repositories into the image, so the index can name them: every blob by
+ * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
+ * exact bytes, leaves first and an index last. A blob shared by several manifests moves once.
+ */
+async function bringIn(sources, image, context) {
+    const blobs = new Map();
+    const tally = { mounted: 0, copied: 0, present: 0 };
+    await Promise.all(sources.map(async (source) => {
+        try {
+            await copyManifest(source.repository, image, source.digest, context, blobs, tally);
+        }
+        catch (error) {
+            if (!isLag(error))
+                throw error;
+            throw new Error(`sources: "${source.text}": ${canonicalName(source.repository)} still does not serve it after wait-timeout ` +
+                `(${errorMessage(error)}). Check the digest and repository, or raise wait-timeout`);
+        }
+        context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
+    }));
+    context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
+}
+async function copyManifest(from, to, digest, context, blobs, tally) {
+    const manifest = await context.wait.manifest(from, digest);
+    const json = manifest.json;
+    if (isIndexMediaType(manifest.descriptor.mediaType)) {
+        const children = Array.isArray(json['manifests']) ? json['manifests'] : [];
+        await Promise.all(digestsOf(children).map((child) => copyManifest(from, to, child, context, blobs, tally)));
+    }
+    else {
+        const layers = Array.isArray(json['layers']) ? json['layers'] : [];
+        const needed = digestsOf([json['config'], ...layers]);
+        await Promise.all(needed.map((blob) => {
+            let pending = blobs.get(blob);
+            if (!pending) {
+                pending = copyBlob(from, to, blob, context, tally);
+                blobs.set(blob, pending);
+            }
+            return pending;
+        }));
+    }
+    await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
+        deadline: context.deadline,
+        untilFound: true,
+    });
+}
+async function copyBlob(from, to, digest, context, tally) {
+    const { client, deadline } = context;
+    if (from.endpoint === to.endpoint) {
+        // A mount of a blob the target already has answers 201 too, so no HEAD first.
+        if (await client.mountBlob(to, digest, from, { deadline })) {
+            tally.mounted += 1;
+            return;
+        }
+    }
+    else {
+        try {
+            await client.headBlob(to, digest, { deadline });
+            tally.present += 1;
+            return;
+        }
+        catch {
+            // Not there yet: copy it.
+        }
+    }
+    await client.copyBlob(from, to, digest, { deadline });
+    tally.copied += 1;
+}
+function digestsOf(descriptors) {
+    return descriptors.flatMap((d) => (typeof d?.digest === 'string' && isDigest(d.digest) ? [d.digest] : []));
+}
+
 ;// CONCATENATED MODULE: ./src/run.ts
+
 
 
 
@@ -47124,16 +48627,25 @@ async function run(inputs, deps) {
     const { image } = inputs;
     const deadline = clock.now() + inputs.waitTimeoutMs;
     const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
-    if (foreign.length) {
-        throw new Error(`sources: ${foreign.map((s) => `"${s.text}"`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in ` +
-            `${canonicalName(image)}; sources from other repositories are not supported yet: push by digest to the image`);
-    }
-    // One token for the whole run: ask for push up front unless nothing will be written.
+    // One token per registry for the whole run: push on the image unless nothing is written, pull on sources.
     client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
+    for (const source of foreign)
+        client.declare(source.repository, ['pull']);
     const wait = new ConsistencyWait(client, clock, log, deadline);
     const [images, states] = await log.group('Resolve sources', async () => {
         const result = await Promise.all([
-            resolveSources(inputs.sources, inputs, { client, wait, log, image }),
+            (async () => {
+                // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+                if (foreign.length && !inputs.dryRun)
+                    await bringIn(foreign, image, { client, wait, log, deadline });
+                return resolveSources(inputs.sources, inputs, {
+                    client,
+                    wait,
+                    log,
+                    image,
+                    readFromSources: inputs.dryRun,
+                });
+            })(),
             readTags(client, image, inputs.tags, deadline),
         ]);
         for (const item of result[0]) {
@@ -47203,7 +48715,13 @@ async function run(inputs, deps) {
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
 async function execute(inputs, log, environment) {
     const client = new RegistryClient({
-        credentials: credentialSource({ ...inputs, githubActor: environment.githubActor }),
+        credentials: credentialSource({
+            ...inputs,
+            githubActor: environment.githubActor,
+            dockerConfig: environment.dockerConfig,
+            runHelper: environment.runHelper,
+            log,
+        }),
         log,
         clock: systemClock,
         plainHttp: inputs.plainHttp,
@@ -47821,6 +49339,7 @@ function summaryMarkdown(result) {
 
 
 
+
 const USAGE = `Usage: manifest-merge --image REPO --tag TAG [--tag TAG...] --source DIGEST [--source DIGEST...] [options]
 
 Merge per-platform images (pushed by digest) into one multi-arch index, wait until the registry serves
@@ -47915,6 +49434,8 @@ async function cli(argv, env) {
         });
         const result = await execute(inputs, log, {
             githubActor: env['GITHUB_ACTOR'],
+            dockerConfig: readDockerConfig(env),
+            runHelper: execHelper,
             userAgent: 'manifest-merge-cli',
         });
         process.stdout.write(`${JSON.stringify(cliOutputsOf(result), null, 2)}\n`);
