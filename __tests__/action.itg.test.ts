@@ -350,3 +350,59 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
     expect((await getManifest(repo, 'current')).digest).toBe(tagged);
   });
 });
+
+describe('docker/metadata-action outputs', () => {
+  test('full tag references and leveled annotations, with a warning for a created time of this run', async () => {
+    const repo = 'e2e/metadata';
+    const images = await pushAll(repo, 'oci', 2);
+    const image = `${reg.host}/${repo}`;
+    const created = new Date().toISOString();
+    // As metadata-action prints them with DOCKER_METADATA_ANNOTATIONS_LEVELS=manifest,index.
+    const annotations = [
+      `manifest:org.opencontainers.image.created=${created}`,
+      'manifest:org.opencontainers.image.source=https://github.com/octo-org/app',
+      `index:org.opencontainers.image.created=${created}`,
+      'index:org.opencontainers.image.source=https://github.com/octo-org/app',
+      'index:org.opencontainers.image.revision=860c1904a1ce19322e91ac35af1ab07466440c37',
+    ].join('\n');
+    const result = await runAction({
+      image,
+      tags: `${image}:main\n${image}:sha-860c190`,
+      sources: images.map((i) => i.digest).join('\n'),
+      annotations,
+    });
+    expect(result.code, result.stdout).toBe(0);
+    expect(JSON.parse(result.outputs['tags'] ?? '')).toEqual([`${image}:main`, `${image}:sha-860c190`]);
+    const index = JSON.parse(result.outputs['manifest'] ?? '') as { annotations: Record<string, string> };
+    expect(index.annotations).toEqual({
+      'org.opencontainers.image.created': created,
+      'org.opencontainers.image.revision': '860c1904a1ce19322e91ac35af1ab07466440c37',
+      'org.opencontainers.image.source': 'https://github.com/octo-org/app',
+    });
+    expect(Object.keys(index.annotations)).toEqual(Object.keys(index.annotations).sort());
+    expect(result.stdout).toMatch(
+      /::warning title=Annotation changes every run::annotations: org\.opencontainers\.image\.created=/,
+    );
+    expect(result.stdout).toContain('2 line(s) for other levels left out');
+
+    // A pinned creation time (the commit's) gives no warning.
+    const pinned = await runAction({
+      image,
+      tags: 'pinned',
+      sources: images.map((i) => i.digest).join('\n'),
+      annotations: 'index:org.opencontainers.image.created=2024-05-01T10:00:00Z',
+    });
+    expect(pinned.code, pinned.stdout).toBe(0);
+    expect(pinned.stdout).not.toContain('::warning');
+  });
+
+  test('a tag line for another image is refused, naming it', async () => {
+    const result = await runAction({
+      image: `${reg.host}/e2e/metadata`,
+      tags: `${reg.host}/e2e/metadata:main\nghcr.io/someone/else:main`,
+      sources: `sha256:${'a'.repeat(64)}`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/::error::input "tags".*ghcr\.io\/someone\/else:main/);
+  });
+});

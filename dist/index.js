@@ -76839,6 +76839,7 @@ function errorMessage(error) {
 const systemClock = {
     now: () => performance.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    date: () => Date.now(),
 };
 
 ;// CONCATENATED MODULE: ./src/credentials.ts
@@ -78839,6 +78840,7 @@ async function run(inputs, deps) {
         return result;
     });
     const index = await log.group('Assemble', async () => {
+        checkAnnotations(inputs, clock, log);
         const assembled = assemble(images, { mediaType: inputs.mediaType, annotations: inputs.annotations });
         log.info(`${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`);
         return assembled;
@@ -78890,6 +78892,24 @@ async function run(inputs, deps) {
         })),
         waitedMs: Math.round(wait.waitedMs),
     };
+}
+/** Annotations whose usual value is the time of the build: each run would give a new digest. */
+const WALL_CLOCK_ANNOTATIONS = ['org.opencontainers.image.created'];
+const RECENT_MS = 6 * 60 * 60 * 1000;
+function checkAnnotations(inputs, clock, log) {
+    if (inputs.ignoredAnnotations.length) {
+        log.info(`annotations: ${inputs.ignoredAnnotations.length} line(s) for other levels left out (only "index:" lines and ` +
+            `plain key=value go on the index): ${inputs.ignoredAnnotations.join(', ')}`);
+    }
+    for (const key of WALL_CLOCK_ANNOTATIONS) {
+        const value = inputs.annotations[key];
+        const time = value === undefined ? Number.NaN : Date.parse(value);
+        if (Number.isNaN(time) || Math.abs(clock.date() - time) > RECENT_MS)
+            continue;
+        log.warning(`annotations: ${key}=${value} is the time of this run, so every run makes a new index digest and moves the ` +
+            'tags even when the images are the same. Pin it to the commit time (github.event.head_commit.timestamp, ' +
+            'or SOURCE_DATE_EPOCH with docker/metadata-action) or leave it out', 'Annotation changes every run');
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts

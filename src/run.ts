@@ -78,6 +78,7 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
   });
 
   const index = await log.group('Assemble', async () => {
+    checkAnnotations(inputs, clock, log);
     const assembled = assemble(images, { mediaType: inputs.mediaType, annotations: inputs.annotations });
     log.info(
       `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`,
@@ -133,4 +134,28 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     })),
     waitedMs: Math.round(wait.waitedMs),
   };
+}
+
+/** Annotations whose usual value is the time of the build: each run would give a new digest. */
+const WALL_CLOCK_ANNOTATIONS = ['org.opencontainers.image.created'];
+const RECENT_MS = 6 * 60 * 60 * 1000;
+
+function checkAnnotations(inputs: Inputs, clock: Clock, log: Logger): void {
+  if (inputs.ignoredAnnotations.length) {
+    log.info(
+      `annotations: ${inputs.ignoredAnnotations.length} line(s) for other levels left out (only "index:" lines and ` +
+        `plain key=value go on the index): ${inputs.ignoredAnnotations.join(', ')}`,
+    );
+  }
+  for (const key of WALL_CLOCK_ANNOTATIONS) {
+    const value = inputs.annotations[key];
+    const time = value === undefined ? Number.NaN : Date.parse(value);
+    if (Number.isNaN(time) || Math.abs(clock.date() - time) > RECENT_MS) continue;
+    log.warning(
+      `annotations: ${key}=${value} is the time of this run, so every run makes a new index digest and moves the ` +
+        'tags even when the images are the same. Pin it to the commit time (github.event.head_commit.timestamp, ' +
+        'or SOURCE_DATE_EPOCH with docker/metadata-action) or leave it out',
+      'Annotation changes every run',
+    );
+  }
 }

@@ -7,6 +7,7 @@ export function fakeClock(start = 0): Clock & { sleeps: number[] } {
   return {
     sleeps,
     now: () => now,
+    date: () => Date.parse('2026-01-01T00:00:00Z') + now,
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;
