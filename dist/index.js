@@ -77930,7 +77930,7 @@ class RegistryClient {
      */
     async copyBlob(from, target, digest, options = {}) {
         const { clock, log } = this.options;
-        await withRetry(async () => {
+        await this.retrying(`copying ${digest}`, options, async () => {
             const opened = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, deadline: clock.now() });
             const location = opened.headers['location'];
             if (!location)
@@ -77961,11 +77961,19 @@ class RegistryClient {
             log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
             if (response.status !== 201)
                 throw this.failure(target, request, response);
-        }, {
+        });
+    }
+    /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
+    retrying(label, options, fn) {
+        const { clock, log } = this.options;
+        return withRetry(fn, {
             clock,
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
             retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
-            onRetry: (error, attempt, delay) => log.debug(`copying ${digest}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`),
+            onRetry: (error, attempt, delay) => {
+                log.debug(`${label}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
+                options.onRetry?.(error);
+            },
             ...(this.options.random ? { random: this.options.random } : {}),
         });
     }
@@ -78020,9 +78028,8 @@ class RegistryClient {
         }
         return authorizer;
     }
-    /** One API call with retries: transient faults always, read-after-write lag too when `untilFound`. */
+    /** One API call, retried as `retrying` says. */
     call(repository, spec, options) {
-        const { clock, log } = this.options;
         const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
         const headers = { 'user-agent': this.userAgent() };
         if (spec.method === 'GET' || spec.method === 'HEAD')
@@ -78040,16 +78047,7 @@ class RegistryClient {
             repository: repository.path,
             actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
         };
-        return withRetry(() => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec), {
-            clock,
-            deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-            retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
-            onRetry: (error, attempt, delay) => {
-                log.debug(`${spec.method} ${redactUrl(url)}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
-                options.onRetry?.(error);
-            },
-            ...(this.options.random ? { random: this.options.random } : {}),
-        });
+        return this.retrying(`${spec.method} ${redactUrl(url)}`, options, () => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec));
     }
     /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
     async authorized(repository, request, scopes, spec) {

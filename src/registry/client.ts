@@ -272,51 +272,54 @@ export class RegistryClient {
     options: CallOptions = {},
   ): Promise<void> {
     const { clock, log } = this.options;
-    await withRetry(
-      async () => {
-        const opened = await this.call(
-          target,
-          { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
-          { ...options, deadline: clock.now() },
-        );
-        const location = opened.headers['location'];
-        if (!location)
-          throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-        const upload = new URL(location, this.baseUrl(target));
-        upload.searchParams.set('digest', digest);
-        const source = await this.openBlob(from, digest);
-        const authorization = await this.authorizer(target).header({
-          repository: target.path,
-          actions: ['pull', 'push'],
-        });
-        const headers: Record<string, string> = {
-          'user-agent': this.userAgent(),
-          'content-type': 'application/octet-stream',
-          ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
-          ...(authorization ? { authorization } : {}),
-        };
-        const request: HttpRequest = { method: 'PUT', url: upload.toString(), headers, body: source.body };
-        let response: HttpResponse;
-        try {
-          response = await this.transport.send(request, MAX_ERROR_BODY);
-        } finally {
-          // A PUT refused before it read the whole blob leaves the source open: close it.
-          if (!source.body.readableEnded) discard(source.body);
-        }
-        log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
-        if (response.status !== 201) throw this.failure(target, request, response);
+    await this.retrying(`copying ${digest}`, options, async () => {
+      const opened = await this.call(
+        target,
+        { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
+        { ...options, deadline: clock.now() },
+      );
+      const location = opened.headers['location'];
+      if (!location)
+        throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+      const upload = new URL(location, this.baseUrl(target));
+      upload.searchParams.set('digest', digest);
+      const source = await this.openBlob(from, digest);
+      const authorization = await this.authorizer(target).header({
+        repository: target.path,
+        actions: ['pull', 'push'],
+      });
+      const headers: Record<string, string> = {
+        'user-agent': this.userAgent(),
+        'content-type': 'application/octet-stream',
+        ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+        ...(authorization ? { authorization } : {}),
+      };
+      const request: HttpRequest = { method: 'PUT', url: upload.toString(), headers, body: source.body };
+      let response: HttpResponse;
+      try {
+        response = await this.transport.send(request, MAX_ERROR_BODY);
+      } finally {
+        // A PUT refused before it read the whole blob leaves the source open: close it.
+        if (!source.body.readableEnded) discard(source.body);
+      }
+      log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
+      if (response.status !== 201) throw this.failure(target, request, response);
+    });
+  }
+
+  /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
+  private retrying<T>(label: string, options: CallOptions, fn: () => Promise<T>): Promise<T> {
+    const { clock, log } = this.options;
+    return withRetry(fn, {
+      clock,
+      deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
+      retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+      onRetry: (error, attempt, delay) => {
+        log.debug(`${label}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
+        options.onRetry?.(error);
       },
-      {
-        clock,
-        deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-        retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
-        onRetry: (error, attempt, delay) =>
-          log.debug(
-            `copying ${digest}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`,
-          ),
-        ...(this.options.random ? { random: this.options.random } : {}),
-      },
-    );
+      ...(this.options.random ? { random: this.options.random } : {}),
+    });
   }
 
   /** Opens a blob for reading, following storage redirects without the registry's credentials. */
@@ -383,9 +386,8 @@ export class RegistryClient {
     return authorizer;
   }
 
-  /** One API call with retries: transient faults always, read-after-write lag too when `untilFound`. */
+  /** One API call, retried as `retrying` says. */
   private call(repository: Repository, spec: CallSpec, options: CallOptions): Promise<HttpResponse> {
-    const { clock, log } = this.options;
     const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
     const headers: Record<string, string> = { 'user-agent': this.userAgent() };
     if (spec.method === 'GET' || spec.method === 'HEAD') headers['accept'] = MANIFEST_ACCEPT;
@@ -401,18 +403,9 @@ export class RegistryClient {
       repository: repository.path,
       actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
     };
-    return withRetry(() => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec), {
-      clock,
-      deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-      retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
-      onRetry: (error, attempt, delay) => {
-        log.debug(
-          `${spec.method} ${redactUrl(url)}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`,
-        );
-        options.onRetry?.(error);
-      },
-      ...(this.options.random ? { random: this.options.random } : {}),
-    });
+    return this.retrying(`${spec.method} ${redactUrl(url)}`, options, () =>
+      this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec),
+    );
   }
 
   /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
