@@ -8,8 +8,10 @@ import {
   MediaTypes,
   type Platform,
   type PushedImage,
+  pushBlob,
   pushBuildxIndex,
   pushImage,
+  pushManifest,
 } from './helpers/images.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
@@ -271,6 +273,67 @@ describe('writes', () => {
     const slim = JSON.parse(dropped.outputs['manifest'] ?? '') as { manifests: { platform: Platform }[] };
     expect(slim.manifests.map((m) => key(m.platform))).toEqual(order);
   });
+});
+
+test('artifact attestations (subject and artifactType, newer BuildKit) follow the image they name', async () => {
+  const repo = 'e2e/artifacts';
+  const image = await pushImage(reg, repo, {
+    platform: { os: 'linux', architecture: 'amd64' },
+    format: 'oci',
+    seed: 'art',
+  });
+  const empty = new TextEncoder().encode('{}');
+  const statement = new TextEncoder().encode(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1' }));
+  const [emptyDigest, statementDigest] = await Promise.all([
+    pushBlob(reg, repo, empty),
+    pushBlob(reg, repo, statement),
+  ]);
+  const artifactType = 'application/vnd.in-toto+json';
+  const artifact = await pushManifest(
+    reg,
+    repo,
+    'artifact',
+    new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.ociManifest,
+        artifactType,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: empty.length },
+        layers: [{ mediaType: artifactType, digest: statementDigest, size: statement.length }],
+        subject: { mediaType: MediaTypes.ociManifest, digest: image.digest, size: image.size },
+      }),
+    ),
+    MediaTypes.ociManifest,
+  );
+  const index = await pushManifest(
+    reg,
+    repo,
+    'per-platform',
+    new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.ociIndex,
+        manifests: [
+          { mediaType: MediaTypes.ociManifest, digest: artifact.digest, size: artifact.size, artifactType },
+          {
+            mediaType: MediaTypes.ociManifest,
+            digest: image.digest,
+            size: image.size,
+            platform: image.platform,
+          },
+        ],
+      }),
+    ),
+    MediaTypes.ociIndex,
+  );
+  const result = await runAction({ image: `${reg.host}/${repo}`, tags: 'v1', sources: index.digest });
+  expect(result.code, result.stdout).toBe(0);
+  const merged = JSON.parse(result.outputs['manifest'] ?? '') as {
+    manifests: { digest: string; artifactType?: string }[];
+  };
+  expect(merged.manifests.map((m) => m.digest)).toEqual([image.digest, artifact.digest]);
+  expect(merged.manifests[1]?.artifactType).toBe(artifactType);
+  expect(JSON.parse(result.outputs['platform-digests'] ?? '')).toEqual({ 'linux/amd64': image.digest });
 });
 
 describe('bad inputs fail, name the input, and leave the tag alone', () => {

@@ -121,26 +121,38 @@ async function resolveIndex(
   context: ResolveContext,
 ): Promise<PlatformImage[]> {
   const children = parseChildren(source, manifest.json['manifests']);
-  // Every child must be served by the target repository before an index naming it can be written.
-  await Promise.all(
-    children.map((child) =>
-      context.wait.head(readFrom(source, context), child.digest).catch((error: unknown) => {
+  const from = readFrom(source, context);
+  // Every child must be served before an index naming it can be written. Artifact attestations (newer
+  // BuildKit) name their image only in their own `subject`, so those are read rather than just checked.
+  const subjects = await Promise.all(
+    children.map(async (child) => {
+      try {
+        if (!isArtifactAttestation(child)) {
+          await context.wait.head(from, child.digest);
+          return undefined;
+        }
+        const subject = (await context.wait.manifest(from, child.digest)).json['subject'] as {
+          digest?: unknown;
+        };
+        return typeof subject?.digest === 'string' ? subject.digest : '';
+      } catch (error) {
         if (!isLag(error)) throw error;
         throw new Error(
-          `sources: "${source.text}" lists ${child.digest}, which ${canonicalName(readFrom(source, context))} still does not ` +
+          `sources: "${source.text}" lists ${child.digest}, which ${canonicalName(from)} still does not ` +
             `serve after wait-timeout (${errorMessage(error)}); push the whole index to the image`,
         );
-      }),
-    ),
+      }
+    }),
   );
   const attestations = new Map<string, IndexDescriptor[]>();
   const images: PlatformImage[] = [];
-  for (const child of children) {
+  children.forEach((child, i) => {
     const annotations = child.annotations ?? {};
-    if (annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST) {
-      const subject = annotations[REFERENCE_DIGEST] ?? '';
+    const subject =
+      annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST ? annotations[REFERENCE_DIGEST] : subjects[i];
+    if (subject !== undefined) {
       attestations.set(subject, [...(attestations.get(subject) ?? []), child]);
-      continue;
+      return;
     }
     if (isIndexMediaType(child.mediaType)) {
       throw new Error(
@@ -155,7 +167,7 @@ async function resolveIndex(
     }
     checkAsserted(source, platform);
     images.push({ descriptor: { ...child, platform }, attestations: [], source: source.text });
-  }
+  });
   if (images.length === 0) throw new Error(`sources: "${source.text}" is an index with no platform images`);
   for (const subject of attestations.keys()) {
     if (!images.some((image) => image.descriptor.digest === subject)) {
@@ -166,6 +178,12 @@ async function resolveIndex(
     }
   }
   return images.map((image) => ({ ...image, attestations: attestations.get(image.descriptor.digest) ?? [] }));
+}
+
+/** An attestation stored as an OCI artifact: typed, without a runnable platform, and not Docker-annotated. */
+function isArtifactAttestation(child: IndexDescriptor): boolean {
+  const unknown = !child.platform || child.platform.os === 'unknown';
+  return unknown && child.artifactType !== undefined && child.annotations?.[REFERENCE_TYPE] === undefined;
 }
 
 function parseChildren(source: SourceEntry, value: unknown): IndexDescriptor[] {
