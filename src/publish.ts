@@ -99,11 +99,14 @@ export async function writeTags(
   context: PublishContext,
 ): Promise<void> {
   const { client, clock, log, deadline } = context;
+  if (plan.write.length === 0) return;
+  const started = clock.now();
   await Promise.all(
     plan.write.map((tag) =>
       client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true }),
     ),
   );
+  await clock.sleep(settleDelay(clock.now() - started));
   await Promise.all(
     plan.write.map((tag) =>
       withRetry(
