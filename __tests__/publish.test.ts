@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { planTags, settleDelay } from '../src/publish.js';
+import { planTags } from '../src/publish.js';
 import type { Digest } from '../src/registry/digest.js';
 import { parseRepository } from '../src/registry/reference.js';
 
@@ -28,14 +28,4 @@ test('if-tag-exists: fail refuses the whole run, naming the tag and its digest',
     unchanged: ['same'],
     skipped: [],
   });
-});
-
-test.each([
-  [0, 50],
-  [10, 50],
-  [40, 80],
-  [200, 400],
-  [5_000, 500],
-])('settle after a PUT of %i ms: %i ms', (putMs, expected) => {
-  expect(settleDelay(putMs)).toBe(expected);
 });

@@ -66,17 +66,6 @@ export function planTags(
   return { write, unchanged, skipped };
 }
 
-/**
- * Pause between the PUT and the read-back: a writer that started with us lands within about one PUT's time of
- * our write, so reading back after twice that (bounded) catches it instead of reporting success too early.
- * No registry offers compare-and-swap on tags; this narrows the race window, it cannot close it.
- */
-export const SETTLE = { MIN_MS: 50, MAX_MS: 500, PUT_MULTIPLE: 2 } as const;
-
-export function settleDelay(putMs: number): number {
-  return Math.min(SETTLE.MAX_MS, Math.max(SETTLE.MIN_MS, putMs * SETTLE.PUT_MULTIPLE));
-}
-
 /** The tag still serves what it held before the write: registry lag, worth waiting for. */
 class StaleTag extends Error {}
 
@@ -99,14 +88,11 @@ export async function writeTags(
   context: PublishContext,
 ): Promise<void> {
   const { client, clock, log, deadline } = context;
-  if (plan.write.length === 0) return;
-  const started = clock.now();
   await Promise.all(
     plan.write.map((tag) =>
       client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true }),
     ),
   );
-  await clock.sleep(settleDelay(clock.now() - started));
   await Promise.all(
     plan.write.map((tag) =>
       withRetry(
