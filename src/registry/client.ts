@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { CredentialSource, Scope } from './auth.js';
@@ -10,6 +10,7 @@ import { discard, type HttpRequest, type HttpResponse, type Transport, undiciTra
 import { bareMediaType, isManifestMediaType, isSchema1MediaType, MANIFEST_ACCEPT } from './media-types.js';
 import { canonicalName, type Repository } from './reference.js';
 import { BACKOFF, isTransient, withRetry } from './retry.js';
+import { Agent } from './undici.js';
 
 /** Largest manifest read or written, as registries commonly enforce. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

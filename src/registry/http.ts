@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici.js';
 
 export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -49,11 +50,10 @@ export function discard(body: Readable): void {
 /** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
 export function undiciTransport(dispatcher: Dispatcher, timeoutMs: number): Transport {
   const open = async (req: HttpRequest, whole: boolean) => {
-    const response = await request(req.url, {
+    const response = await request(dispatcher, req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body ?? null,
-      dispatcher,
       headersTimeout: timeoutMs,
       // Between chunks, not for the whole body: a large layer may take long but must keep moving.
       bodyTimeout: timeoutMs,
