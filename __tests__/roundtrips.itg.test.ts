@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { pushSources } from '../bench/fixtures.js';
+import { lockstep } from '../bench/lockstep.js';
+import { runCli } from './helpers/action.js';
+import {
+  type ProxiedRequest,
+  type ProxyResponse,
+  type RequestLogEntry,
+  sequentialRoundTrips,
+  startProxy,
+  type TestProxy,
+} from './helpers/proxy.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+
+/**
+ * Request counts and sequential round trips of one merge, through a proxy that answers in lockstep rounds
+ * (bench/lockstep.ts): every response is held until the client has gone quiet, then a whole round is released
+ * at once, so a request that waits for another answer always lands in a later round, and requests sent
+ * together always share one. The count is the depth of the client's request chain, not a timing, so it holds
+ * on a busy machine. Targets (the benchmark issue): at most 4 round trips on an open registry (source manifests
+ * in parallel, configs in parallel, the index PUT, the read-back), at most 2 more for Bearer auth, for any
+ * number of sources up to 64. A change that adds a sequential request fails here.
+ */
+
+const SIZES = [2, 8, 32, 64] as const;
+/** How long the client must stay quiet before a round is released; far above the gaps within one burst. */
+const QUIET_MS = 100;
+const MAX_ROUND_TRIPS = 4;
+const MAX_AUTH_ROUND_TRIPS = 2;
+
+/** What a logged request was: `GET manifest by digest`, `HEAD manifest by tag`, `GET blob`, `GET token`. */
+function kind(entry: RequestLogEntry): string {
+  const path = entry.path.split('?')[0] ?? '';
+  let what = path;
+  if (path === '/token') what = 'token';
+  else if (/\/manifests\/sha256:[0-9a-f]{64}$/.test(path)) what = 'manifest by digest';
+  else if (path.includes('/manifests/')) what = 'manifest by tag';
+  else if (path.includes('/blobs/')) what = 'blob';
+  return `${entry.method} ${what}${entry.status === 401 ? ' (401)' : ''}`;
+}
+
+function tally(log: readonly RequestLogEntry[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const entry of log) counts[kind(entry)] = (counts[kind(entry)] ?? 0) + 1;
+  return counts;
+}
+
+/** The requests in order, one per line with its round (chain depth), for failure messages. */
+function timeline(log: readonly RequestLogEntry[]): string {
+  const sorted = [...log].sort((a, b) => a.start - b.start);
+  const depth: number[] = [];
+  const first = sorted[0]?.start ?? 0;
+  return sorted
+    .map((e, i) => {
+      const before = sorted.slice(0, i).map((b, j) => (b.end <= e.start ? (depth[j] ?? 0) : 0));
+      depth.push(Math.max(0, ...before) + 1);
+      const path = e.path.split('?')[0];
+      return `  round ${depth[i]} +${Math.round(e.start - first)} ms ${e.method} ${path} -> ${e.status}`;
+    })
+    .join('\n');
+}
+
+function sourceArgs(digests: readonly string[]): string[] {
+  return digests.flatMap((digest) => ['--source', digest]);
+}
+
+describe('open registry', () => {
+  let reg: TestRegistry;
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    proxy = await startProxy(reg.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await reg?.stop();
+  });
+
+  test('the measure: requests sent together count once, each awaited request once more', async () => {
+    proxy.setHandler(lockstep({ quietMs: QUIET_MS }).handler);
+    const from = proxy.log.length;
+    const ping = async (): Promise<void> => {
+      await (await fetch(`${proxy.url}/v2/`)).arrayBuffer();
+    };
+    await Promise.all(Array.from({ length: 16 }, ping));
+    await ping();
+    await Promise.all([ping(), ping()]);
+    expect(sequentialRoundTrips(proxy.log.slice(from))).toBe(3);
+  });
+
+  test.each(SIZES)('N = %i: 2N + 3 requests, at most 4 sequential round trips', async (n) => {
+    const repository = `roundtrips/open${n}`;
+    const digests = await pushSources(reg, repository, n);
+    const rounds = lockstep({ quietMs: QUIET_MS });
+    proxy.setHandler(rounds.handler);
+    const from = proxy.log.length;
+
+    const result = await runCli([
+      '--image',
+      `${proxy.host}/${repository}`,
+      '--tag',
+      'v1',
+      ...sourceArgs(digests),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+
+    const log = proxy.log.slice(from);
+    const story = `requests:\n${timeline(log)}`;
+    // N manifest GETs, N config GETs, the tag HEAD before writing, the index PUT, the read-back HEAD.
+    expect(tally(log), story).toEqual({
+      'GET manifest by digest': n,
+      'GET blob': n,
+      'HEAD manifest by tag': 2,
+      'PUT manifest by tag': 1,
+    });
+    expect(log.length).toBe(2 * n + 3);
+    expect(sequentialRoundTrips(log), story).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
+  });
+});
+
+describe('token auth registry', () => {
+  let reg: TestRegistry;
+  let proxy: TestProxy;
+  let tokenUrl: URL;
+  beforeAll(async () => {
+    reg = await startRegistry({ auth: 'token' });
+    if (reg.tokenServer === undefined) throw new Error('token mode started without a token server');
+    tokenUrl = new URL(reg.tokenServer.url);
+    proxy = await startProxy(reg.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await reg?.stop();
+  });
+
+  /** The token server answers behind the same proxy, so the token request is in the log and its rounds. */
+  async function fromTokenServer(req: ProxiedRequest): Promise<ProxyResponse> {
+    const headers: Record<string, string> = {};
+    for (const name of ['authorization', 'content-type']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const res = await fetch(new URL(req.path, tokenUrl.origin), {
+      method: req.method,
+      headers,
+      ...(req.method === 'POST' ? { body: req.body } : {}),
+    });
+    return {
+      status: res.status,
+      headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
+      body: Buffer.from(await res.arrayBuffer()),
+    };
+  }
+
+  test.each(SIZES)('N = %i: one token, at most 4 + 2 sequential round trips', async (n) => {
+    const repository = `roundtrips/token${n}`;
+    const digests = await pushSources(reg, repository, n);
+    const rounds = lockstep({
+      quietMs: QUIET_MS,
+      route: (req) => (req.path.split('?')[0] === tokenUrl.pathname ? fromTokenServer(req) : undefined),
+    });
+    proxy.setHandler(async (req, forward) => {
+      const res = await rounds.handler(req, forward);
+      const challenge = res === 'reset' ? undefined : res.headers['www-authenticate'];
+      if (res !== 'reset' && typeof challenge === 'string') {
+        res.headers['www-authenticate'] = challenge.replace(
+          tokenUrl.href,
+          `${proxy.url}${tokenUrl.pathname}`,
+        );
+      }
+      return res;
+    });
+    const from = proxy.log.length;
+    const tokensBefore = reg.tokenServer?.requests.length ?? 0;
+
+    const result = await runCli(
+      [
+        '--image',
+        `${proxy.host}/${repository}`,
+        '--tag',
+        'v1',
+        ...sourceArgs(digests),
+        '--username',
+        reg.username,
+        '--password-stdin',
+      ],
+      { stdin: `${reg.password}\n` },
+    );
+    expect(result.code, result.stderr).toBe(0);
+
+    const log = proxy.log.slice(from);
+    const story = `requests:\n${timeline(log)}`;
+    expect((reg.tokenServer?.requests.length ?? 0) - tokensBefore, story).toBe(1);
+    const counts = tally(log);
+    expect(counts['GET token'], story).toBe(1);
+    // Once authorized, the same requests as on an open registry.
+    const authorized = log.filter((e) => e.status !== 401 && kind(e) !== 'GET token');
+    expect(tally(authorized), story).toEqual({
+      'GET manifest by digest': n,
+      'GET blob': n,
+      'HEAD manifest by tag': 2,
+      'PUT manifest by tag': 1,
+    });
+    // Challenges come only from the first round, at most one per request in it.
+    expect(log.filter((e) => e.status === 401).length, story).toBeLessThanOrEqual(n + 1);
+    expect(sequentialRoundTrips(log), story).toBeLessThanOrEqual(MAX_ROUND_TRIPS + MAX_AUTH_ROUND_TRIPS);
+  });
+});
