@@ -50416,10 +50416,6 @@ function verifyDigest(bytes, expected, where) {
     if (actual !== expected)
         throw new DigestMismatchError(expected, actual, where);
 }
-/** The hex part of a digest, e.g. for file names in a digests folder. */
-function digestHex(digest) {
-    return digest.slice(digest.indexOf(':') + 1);
-}
 
 ;// CONCATENATED MODULE: ./src/registry/reference.ts
 
@@ -51127,8 +51123,6 @@ function undiciTransport(dispatcher, timeoutMs) {
 ;// CONCATENATED MODULE: ./src/registry/media-types.ts
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
@@ -52347,7 +52341,8 @@ async function writeTags(image, index, plan, states, context) {
     }, {
         clock,
         deadline,
-        retryable: (error) => error instanceof StaleTag || isTransient(error),
+        // Transient faults are retried inside the client; this loop only waits out a stale tag.
+        retryable: (error) => error instanceof StaleTag,
         onRetry: (error) => log.debug(`read-back: ${error instanceof Error ? error.message : String(error)}`),
     }).catch((error) => {
         if (error instanceof StaleTag) {

@@ -37,7 +37,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`;
 const REPEATABLE: Record<string, string> = { tag: INPUT.tags, source: INPUT.sources };
 
 /** Parses argv into the action's input names, so the one input parser serves both entry points. */
-export function cliValues(argv: readonly string[]): { values: Map<string, string>; flags: Set<string> } {
+function cliValues(argv: readonly string[]): { values: Map<string, string>; flags: Set<string> } {
   const names = Object.values(INPUT) as string[];
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     help: { type: 'boolean', short: 'h' },

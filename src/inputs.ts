@@ -1,4 +1,4 @@
-import type { SourceEntry } from './model.js';
+import type { MediaTypeChoice, SourceEntry } from './model.js';
 import { type Platform, parsePlatform, platformKey, platformMatches } from './platform.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import {
@@ -70,7 +70,7 @@ export interface Inputs {
   readonly annotations: Readonly<Record<string, string>>;
   /** Annotation lines for other targets (`manifest:…`, `…-descriptor:…`), skipped; the caller says so. */
   readonly ignoredAnnotations: readonly string[];
-  readonly mediaType: 'auto' | 'oci' | 'docker';
+  readonly mediaType: MediaTypeChoice;
   readonly ifTagExists: 'overwrite' | 'fail' | 'skip';
   readonly waitTimeoutMs: number;
   readonly username: string | undefined;

@@ -45,12 +45,3 @@ export function consoleLogger(options: { debug: boolean; write?: (line: string) 
     secret: (value) => masker.add(value),
   };
 }
-
-/** A logger that drops everything, for library callers that want silence. */
-export const silentLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warning: () => {},
-  group: (_name, fn) => fn(),
-  secret: () => {},
-};

@@ -4,7 +4,7 @@ import type { AssembledIndex } from './model.js';
 import { isLag, type RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
-import { isTransient, withRetry } from './registry/retry.js';
+import { withRetry } from './registry/retry.js';
 
 export type IfTagExists = 'overwrite' | 'fail' | 'skip';
 
@@ -114,7 +114,8 @@ export async function writeTags(
         {
           clock,
           deadline,
-          retryable: (error) => error instanceof StaleTag || isTransient(error),
+          // Transient faults are retried inside the client; this loop only waits out a stale tag.
+          retryable: (error) => error instanceof StaleTag,
           onRetry: (error) =>
             log.debug(`read-back: ${error instanceof Error ? error.message : String(error)}`),
         },

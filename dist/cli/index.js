@@ -19046,8 +19046,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   x: () => (/* binding */ cli)
 });
 
-// UNUSED EXPORTS: cliValues
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:util"
@@ -20231,10 +20229,6 @@ function verifyDigest(bytes, expected, where) {
     if (actual !== expected)
         throw new DigestMismatchError(expected, actual, where);
 }
-/** The hex part of a digest, e.g. for file names in a digests folder. */
-function digestHex(digest) {
-    return digest.slice(digest.indexOf(':') + 1);
-}
 
 ;// CONCATENATED MODULE: ./src/registry/reference.ts
 
@@ -20942,8 +20936,6 @@ function undiciTransport(dispatcher, timeoutMs) {
 ;// CONCATENATED MODULE: ./src/registry/media-types.ts
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
@@ -22162,7 +22154,8 @@ async function writeTags(image, index, plan, states, context) {
     }, {
         clock,
         deadline,
-        retryable: (error) => error instanceof StaleTag || isTransient(error),
+        // Transient faults are retried inside the client; this loop only waits out a stale tag.
+        retryable: (error) => error instanceof StaleTag,
         onRetry: (error) => log.debug(`read-back: ${error instanceof Error ? error.message : String(error)}`),
     }).catch((error) => {
         if (error instanceof StaleTag) {
@@ -23109,14 +23102,6 @@ function consoleLogger(options) {
         secret: (value) => masker.add(value),
     };
 }
-/** A logger that drops everything, for library callers that want silence. */
-const silentLogger = {
-    debug: () => { },
-    info: () => { },
-    warning: () => { },
-    group: (_name, fn) => fn(),
-    secret: () => { },
-};
 
 ;// CONCATENATED MODULE: ./src/outputs.ts
 /** The action's outputs, named as in action.yml. */

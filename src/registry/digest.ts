@@ -41,8 +41,3 @@ export function verifyDigest(bytes: Uint8Array, expected: Digest, where: string)
   const actual = digestOf(bytes, algorithm);
   if (actual !== expected) throw new DigestMismatchError(expected, actual, where);
 }
-
-/** The hex part of a digest, e.g. for file names in a digests folder. */
-export function digestHex(digest: Digest): string {
-  return digest.slice(digest.indexOf(':') + 1);
-}
