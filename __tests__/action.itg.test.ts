@@ -235,6 +235,27 @@ describe('writes', () => {
     expect((await getManifest(repo, 'stable')).digest).toBe(first.outputs['digest']);
   });
 
+  test('if-tag-exists: skip leaves a tag at another digest alone and writes the rest', async () => {
+    const repo = 'e2e/skip';
+    const first = await pushAll(repo, 'docker', 2);
+    const image = `${reg.host}/${repo}`;
+    const before = await runAction({ image, tags: 'stable', sources: first.map((i) => i.digest).join('\n') });
+    expect(before.code, before.stdout).toBe(0);
+    const next = await pushAll(repo, 'docker', 3, 'skip');
+    const result = await runAction({
+      image,
+      tags: 'stable,next',
+      sources: next.map((i) => i.digest).join('\n'),
+      'if-tag-exists': 'skip',
+    });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/::warning title=Tag skipped::.*:stable is at sha256:/);
+    expect(JSON.parse(result.outputs['tags'] ?? '')).toEqual([`${image}:next`]);
+    expect(result.outputs['written']).toBe('true');
+    expect((await getManifest(repo, 'stable')).digest).toBe(before.outputs['digest']);
+    expect((await getManifest(repo, 'next')).digest).toBe(result.outputs['digest']);
+  });
+
   test('buildx-style sources keep each attestation right after its image, or drop them', async () => {
     const repo = 'e2e/buildx';
     const pushed = await Promise.all(
@@ -340,6 +361,7 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
   const repo = 'e2e/bad';
   let images: PushedImage[];
   let oci: PushedImage;
+  let attestation: string;
   let tagged: string;
   const image = () => `${proxy.host}/${repo}`;
 
@@ -350,6 +372,8 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
       format: 'oci',
       seed: 'oci',
     });
+    attestation = (await pushBuildxIndex(reg, repo, { platform: { os: 'linux', architecture: 's390x' } }))
+      .attestation.digest;
     const setup = await runAction({
       image: image(),
       tags: 'current',
@@ -370,6 +394,12 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
       () => ({ sources: `${amd64()}\n${other}`, 'wait-timeout': '2s' }),
       /sources/,
       () => new RegExp(other),
+    ],
+    [
+      'an attestation manifest given as a source',
+      () => ({ sources: `${amd64()}\n${attestation}` }),
+      /sources/,
+      () => new RegExp(`${attestation}.*is an attestation manifest .*give the image's digest`),
     ],
     [
       'two digests for one platform',

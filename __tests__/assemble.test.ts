@@ -3,6 +3,7 @@ import { assemble, indexJson, orderEntries } from '../src/assemble.js';
 import type { AssembleOptions, IndexDescriptor, PlatformImage } from '../src/model.js';
 import { type Platform, parsePlatform, platformKey } from '../src/platform.js';
 import { type Digest, digestOf } from '../src/registry/digest.js';
+import { mulberry32 } from './helpers/chaos.js';
 
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -200,18 +201,6 @@ describe('duplicates', () => {
     expect(manifests(new TextEncoder().encode(forward)).map((d) => d.size)).toEqual([10, 5]);
   });
 });
-
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];

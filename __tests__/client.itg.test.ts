@@ -169,6 +169,54 @@ describe('open registry', () => {
     }
   });
 
+  test('a HEAD without Docker-Content-Digest falls back to a GET and hashes the bytes', async () => {
+    const pushed = await pushImage(reg, 'client/nodigest', {
+      platform: { os: 'linux', architecture: 'amd64' },
+      format: 'oci',
+      tag: 'v1',
+    });
+    const seen: string[] = [];
+    proxy.setHandler(async (req, forward) => {
+      seen.push(req.method);
+      const response = await forward();
+      const { 'docker-content-digest': _dropped, ...headers } = response.headers;
+      return { ...response, headers };
+    });
+    try {
+      const head = await client.headManifest(repoAt(proxy.host, 'client/nodigest'), 'v1');
+      expect(head).toEqual({ mediaType: OCI_MANIFEST, digest: pushed.digest, size: pushed.size });
+      expect(seen).toEqual(['HEAD', 'GET']);
+    } finally {
+      proxy.setHandler(undefined);
+    }
+  });
+
+  test('a mount the registry answers with an upload (202) is cancelled, and the blob copied instead', async () => {
+    const pushed = await pushImage(reg, 'client/mount-src', {
+      platform: { os: 'linux', architecture: 'amd64' },
+      format: 'docker',
+    });
+    const blob = pushed.layerDigests[0] as Digest;
+    const seen: string[] = [];
+    proxy.setHandler(async (req, forward) => {
+      seen.push(`${req.method} ${req.path.split('?')[0]}${req.path.includes('mount=') ? ' (mount)' : ''}`);
+      // As a registry does when the caller may not read the source: it ignores the mount and opens an upload.
+      if (req.path.includes('mount=')) return forward({ ...req, path: req.path.split('?')[0] ?? req.path });
+      return forward();
+    });
+    try {
+      const target = repoAt(proxy.host, 'client/mount-dst');
+      const source = repoAt(proxy.host, 'client/mount-src');
+      expect(await client.mountBlob(target, blob, source)).toBe(false);
+      expect(seen.filter((r) => r.startsWith('DELETE'))).toHaveLength(1);
+      await client.copyBlob(source, target, blob);
+      expect((await client.headBlob(repoAt(reg.host, 'client/mount-dst'), blob)).size).toBeGreaterThan(0);
+      expect(seen.filter((r) => r.startsWith('PUT /v2/client/mount-dst/blobs/uploads/'))).toHaveLength(1);
+    } finally {
+      proxy.setHandler(undefined);
+    }
+  });
+
   test('a manifest over 4 MiB is refused', async () => {
     const huge = Buffer.alloc(4 * 1024 * 1024 + 1, 0x20);
     proxy.setHandler(async () => ({

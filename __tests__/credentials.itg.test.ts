@@ -187,6 +187,21 @@ describe('htpasswd registry', () => {
       expect(storageSeen.length).toBeGreaterThan(0);
       for (const headers of storageSeen) expect(headers['authorization']).toBeUndefined();
       expect(await served(target, 'mirror/app', 'v1')).toBe(result.outputs['digest']);
+      // A dry run reads the image configs where they are: small blob reads follow the redirect the same way.
+      const copies = storageSeen.length;
+      const dry = await runAction(
+        {
+          image: `${target.host}/dry/app`,
+          tags: 'v1',
+          sources: images.map((i) => `${proxy.host}/${repo}@${i.digest}`).join('\n'),
+          'dry-run': 'true',
+        },
+        { DOCKER_CONFIG: config },
+      );
+      expect(dry.code, dry.stdout).toBe(0);
+      expect(dry.outputs['digest']).toBe(result.outputs['digest']);
+      expect(storageSeen.length).toBe(copies + images.length);
+      for (const headers of storageSeen) expect(headers['authorization']).toBeUndefined();
     } finally {
       await target.stop();
       await proxy.close();

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 /** One command of a tool's merge, run as a child process. */
 export interface Step {
@@ -63,17 +61,4 @@ export async function mustRun(step: Step, onSpawn?: () => void): Promise<Exit> {
     );
   }
   return exit;
-}
-
-/** True when an executable of that name is on PATH. */
-export function onPath(binary: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
-    if (dir === '') return false;
-    try {
-      accessSync(join(dir, binary), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_ENTRY } from '../__tests__/helpers/action.js';
-import { onPath, type Step } from './exec.js';
+import { onPath } from '../__tests__/helpers/registry.js';
+import type { Step } from './exec.js';
 
 /** One merge to do: N digests already in `repository`, merged into `repository:tag`, all through `host`. */
 export interface MergeJob {

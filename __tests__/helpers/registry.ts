@@ -275,7 +275,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function onPath(binary: string): boolean {
+/** True when an executable of that name is on PATH. */
+export function onPath(binary: string): boolean {
   const { PATH = '' } = process.env;
   return PATH.split(delimiter).some((dir) => {
     if (dir === '') return false;
