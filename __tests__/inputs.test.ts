@@ -188,9 +188,127 @@ describe('sources forms', () => {
     ]);
   });
 
+  test.each([
+    [`linux/arm=sha256:${A}\nlinux/arm/v7=sha256:${A}`, 'linux/arm/v7'],
+    [`linux/amd64/v1=sha256:${A}\n${IMAGE}@sha256:${A}\nlinux/amd64=sha256:${A}`, 'linux/amd64'],
+  ])('aliases agree: %j', (sources, key) => {
+    expect(shape(parse({ ...BASE, sources }).sources)).toEqual([
+      { repository: 'ghcr.io/org/app', digest: `sha256:${A}`, platform: key },
+    ]);
+  });
+
   test('sha512 digests are accepted', () => {
     const digest = `sha512:${'d'.repeat(128)}`;
     expect(parse({ ...BASE, sources: digest }).sources.map((s) => s.digest)).toEqual([digest]);
+  });
+});
+
+describe('many sources', () => {
+  const COUNT = 10_000;
+  const hex = (i: number) => i.toString(16).padStart(64, '0');
+
+  test('10,000 distinct sources with duplicates keep one entry each, in first-seen order', () => {
+    const distinct = Array.from({ length: COUNT }, (_, i) => `sha256:${hex(i)}`);
+    // Every 7th again, in reverse order, once as a reference and once asserting a platform.
+    const again = distinct.filter((_, i) => i % 7 === 0).reverse();
+    const lines = [
+      ...distinct,
+      ...again.map((d) => `${IMAGE}@${d}`),
+      ...again.map((d) => `linux/amd64=${d}`),
+      `quay.io/org/other@sha256:${hex(3)}`,
+    ];
+    const sources = parse({ ...BASE, sources: lines.join('\n') }).sources;
+    expect(sources).toHaveLength(COUNT + 1);
+    expect(sources.map((s) => s.digest)).toEqual([...distinct, `sha256:${hex(3)}`]);
+    expect(sources.slice(0, 15).map((s) => s.platform && platformKey(s.platform))).toEqual(
+      Array.from({ length: 15 }, (_, i) => (i % 7 === 0 ? 'linux/amd64' : undefined)),
+    );
+    expect(sources.filter((s) => s.platform).length).toBe(again.length);
+    expect(sources.at(-1)?.repository.registry).toBe('quay.io');
+    // The text stays the first entry's, as written.
+    expect(sources[7]?.text).toBe(`sha256:${hex(7)}`);
+  });
+
+  test('a conflict among 10,000 sources names both entries', () => {
+    const lines = Array.from({ length: COUNT }, (_, i) => `sha256:${hex(i)}`);
+    lines[5] = `linux/arm64=sha256:${hex(5)}`;
+    lines.push(`quay.io/org/other@sha256:${hex(5)}`, `linux/arm/v6=quay.io/org/other@sha256:${hex(5)}`);
+    const error = failure({ ...BASE, sources: lines.join('\n') });
+    expect(error.message).toBe(
+      `input "sources": "linux/arm64=sha256:${hex(5)}" and "linux/arm/v6=quay.io/org/other@sha256:${hex(5)}" ` +
+        `assert different platforms (linux/arm64, linux/arm/v6) for sha256:${hex(5)}: keep the right one`,
+    );
+  });
+});
+
+describe('JSON object keys', () => {
+  const twice = (key: string) =>
+    `input "sources": key "${key}" appears twice in the JSON object: keep one entry per platform`;
+
+  test.each([
+    ['the same key', `{"linux/amd64": "sha256:${A}", "linux/amd64": "sha256:${B}"}`, 'linux/amd64'],
+    [
+      'the same key and digest',
+      `{"linux/amd64": "sha256:${A}", "linux/amd64": "sha256:${A}"}`,
+      'linux/amd64',
+    ],
+    ['an escaped slash', `{"linux/amd64": "sha256:${A}", "linux\\/amd64": "sha256:${B}"}`, 'linux/amd64'],
+    ['a unicode escape', `{"\\u006cinux/arm64": "sha256:${A}", "linux/arm64": "sha256:${B}"}`, 'linux/arm64'],
+    [
+      'pretty, third key',
+      JSON.stringify({ 'linux/amd64': `sha256:${A}`, 'linux/arm64': `sha256:${B}` }, null, 2).replace(
+        /\n}$/,
+        `,\n  "linux/arm64": "sha256:${C}"\n}`,
+      ),
+      'linux/arm64',
+    ],
+  ])('are refused when repeated: %s', (_name, sources, key) => {
+    expect(failure({ ...BASE, sources }).message).toBe(twice(key));
+  });
+
+  test('a repeated key is shown escaped', () => {
+    const sources = `{"a\\u001bb": "x", "a\\u001bb": "y"}`;
+    expect(failure({ ...BASE, sources }).message).toBe(twice('a\\u001bb'));
+  });
+
+  test.each<[string, string, RegExp]>([
+    [
+      'a key holding quotes, a comma and a key',
+      `{"linux/amd64\\", \\"linux/amd64": "sha256:${A}", "linux/amd64": "sha256:${B}"}`,
+      /"linux\/amd64\\", \\"linux\/amd64" is not a platform/,
+    ],
+    [
+      'a value equal to a key',
+      `{"linux/amd64": "sha256:${A}", "linux/arm64": "linux/amd64"}`,
+      /entry "linux\/arm64=linux\/amd64" has no digest/,
+    ],
+    [
+      'keys of a nested object',
+      `{"linux/amd64": {"linux/amd64": 1, "linux/amd64": 2}}`,
+      /JSON object value for "linux\/amd64" is \{"linux\/amd64":2\}/,
+    ],
+    [
+      'a nested array of objects',
+      `{"linux/amd64": [{"k": 1}, {"k": 2}], "k": "v"}`,
+      /JSON object value for "linux\/amd64" is \[/,
+    ],
+    [
+      'keys that differ only by case',
+      `{"linux/AMD64": "sha256:${A}", "linux/amd64": "sha256:${B}"}`,
+      /"linux\/AMD64" is not a platform/,
+    ],
+  ])('are not confused by %s', (_name, sources, message) => {
+    const error = failure({ ...BASE, sources });
+    expect(error.message).not.toMatch(/appears twice/);
+    expect(error.message).toMatch(message);
+  });
+
+  test('distinct keys with braces and escapes in values parse', () => {
+    const sources = `{"linux/amd64": "sha256:${A}", "linux/arm64": "${IMAGE}@sha256:${B}"}`;
+    expect(shape(parse({ ...BASE, sources }).sources).map((s) => s.platform)).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
   });
 });
 
@@ -219,6 +337,21 @@ describe('platforms', () => {
 
   test('unset is undefined', () => {
     expect(parse({ ...BASE, platforms: '  ' }).platforms).toBeUndefined();
+  });
+
+  test.each([
+    ['linux/arm,linux/arm/v7', ['linux/arm/v7']],
+    ['linux/arm/v7\nlinux/arm', ['linux/arm/v7']],
+    ['linux/arm,linux/arm/v6', ['linux/arm/v7', 'linux/arm/v6']],
+    ['linux/amd64/v1,linux/amd64,linux/amd64/v2', ['linux/amd64', 'linux/amd64/v2']],
+  ])('aliases %j are one platform', (platforms, keys) => {
+    expect(parse({ ...BASE, platforms }).platforms?.map(platformKey)).toEqual(keys);
+  });
+
+  test('the first spelling is kept', () => {
+    expect(parse({ ...BASE, platforms: 'linux/arm,linux/arm/v7' }).platforms).toEqual([
+      { os: 'linux', architecture: 'arm' },
+    ]);
   });
 });
 
@@ -249,6 +382,83 @@ describe('annotations', () => {
       'index-descriptor:x=y',
       'manifest-descriptor[linux/amd64]:z=1',
     ]);
+  });
+});
+
+describe('annotation keys that are Object.prototype members', () => {
+  const lines = ['constructor=c', 'toString=t', '__proto__=p', 'hasOwnProperty=h', 'valueOf=v'];
+
+  test('are plain annotations', () => {
+    const { annotations } = parse({ ...BASE, annotations: lines.join('\n') });
+    expect(Object.keys(annotations)).toEqual([
+      'constructor',
+      'toString',
+      '__proto__',
+      'hasOwnProperty',
+      'valueOf',
+    ]);
+    expect(JSON.stringify(annotations)).toBe(
+      '{"constructor":"c","toString":"t","__proto__":"p","hasOwnProperty":"h","valueOf":"v"}',
+    );
+    expect(Object.hasOwn(annotations, '__proto__')).toBe(true);
+    expect(Object.entries(annotations)).toContainEqual(['__proto__', 'p']);
+    // The object itself is unharmed: its prototype was not replaced by "p".
+    expect(Object.getPrototypeOf(annotations)).toBe(Object.prototype);
+  });
+
+  test.each(['constructor', 'toString', '__proto__'])('%s given twice the same is one annotation', (key) => {
+    const { annotations } = parse({ ...BASE, annotations: `${key}=x\nindex:${key}=x` });
+    expect(Object.entries(annotations)).toEqual([[key, 'x']]);
+  });
+
+  test.each(['constructor', '__proto__'])('%s given twice differently is refused', (key) => {
+    expect(failure({ ...BASE, annotations: `${key}=1\n${key}=2` }).message).toBe(
+      `input "annotations": "${key}" is given twice, as "1" and "2": keep one line per key`,
+    );
+  });
+
+  test('unset annotations give an empty object', () => {
+    expect(JSON.stringify(parse(BASE).annotations)).toBe('{}');
+  });
+});
+
+describe('control characters', () => {
+  test.each<[string, string, string]>([
+    ['a tab in a value', 'a=x\ty', '"a" has a control character in its value ("x\\ty")'],
+    ['a lone CR in a value', 'a=x\ry', '"a" has a control character in its value ("x\\ry")'],
+    ['an escape in a key', 'a\u001b[31m=x', '"a\\u001b[31m" has a control character in its key ("x")'],
+    ['a DEL in a key', 'index:a\u007fb=1', '"a\\u007fb" has a control character in its key ("1")'],
+    [
+      'a line separator in a value',
+      'a=1\u2028::warning::x',
+      '"a" has a control character in its value ("1\\u2028::warning::x")',
+    ],
+    ['a C1 control in a value', 'a=1\u0085', '"a" has a control character in its value ("1\\u0085")'],
+  ])('annotations: %s is refused', (_name, annotations, detail) => {
+    const error = failure({ ...BASE, annotations });
+    expect(error.input).toBe('annotations');
+    expect(error.message).toBe(
+      `input "annotations": ${detail}: write each annotation as key=value on one line of printable text`,
+    );
+  });
+
+  test.each([
+    ['sources', `windows/amd64:10.0\u001b=sha256:${A}`, /"windows\/amd64:10\.0\\u001b" is not a platform/],
+    [
+      'sources',
+      JSON.stringify({ 'windows/amd64:1\u2028x': `sha256:${A}` }),
+      /"windows\/amd64:1\\u2028x" is not a platform/,
+    ],
+    [
+      'platforms',
+      'windows/amd64:10.0\t1',
+      /^input "platforms": "windows\/amd64:10\.0\\t1" is not a platform/,
+    ],
+  ])('%s: os.version with a control character is refused, shown escaped', (input, value, message) => {
+    const error = failure({ ...BASE, [input]: value });
+    expect(error.input).toBe(input);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { MediaTypeChoice, SourceEntry } from './model.js';
-import { type Platform, parsePlatform, platformKey, platformMatches } from './platform.js';
+import { type Platform, parsePlatform, platformKey, platformMatches, quote } from './platform.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import {
   canonicalName,
@@ -331,6 +331,7 @@ function parseJsonObject(text: string, image: Repository): SourceEntry[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InputError(INPUT.sources, `expected a JSON object of platform to digest, e.g. ${example}`);
   }
+  refuseDuplicateKeys(text);
   return Object.entries(value).map(([key, item]) => {
     if (typeof item !== 'string' || item.trim() === '') {
       throw new InputError(
@@ -352,6 +353,54 @@ function parseJsonObject(text: string, image: Repository): SourceEntry[] {
   });
 }
 
+/** JSON.parse keeps the last of two equal keys, silently dropping a digest: refuse them instead. */
+function refuseDuplicateKeys(text: string): void {
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) {
+      throw new InputError(
+        INPUT.sources,
+        `key ${quote(key)} appears twice in the JSON object: keep one entry per platform`,
+      );
+    }
+    seen.add(key);
+  }
+}
+
+/**
+ * The keys of the top-level object in `text`, which JSON.parse has accepted, unescaped. A key is a string
+ * read at depth 1 right after `{` or `,`; strings are skipped whole, so brackets and quotes in them do not count.
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      const end = stringEnd(text, i);
+      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, end + 1)) as string);
+      expectKey = false;
+      i = end;
+    } else if (char === '{' || char === '[') {
+      depth++;
+      expectKey = depth === 1;
+    } else if (char === '}' || char === ']') {
+      depth--;
+    } else if (char === ',') {
+      expectKey = depth === 1;
+    }
+  }
+  return keys;
+}
+
+/** The index of the quote closing the string that opens at `start`, stepping over escapes. */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+  return i;
+}
+
 /** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex>)`. */
 function parseEntry(text: string, image: Repository): SourceEntry {
   const eq = text.indexOf('=');
@@ -364,9 +413,11 @@ function platformOf(text: string, entry: string): Platform {
   try {
     return parsePlatform(text, 'platform');
   } catch {
+    // Quoted: the text may hold a control character, the reason it was refused.
     throw new InputError(
       INPUT.sources,
-      `entry "${entry}": "${text.trim()}" is not a platform: write <os>/<arch>[/<variant>]=, e.g. linux/amd64= or linux/arm/v7=`,
+      `entry ${quote(entry)}: ${quote(text.trim())} is not a platform: ` +
+        'write <os>/<arch>[/<variant>][:<os.version>]=, e.g. linux/amd64= or linux/arm/v7=',
     );
   }
 }
@@ -466,26 +517,36 @@ function parseSourcesDir(dir: string, image: Repository, source: InputSources): 
 /** One entry per repository and digest; a platform asserted once holds for all, asserted twice must agree. */
 function dedupeSources(entries: readonly SourceEntry[]): SourceEntry[] {
   const result: SourceEntry[] = [];
+  // Positions in result by digest, so thousands of sources stay linear; one position per repository.
+  const byDigest = new Map<Digest, number[]>();
   for (const entry of entries) {
-    // A digest names the same content in any repository, so assertions on it must agree across repositories too.
-    for (const [i, seen] of result.entries()) {
-      if (seen.digest !== entry.digest) continue;
-      if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
-        throw new InputError(
-          INPUT.sources,
-          `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
-            `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`,
-        );
-      }
+    const positions = byDigest.get(entry.digest) ?? [];
+    let known = false;
+    for (const i of positions) {
+      const seen = result[i] as SourceEntry;
+      // A digest names the same content in any repository, so assertions on it must agree across repositories too.
+      refuseConflict(seen, entry);
       if (!sameRepository(seen.repository, entry.repository)) continue;
       result[i] = { ...seen, ...morePrecise(seen.platform, entry.platform) };
+      known = true;
     }
-    const known = result.some(
-      (s) => s.digest === entry.digest && sameRepository(s.repository, entry.repository),
-    );
-    if (!known) result.push(entry);
+    if (!known) {
+      positions.push(result.length);
+      byDigest.set(entry.digest, positions);
+      result.push(entry);
+    }
   }
   return result;
+}
+
+function refuseConflict(seen: SourceEntry, entry: SourceEntry): void {
+  if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
+    throw new InputError(
+      INPUT.sources,
+      `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
+        `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`,
+    );
+  }
 }
 
 function samePlatform(a: Platform, b: Platform): boolean {
@@ -507,9 +568,10 @@ function parsePlatforms(text: string): Platform[] {
     try {
       platform = parsePlatform(item, 'platform');
     } catch {
+      // Quoted: the item may hold a control character, the reason it was refused.
       throw new InputError(
         INPUT.platforms,
-        `"${item}" is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`,
+        `${quote(item)} is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`,
       );
     }
     if (!platforms.some((p) => platformMatches(p, platform) && platformMatches(platform, p))) {
@@ -526,11 +588,14 @@ function parsePlatforms(text: string): Platform[] {
 }
 
 const INDEX_PREFIX = 'index:';
+/** Control characters and Unicode line breaks. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 /** docker buildx's annotation targets other than the index, optionally with a `[platform]` qualifier. */
 const OTHER_TARGET = /^(?:manifest|index-descriptor|manifest-descriptor)(?:\[[^\]]*\])?:/;
 
 function parseAnnotations(text: string): { annotations: Record<string, string>; ignored: string[] } {
-  const annotations: Record<string, string> = {};
+  // A Map, not `{}`: keys such as `constructor` or `__proto__` must be plain keys, not Object.prototype's.
+  const annotations = new Map<string, string>();
   const ignored: string[] = [];
   const example = 'e.g. org.opencontainers.image.source=https://github.com/org/app';
   for (const raw of text.split(/\r?\n/)) {
@@ -546,16 +611,29 @@ function parseAnnotations(text: string): { annotations: Record<string, string>; 
     }
     if (key.startsWith(INDEX_PREFIX)) key = key.slice(INDEX_PREFIX.length).trim();
     if (!key) throw new InputError(INPUT.annotations, `"${line}" has an empty key: ${example}`);
-    const previous = annotations[key];
+    refuseControl(key, value);
+    const previous = annotations.get(key);
     if (previous !== undefined && previous !== value) {
       throw new InputError(
         INPUT.annotations,
         `"${key}" is given twice, as "${previous}" and "${value}": keep one line per key`,
       );
     }
-    annotations[key] = value;
+    annotations.set(key, value);
   }
-  return { annotations, ignored };
+  // fromEntries defines own properties, so `__proto__` becomes a real key that Object.keys and JSON see.
+  return { annotations: Object.fromEntries(annotations), ignored };
+}
+
+/** Annotations end up in logs and the index: a control character could start a workflow command. */
+function refuseControl(key: string, value: string): void {
+  const where = CONTROL.test(key) ? 'key' : CONTROL.test(value) ? 'value' : undefined;
+  if (where === undefined) return;
+  throw new InputError(
+    INPUT.annotations,
+    `${quote(key)} has a control character in its ${where} (${quote(value)}): ` +
+      'write each annotation as key=value on one line of printable text',
+  );
 }
 
 function parseChoice<T extends string>(input: string, text: string, allowed: readonly T[]): T {
