@@ -60,3 +60,30 @@ test('the Docker config comes before the GitHub token, which serves ghcr.io only
   expect(log.lines.at(-1)).toBe('info *** ***');
   expect(log.lines.join('\n')).toContain('credentials for ghcr.io: user octocat');
 });
+
+test('secrets from a credential helper and from auths are masked as soon as they are read', async () => {
+  const log = recordingLogger();
+  const source = credentialSource({
+    image: parseRepository('ghcr.io/org/app'),
+    username: undefined,
+    password: undefined,
+    githubToken: undefined,
+    dockerConfig: {
+      credHelpers: { 'gcr.io': 'gcloud', 'ghcr.io': 'desktop' },
+      auths: { 'localhost:5000': { identitytoken: 'refresh-from-config' } },
+    },
+    runHelper: async (helper) =>
+      helper === 'gcloud'
+        ? { Username: '<token>', Secret: 'ya29.from-helper' }
+        : { Username: 'octo', Secret: 'pass-from-helper' },
+    log,
+  });
+  await source('gcr.io');
+  await source('ghcr.io');
+  await source('localhost:5000');
+  // The Basic header (and a config's `auth`) is base64 of user:password, masked too.
+  const basic = Buffer.from('octo:pass-from-helper').toString('base64');
+  log.info(`ya29.from-helper pass-from-helper refresh-from-config Basic ${basic}`);
+  expect(log.lines.at(-1)).toBe('info *** *** *** Basic ***');
+  expect(log.lines.join('\n')).toContain('credentials for ghcr.io: user octo');
+});

@@ -86,8 +86,80 @@ test('Docker Hub is asked for under its historical key', () => {
   expect(serverUrlFor('ghcr.io')).toBe('ghcr.io');
 });
 
-test('a broken config names its path and the fix', () => {
-  expect(() => parseDockerConfig('{not json', '/home/u/.docker/config.json')).toThrow(
-    /the Docker config \/home\/u\/.docker\/config.json is not valid JSON .*fix or remove it/,
-  );
+describe('parseDockerConfig', () => {
+  const path = '/home/u/.docker/config.json';
+  const parse = (text: string) => {
+    const warnings: string[] = [];
+    return { config: parseDockerConfig(text, path, (m) => warnings.push(m)), warnings };
+  };
+
+  test('a broken file is ignored with a warning naming its path and the fix, never its content', () => {
+    expect(parse('{"auths": {"x": {"auth": fake-secret-1}}}')).toEqual({
+      config: undefined,
+      warnings: [`the Docker config ${path} is not valid JSON; it is ignored: fix or remove it`],
+    });
+    expect(parse('{not json')).toEqual({
+      config: undefined,
+      warnings: [
+        `the Docker config ${path} is not valid JSON (at line 1, column 2); it is ignored: fix or remove it`,
+      ],
+    });
+  });
+
+  test('an empty file is no config; JSON that is not an object is warned about', () => {
+    expect(parse(' \n')).toEqual({ config: undefined, warnings: [] });
+    expect(parse('["fake-secret-1"]')).toEqual({
+      config: undefined,
+      warnings: [`the Docker config ${path} is not a JSON object; it is ignored: fix or remove it`],
+    });
+  });
+
+  test('parts of the wrong JSON type are ignored with a warning; the rest is kept', () => {
+    const { config, warnings } = parse(
+      JSON.stringify({
+        auths: {
+          'ghcr.io': { auth: b64('a:b'), email: 'kept out', serveraddress: 'ghcr.io' },
+          'quay.io': { username: 'robot', password: 12345 },
+          'gcr.io': 'fake-secret-1',
+          'docker.io': { username: 'hub', password: 'pw', identitytoken: null },
+        },
+        credHelpers: { 'gcr.io': 'gcloud', 'ecr.aws': ['ecr-login'] },
+        credsStore: { name: 'desktop' },
+      }),
+    );
+    expect(config).toEqual({
+      auths: {
+        'ghcr.io': { auth: b64('a:b') },
+        'docker.io': { username: 'hub', password: 'pw' },
+      },
+      credHelpers: { 'gcr.io': 'gcloud' },
+    });
+    expect(warnings).toEqual([
+      `the Docker config ${path} has "auths" entry "quay.io" that is not an object of strings; it is ignored: fix it`,
+      `the Docker config ${path} has "auths" entry "gcr.io" that is not an object of strings; it is ignored: fix it`,
+      `the Docker config ${path} has "credHelpers" entry "ecr.aws" that is not a string; it is ignored: fix it`,
+      `the Docker config ${path} has "credsStore" that is not a string; it is ignored: fix it`,
+    ]);
+    expect(warnings.join()).not.toContain('fake-secret-1');
+  });
+
+  test('"auths" or "credHelpers" that are not objects are ignored; null is absent, as in Docker', () => {
+    expect(parse('{"auths": ["fake-secret-1"], "credHelpers": "gcloud", "credsStore": "desktop"}')).toEqual({
+      config: { credsStore: 'desktop' },
+      warnings: [
+        `the Docker config ${path} has "auths" that is not a JSON object; it is ignored: fix it`,
+        `the Docker config ${path} has "credHelpers" that is not a JSON object; it is ignored: fix it`,
+      ],
+    });
+    expect(parse('{"auths": null, "credHelpers": null, "credsStore": null}')).toEqual({
+      config: {},
+      warnings: [],
+    });
+  });
+
+  test('a "__proto__" key is a registry name like any other', () => {
+    const { config } = parse('{"auths": {"__proto__": {"auth": "eDp5"}}}');
+    expect(Object.getPrototypeOf(config?.auths)).toBe(Object.prototype);
+    expect(Object.keys(config?.auths ?? {})).toEqual(['__proto__']);
+  });
 });

@@ -1,48 +1,196 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { getExecOutput } from '@actions/exec';
-import { type DockerConfig, type HelperRunner, parseDockerConfig } from './docker-config.js';
+import type { Readable } from 'node:stream';
+import {
+  type ConfigWarning,
+  type DockerConfig,
+  type HelperRunner,
+  parseDockerConfig,
+} from './docker-config.js';
+
+/** How long a helper may take: a locked keychain or a login prompt would otherwise block the run forever. */
+export const HELPER_TIMEOUT_MS = 30_000;
+/** The most a helper may print on stdout or on stderr; a real answer is a few hundred bytes. */
+export const HELPER_OUTPUT_LIMIT = 64 * 1024;
+
+export interface HelperOptions {
+  /** The Docker config that names the helpers, for the fix when one is missing. */
+  readonly configPath: string;
+  /** Longest wait for an answer, after which the helper is killed; HELPER_TIMEOUT_MS by default. */
+  readonly timeoutMs?: number;
+  /** The helper's environment, PATH included; process.env by default. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+type Answer = Awaited<ReturnType<HelperRunner>>;
+
+interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 /**
- * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout. Silent, so
- * neither the command's output nor its secret reaches the log; "not found" answers undefined.
+ * The HelperRunner the action and the CLI use: helpers run in `env`, named by its Docker config, and are bounded
+ * by wait-timeout as every request is, but never wait longer than HELPER_TIMEOUT_MS.
  */
-export const execHelper: HelperRunner = async (helper, serverUrl) => {
-  if (!/^[A-Za-z0-9._-]+$/.test(helper))
-    throw new Error(`the Docker config names an invalid credential helper "${helper}"`);
-  const program = `docker-credential-${helper}`;
-  let result: Awaited<ReturnType<typeof getExecOutput>>;
-  try {
-    result = await getExecOutput(program, ['get'], {
-      input: Buffer.from(serverUrl),
-      silent: true,
-      ignoreReturnCode: true,
-    });
-  } catch (error) {
-    throw new Error(
-      `the Docker config uses the credential helper ${program}, which could not be run: ${(error as Error).message}`,
-    );
-  }
-  if (result.exitCode !== 0) {
-    if (/not found/i.test(result.stdout + result.stderr)) return undefined;
-    throw new Error(
-      `${program} get failed for ${serverUrl} (exit code ${result.exitCode}): check the helper's login`,
-    );
-  }
-  try {
-    const parsed = JSON.parse(result.stdout) as { Username?: unknown; Secret?: unknown };
-    if (typeof parsed.Secret !== 'string') return undefined;
-    return { Username: typeof parsed.Username === 'string' ? parsed.Username : '', Secret: parsed.Secret };
-  } catch {
-    throw new Error(`${program} get answered something other than JSON for ${serverUrl}`);
-  }
-};
+export function helperRunner(env: NodeJS.ProcessEnv, waitTimeoutMs: number): HelperRunner {
+  const options = {
+    configPath: dockerConfigPath(env),
+    timeoutMs: Math.min(HELPER_TIMEOUT_MS, waitTimeoutMs),
+    env,
+  };
+  return (helper, serverUrl) => execHelper(helper, serverUrl, options);
+}
 
-/** Reads `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; undefined when there is none. */
-export function readDockerConfig(env: NodeJS.ProcessEnv): DockerConfig | undefined {
+/**
+ * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout; "not found"
+ * answers undefined. Bounded in time and output. No message quotes the helper's output: it may hold the secret.
+ */
+export async function execHelper(helper: string, serverUrl: string, options: HelperOptions): Promise<Answer> {
+  if (!/^[A-Za-z0-9._-]+$/.test(helper))
+    throw new Error(
+      `the Docker config names an invalid credential helper ${JSON.stringify(helper)}: fix "credsStore"/"credHelpers" in ${options.configPath}`,
+    );
+  const program = `docker-credential-${helper}`;
+  const finished = await runProgram(program, helper, serverUrl, options);
+  return answerOf(program, serverUrl, finished);
+}
+
+function runProgram(
+  program: string,
+  helper: string,
+  serverUrl: string,
+  options: HelperOptions,
+): Promise<Finished> {
+  const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    // Its own process group (POSIX), so a kill also ends whatever the helper started; stdio is never inherited.
+    const child = spawn(program, ['get'], {
+      env: options.env ?? process.env,
+      stdio: 'pipe',
+      detached: process.platform !== 'win32',
+      windowsHide: true,
+    });
+    let failure: Error | undefined;
+    const stop = (error: Error) => {
+      if (failure) return;
+      failure = error;
+      killGroup(child);
+      // Closing our ends lets 'close' come once the helper exits, even if something it started holds the pipes.
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    const timer = setTimeout(() => stop(timedOut(program, serverUrl, timeoutMs)), timeoutMs);
+    const stdout = collect(child.stdout, () => stop(tooLong(program, 'stdout')));
+    const stderr = collect(child.stderr, () => stop(tooLong(program, 'stderr')));
+    // A helper may exit without reading stdin; that broken pipe is not the failure to report.
+    child.stdin.on('error', () => {});
+    child.stdin.end(serverUrl);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(failure ?? notRunnable(program, helper, error, options.configPath));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else resolve({ code, signal, stdout: stdout(), stderr: stderr() });
+    });
+  });
+}
+
+/** Gathers a stream's text up to HELPER_OUTPUT_LIMIT bytes; beyond it, calls `overflow` instead. */
+function collect(stream: Readable, overflow: () => void): () => string {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > HELPER_OUTPUT_LIMIT) overflow();
+    else chunks.push(chunk);
+  });
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    // A negative pid is the group the detached helper leads.
+    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+function answerOf(program: string, serverUrl: string, finished: Finished): Answer {
+  if (finished.code !== 0) {
+    // Helpers say "credentials not found in native keychain" (exit 1) when they hold nothing for the server.
+    if (finished.code !== null && /not found/i.test(finished.stdout + finished.stderr)) return undefined;
+    const how = finished.signal ? `killed by ${finished.signal}` : `exit code ${finished.code}`;
+    throw new Error(
+      `${program} get failed for ${serverUrl} (${how}): log in again or check the helper by running it by hand; its output is not shown as it may hold a secret`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(finished.stdout);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new Error(
+      `${program} get answered ${serverUrl} with something other than a JSON object: check that it is a Docker credential helper; its output is not shown as it may hold a secret`,
+    );
+  const { Username, Secret } = parsed as { Username?: unknown; Secret?: unknown };
+  if (typeof Secret !== 'string') return undefined;
+  return { Username: typeof Username === 'string' ? Username : '', Secret };
+}
+
+function timedOut(program: string, serverUrl: string, timeoutMs: number): Error {
+  return new Error(
+    `${program} did not answer within ${timeoutMs / 1000} s for ${serverUrl} and was killed: check that it does not wait for a prompt or a locked keychain (run "${program} get" by hand)`,
+  );
+}
+
+function tooLong(program: string, stream: string): Error {
+  return new Error(
+    `${program} printed more than ${HELPER_OUTPUT_LIMIT / 1024} KiB on ${stream} and was killed: check that it is a Docker credential helper`,
+  );
+}
+
+function notRunnable(program: string, helper: string, error: Error, configPath: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT')
+    return new Error(
+      `the Docker config names credential helper "${helper}" but ${program} is not on PATH: install it or remove "credsStore"/"credHelpers" from ${configPath}`,
+    );
+  return new Error(
+    `${program} could not be run (${code ?? error.message}): check that it is an executable file, or remove "credsStore"/"credHelpers" from ${configPath}`,
+  );
+}
+
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as Docker looks for it. */
+export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
   const dir = env['DOCKER_CONFIG'] || join(env['HOME'] || homedir(), '.docker');
-  const path = join(dir, 'config.json');
-  if (!existsSync(path)) return undefined;
-  return parseDockerConfig(readFileSync(path, 'utf8'), path);
+  return join(dir, 'config.json');
+}
+
+/**
+ * The Docker config, or undefined when there is none. A config that cannot be read or parsed is warned about and
+ * ignored, as Docker does, so `username`/`password` inputs still work.
+ */
+export function readDockerConfig(env: NodeJS.ProcessEnv, warn: ConfigWarning): DockerConfig | undefined {
+  const path = dockerConfigPath(env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT')
+      warn(`the Docker config ${path} could not be read (${code}); it is ignored: fix or remove it`);
+    return undefined;
+  }
+  return parseDockerConfig(text, path, warn);
 }

@@ -24,11 +24,20 @@ export interface CredentialOptions {
 export function credentialSource(options: CredentialOptions): CredentialSource {
   return async (registry): Promise<Credential | undefined> => {
     const found = await lookup(options, registry);
-    if (found?.kind === 'basic') options.log.secret(found.password);
-    if (found?.kind === 'identity-token') options.log.secret(found.token);
+    if (found) maskSecret(options.log, found);
     options.log.debug(`credentials for ${registry}: ${describe(found)}`);
     return found;
   };
+}
+
+function maskSecret(log: Logger, credential: Credential): void {
+  if (credential.kind === 'identity-token') {
+    log.secret(credential.token);
+    return;
+  }
+  log.secret(credential.password);
+  // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
+  log.secret(`${credential.username}:${credential.password}`);
 }
 
 async function lookup(options: CredentialOptions, registry: string): Promise<Credential | undefined> {

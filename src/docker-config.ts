@@ -81,15 +81,101 @@ export async function dockerConfigCredential(
   return undefined;
 }
 
-/** Parses a config file's text; a broken file is reported, not silently ignored. */
-export function parseDockerConfig(text: string, path: string): DockerConfig {
+/** Reports a problem with the Docker config; the run goes on without the part concerned, as Docker's does. */
+export type ConfigWarning = (message: string) => void;
+
+type AuthEntry = NonNullable<DockerConfig['auths']>[string];
+const AUTH_FIELDS = ['auth', 'username', 'password', 'identitytoken'] as const;
+
+/**
+ * Parses a config file's text. Docker only warns about a broken config, so a broken file or part is reported and
+ * ignored. Warnings give a position at most, never file content: the file may hold credentials.
+ */
+export function parseDockerConfig(text: string, path: string, warn: ConfigWarning): DockerConfig | undefined {
+  if (text.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
-    return parsed as DockerConfig;
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(
-      `the Docker config ${path} is not valid JSON (${(error as Error).message}): fix or remove it`,
-    );
+    // JSON.parse's message quotes the text around the error, so only its position is kept.
+    warn(`the Docker config ${path} is not valid JSON${positionOf(error)}; it is ignored: fix or remove it`);
+    return undefined;
   }
+  if (!isRecord(parsed)) {
+    warn(`the Docker config ${path} is not a JSON object; it is ignored: fix or remove it`);
+    return undefined;
+  }
+  return checkedConfig(parsed, (part, expected) =>
+    warn(`the Docker config ${path} has ${part} that is not ${expected}; it is ignored: fix it`),
+  );
+}
+
+/** Says which part has the wrong JSON type and what it should be. */
+type Problem = (part: string, expected: string) => void;
+
+function checkedConfig(raw: Record<string, unknown>, problem: Problem): DockerConfig {
+  const auths = recordOf(raw['auths'], '"auths"', authEntry, 'an object of strings', problem);
+  const credHelpers = recordOf(raw['credHelpers'], '"credHelpers"', stringOf, 'a string', problem);
+  const credsStore = raw['credsStore'];
+  if (credsStore !== undefined && credsStore !== null && typeof credsStore !== 'string')
+    problem('"credsStore"', 'a string');
+  return {
+    ...(auths ? { auths } : {}),
+    ...(credHelpers ? { credHelpers } : {}),
+    ...(typeof credsStore === 'string' ? { credsStore } : {}),
+  };
+}
+
+/** An object whose entries `check` accepts; a wrong entry is left out, a wrong whole is undefined. */
+function recordOf<T>(
+  value: unknown,
+  name: string,
+  check: (entry: unknown) => T | undefined,
+  expected: string,
+  problem: Problem,
+): Record<string, T> | undefined {
+  // Docker (Go) reads a null as an empty map.
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value)) {
+    problem(name, 'a JSON object');
+    return undefined;
+  }
+  const kept: [string, T][] = [];
+  for (const [key, entry] of Object.entries(value)) {
+    const checked = check(entry);
+    if (checked === undefined) problem(`${name} entry ${JSON.stringify(key)}`, expected);
+    else kept.push([key, checked]);
+  }
+  // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+  return Object.fromEntries(kept);
+}
+
+/** An `auths` entry with its credential fields as strings (null read as absent, as Go does); else undefined. */
+function authEntry(value: unknown): AuthEntry | undefined {
+  if (!isRecord(value)) return undefined;
+  const entry: Record<string, string> = {};
+  for (const field of AUTH_FIELDS) {
+    const fieldValue = value[field];
+    if (typeof fieldValue === 'string') entry[field] = fieldValue;
+    else if (fieldValue !== undefined && fieldValue !== null) return undefined;
+  }
+  return entry;
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** " (at line L, column C)" from a JSON.parse error when it gives one; its quote of the text is dropped. */
+function positionOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const line = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (line) return ` (at line ${line[1]}, column ${line[2]})`;
+  const position = /at position (\d+)/.exec(message);
+  if (position) return ` (at position ${position[1]})`;
+  return /end of JSON input/.test(message) ? ' (it ends too early)' : '';
 }
