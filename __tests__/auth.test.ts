@@ -40,12 +40,17 @@ describe('parseChallenges', () => {
 });
 
 describe('ScopeSet', () => {
-  test('merges actions per repository and sorts', () => {
+  test('merges actions per repository and sorts, push scopes first (some registries read only the first)', () => {
     const set = new ScopeSet()
       .add({ repository: 'z/app', actions: ['pull'] })
+      .add({ repository: 'b/src', actions: ['pull'] })
       .add({ repository: 'a/src', actions: ['pull'] })
       .add({ repository: 'z/app', actions: ['push', 'pull'] });
-    expect(set.toStrings()).toEqual(['repository:a/src:pull', 'repository:z/app:pull,push']);
+    expect(set.toStrings()).toEqual([
+      'repository:z/app:pull,push',
+      'repository:a/src:pull',
+      'repository:b/src:pull',
+    ]);
     expect(set.covers({ repository: 'z/app', actions: ['push'] })).toBe(true);
     expect(set.covers({ repository: 'a/src', actions: ['push'] })).toBe(false);
     expect(set.covers({ repository: 'other', actions: ['pull'] })).toBe(false);

@@ -33,7 +33,10 @@ const pull = { repository: 'org/app', actions: ['pull'] } as const;
 
 function authorizer(credential: Credential | undefined, transport: Transport, clock = fakeClock()) {
   const log = recordingLogger();
-  return { log, auth: new Authorizer('reg.example', async () => credential, transport, clock, log) };
+  return {
+    log,
+    auth: new Authorizer('reg.example', 'https://reg.example', async () => credential, transport, clock, log),
+  };
 }
 
 test('an identity token is exchanged with a POST; where POST is refused, with GET and Basic', async () => {

@@ -191,7 +191,7 @@ describe('open registry', () => {
     }
   });
 
-  test('a mount the registry answers with an upload (202) is cancelled, and the blob copied instead', async () => {
+  test('a mount the registry answers with an upload (202) is finished through that upload, never DELETEd', async () => {
     const pushed = await pushImage(reg, 'client/mount-src', {
       platform: { os: 'linux', architecture: 'amd64' },
       format: 'docker',
@@ -207,10 +207,15 @@ describe('open registry', () => {
     try {
       const target = repoAt(proxy.host, 'client/mount-dst');
       const source = repoAt(proxy.host, 'client/mount-src');
-      expect(await client.mountBlob(target, blob, source)).toBe(false);
-      expect(seen.filter((r) => r.startsWith('DELETE'))).toHaveLength(1);
-      await client.copyBlob(source, target, blob);
+      const mount = await client.mountBlob(target, blob, source);
+      expect(mount.mounted).toBe(false);
+      const upload = mount.mounted ? undefined : mount.upload;
+      expect(upload).toMatch(/\/v2\/client\/mount-dst\/blobs\/uploads\//);
+      await client.copyBlob(source, target, blob, {}, upload);
       expect((await client.headBlob(repoAt(reg.host, 'client/mount-dst'), blob)).size).toBeGreaterThan(0);
+      expect(seen.filter((r) => r.startsWith('DELETE'))).toHaveLength(0);
+      // The opened upload is the one finished: one POST (the mount), no second one, one PUT.
+      expect(seen.filter((r) => r.startsWith('POST'))).toHaveLength(1);
       expect(seen.filter((r) => r.startsWith('PUT /v2/client/mount-dst/blobs/uploads/'))).toHaveLength(1);
     } finally {
       proxy.setHandler(undefined);

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { isLoopback } from '../src/registry/client.js';
+import { isLoopback } from '../src/registry/loopback.js';
 
 // plain-http: auto speaks HTTP to these hosts only.
 test.each([

@@ -16,6 +16,7 @@ const result: Result = {
   writtenTags: ['latest'],
   unchangedTags: [],
   skippedTags: [],
+  failedTags: [],
   platforms: [{ platform: 'linux/amd64', digest: D, size: 2048, source: 'x|<script>`', attestations: 1 }],
   waitedMs: 1500,
 };

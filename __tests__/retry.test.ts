@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { RegistryError } from '../src/registry/errors.js';
-import { BACKOFF, isTransient, retryDelay, withRetry } from '../src/registry/retry.js';
+import { isTransient, RegistryError } from '../src/registry/errors.js';
+import { BACKOFF, retryDelay, withRetry } from '../src/registry/retry.js';
 import { fakeClock } from './helpers/fake-clock.js';
 
 const status = (s: number, retryAfterMs?: number) =>
@@ -39,6 +39,24 @@ test('full jitter grows exponentially, capped by 6 % of the time waited; Retry-A
   expect(retryDelay(status(503), 3, 0, () => 0)).toBe(0);
   expect(retryDelay(status(503), 3, 0, () => 0.5)).toBe(75);
   expect(retryDelay(status(429, 7000), 1, 0, () => 1)).toBe(7000);
+});
+
+test('Retry-After: 0 does not turn backoff off', async () => {
+  expect(retryDelay(status(429, 0), 3, 0, () => 1)).toBe(BACKOFF.FLOOR_MS);
+  const clock = fakeClock();
+  let calls = 0;
+  await expect(
+    withRetry(
+      async () => {
+        calls += 1;
+        throw status(429, 0);
+      },
+      { clock, deadline: 10_000, retryable: isTransient, random: () => 1 },
+    ),
+  ).rejects.toThrow('429');
+  // Ten seconds of backoff with a 150 ms floor early on and growing later: dozens of attempts, not thousands.
+  expect(calls).toBeLessThan(80);
+  expect(clock.sleeps.every((ms) => ms > 0)).toBe(true);
 });
 
 test('retries transient failures then succeeds', async () => {

@@ -47395,7 +47395,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6962);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6051);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)();
 
@@ -47404,7 +47404,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6962:
+/***/ 6051:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48811,7 +48811,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
+const summary_summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -49921,14 +49921,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -49948,8 +49948,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -50360,19 +50360,73 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
+ * registry or an input can neither start a line of its own nor move the cursor, and a line that would start
+ * with `::` (a workflow command) is defused. Applied by every logger, to every message.
+ */
+function printable(text) {
+    const escaped = text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    return /^\s*::/.test(escaped) ? `\\${escaped.trimStart()}` : escaped;
+}
+/** Replaces every registered secret (and its base64 forms, as they appear in Basic headers) in a text. */
+class SecretMasker {
+    secrets = new Set();
+    add(value) {
+        if (value.length < 3)
+            return;
+        this.secrets.add(value);
+        this.secrets.add(Buffer.from(value).toString('base64'));
+    }
+    mask(text) {
+        let masked = text;
+        for (const secret of this.secrets)
+            masked = masked.split(secret).join('***');
+        return masked;
+    }
+}
+/** The CLI's logger: facts on stderr so stdout stays machine-readable; debug only when asked. */
+function consoleLogger(options) {
+    const masker = new SecretMasker();
+    const write = options.write ?? ((line) => process.stderr.write(`${line}\n`));
+    const emit = (line) => write(printable(masker.mask(line)));
+    return {
+        /** The CLI's last line: masked and escaped like every other. */
+        error: (message) => emit(`manifest-merge: ${message}`),
+        debug: (message) => {
+            if (options.debug)
+                emit(`debug: ${message}`);
+        },
+        info: (message) => emit(message),
+        warning: (message, title) => emit(`warning: ${title ? `${title}: ` : ''}${message}`),
+        group: async (name, fn) => {
+            emit(`== ${name}`);
+            return fn();
+        },
+        secret: (value) => masker.add(value),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/actions-log.ts
+
 
 /** The Logger backed by @actions/core: groups fold in the run log, secrets are masked by the runner. */
 function actionsLogger() {
     return {
-        debug: (message) => core_debug(message),
-        info: (message) => info(message),
-        warning: (message, title) => warning(message, title ? { title } : {}),
+        // core.info writes the text as it is: a newline in it would start a line the runner reads as a command.
+        debug: (message) => core_debug(printable(message)),
+        info: (message) => info(printable(message)),
+        warning: (message, title) => warning(printable(message), title ? { title } : {}),
         group: (name, fn) => group(name, fn),
         secret: (value) => core_setSecret(value),
     };
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
@@ -50567,17 +50621,91 @@ async function dockerConfigCredential(config, registry, runHelper) {
     }
     return undefined;
 }
-/** Parses a config file's text; a broken file is reported, not silently ignored. */
-function parseDockerConfig(text, path) {
+const AUTH_FIELDS = ['auth', 'username', 'password', 'identitytoken'];
+/**
+ * Parses a config file's text. Docker only warns about a broken config, so a broken file or part is reported and
+ * ignored. Warnings give a position at most, never file content: the file may hold credentials.
+ */
+function parseDockerConfig(text, path, warn) {
+    if (text.trim() === '')
+        return undefined;
+    let parsed;
     try {
-        const parsed = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null)
-            throw new Error('not an object');
-        return parsed;
+        parsed = JSON.parse(text);
     }
     catch (error) {
-        throw new Error(`the Docker config ${path} is not valid JSON (${error.message}): fix or remove it`);
+        // JSON.parse's message quotes the text around the error, so only its position is kept.
+        warn(`the Docker config ${path} is not valid JSON${positionOf(error)}; it is ignored: fix or remove it`);
+        return undefined;
     }
+    if (!isRecord(parsed)) {
+        warn(`the Docker config ${path} is not a JSON object; it is ignored: fix or remove it`);
+        return undefined;
+    }
+    return checkedConfig(parsed, (part, expected) => warn(`the Docker config ${path} has ${part} that is not ${expected}; it is ignored: fix it`));
+}
+function checkedConfig(raw, problem) {
+    const auths = recordOf(raw['auths'], '"auths"', authEntry, 'an object of strings', problem);
+    const credHelpers = recordOf(raw['credHelpers'], '"credHelpers"', stringOf, 'a string', problem);
+    const credsStore = raw['credsStore'];
+    if (credsStore !== undefined && credsStore !== null && typeof credsStore !== 'string')
+        problem('"credsStore"', 'a string');
+    return {
+        ...(auths ? { auths } : {}),
+        ...(credHelpers ? { credHelpers } : {}),
+        ...(typeof credsStore === 'string' ? { credsStore } : {}),
+    };
+}
+/** An object whose entries `check` accepts; a wrong entry is left out, a wrong whole is undefined. */
+function recordOf(value, name, check, expected, problem) {
+    // Docker (Go) reads a null as an empty map.
+    if (value === undefined || value === null)
+        return undefined;
+    if (!isRecord(value)) {
+        problem(name, 'a JSON object');
+        return undefined;
+    }
+    const kept = [];
+    for (const [key, entry] of Object.entries(value)) {
+        const checked = check(entry);
+        if (checked === undefined)
+            problem(`${name} entry ${JSON.stringify(key)}`, expected);
+        else
+            kept.push([key, checked]);
+    }
+    // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+    return Object.fromEntries(kept);
+}
+/** An `auths` entry with its credential fields as strings (null read as absent, as Go does); else undefined. */
+function authEntry(value) {
+    if (!isRecord(value))
+        return undefined;
+    const entry = {};
+    for (const field of AUTH_FIELDS) {
+        const fieldValue = value[field];
+        if (typeof fieldValue === 'string')
+            entry[field] = fieldValue;
+        else if (fieldValue !== undefined && fieldValue !== null)
+            return undefined;
+    }
+    return entry;
+}
+function stringOf(value) {
+    return typeof value === 'string' ? value : undefined;
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** " (at line L, column C)" from a JSON.parse error when it gives one; its quote of the text is dropped. */
+function positionOf(error) {
+    const message = error instanceof Error ? error.message : '';
+    const line = /\(line (\d+) column (\d+)\)/.exec(message);
+    if (line)
+        return ` (at line ${line[1]}, column ${line[2]})`;
+    const position = /at position (\d+)/.exec(message);
+    if (position)
+        return ` (at position ${position[1]})`;
+    return /end of JSON input/.test(message) ? ' (it ends too early)' : '';
 }
 
 ;// CONCATENATED MODULE: ./src/credential-helper.ts
@@ -50586,47 +50714,153 @@ function parseDockerConfig(text, path) {
 
 
 
+/** How long a helper may take: a locked keychain or a login prompt would otherwise block the run forever. */
+const HELPER_TIMEOUT_MS = 30_000;
+/** The most a helper may print on stdout or on stderr; a real answer is a few hundred bytes. */
+const HELPER_OUTPUT_LIMIT = 64 * 1024;
 /**
- * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout. Silent, so
- * neither the command's output nor its secret reaches the log; "not found" answers undefined.
+ * The HelperRunner the action and the CLI use: helpers run in `env`, named by its Docker config, and are bounded
+ * by wait-timeout as every request is, but never wait longer than HELPER_TIMEOUT_MS.
  */
-const execHelper = async (helper, serverUrl) => {
+function helperRunner(env, waitTimeoutMs) {
+    const options = {
+        configPath: dockerConfigPath(env),
+        timeoutMs: Math.min(HELPER_TIMEOUT_MS, waitTimeoutMs),
+        env,
+    };
+    return (helper, serverUrl) => execHelper(helper, serverUrl, options);
+}
+/**
+ * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout; "not found"
+ * answers undefined. Bounded in time and output. No message quotes the helper's output: it may hold the secret.
+ */
+async function execHelper(helper, serverUrl, options) {
     if (!/^[A-Za-z0-9._-]+$/.test(helper))
-        throw new Error(`the Docker config names an invalid credential helper "${helper}"`);
+        throw new Error(`the Docker config names an invalid credential helper ${JSON.stringify(helper)}: fix "credsStore"/"credHelpers" in ${options.configPath}`);
     const program = `docker-credential-${helper}`;
-    let result;
-    try {
-        result = await getExecOutput(program, ['get'], {
-            input: Buffer.from(serverUrl),
-            silent: true,
-            ignoreReturnCode: true,
+    const finished = await runProgram(program, helper, serverUrl, options);
+    return answerOf(program, serverUrl, finished);
+}
+function runProgram(program, helper, serverUrl, options) {
+    const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+        // Its own process group (POSIX), so a kill also ends whatever the helper started; stdio is never inherited.
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, ['get'], {
+            env: options.env ?? process.env,
+            stdio: 'pipe',
+            detached: process.platform !== 'win32',
+            windowsHide: true,
         });
-    }
-    catch (error) {
-        throw new Error(`the Docker config uses the credential helper ${program}, which could not be run: ${error.message}`);
-    }
-    if (result.exitCode !== 0) {
-        if (/not found/i.test(result.stdout + result.stderr))
-            return undefined;
-        throw new Error(`${program} get failed for ${serverUrl} (exit code ${result.exitCode}): check the helper's login`);
-    }
+        let failure;
+        const stop = (error) => {
+            if (failure)
+                return;
+            failure = error;
+            killGroup(child);
+            // Closing our ends lets 'close' come once the helper exits, even if something it started holds the pipes.
+            child.stdout.destroy();
+            child.stderr.destroy();
+        };
+        const timer = setTimeout(() => stop(timedOut(program, serverUrl, timeoutMs)), timeoutMs);
+        const stdout = collect(child.stdout, () => stop(tooLong(program, 'stdout')));
+        const stderr = collect(child.stderr, () => stop(tooLong(program, 'stderr')));
+        // A helper may exit without reading stdin; that broken pipe is not the failure to report.
+        child.stdin.on('error', () => { });
+        child.stdin.end(serverUrl);
+        child.once('error', (error) => {
+            clearTimeout(timer);
+            reject(failure ?? notRunnable(program, helper, error, options.configPath));
+        });
+        child.once('close', (code, signal) => {
+            clearTimeout(timer);
+            if (failure)
+                reject(failure);
+            else
+                resolve({ code, signal, stdout: stdout(), stderr: stderr() });
+        });
+    });
+}
+/** Gathers a stream's text up to HELPER_OUTPUT_LIMIT bytes; beyond it, calls `overflow` instead. */
+function collect(stream, overflow) {
+    const chunks = [];
+    let size = 0;
+    stream.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > HELPER_OUTPUT_LIMIT)
+            overflow();
+        else
+            chunks.push(chunk);
+    });
+    return () => Buffer.concat(chunks).toString('utf8');
+}
+function killGroup(child) {
     try {
-        const parsed = JSON.parse(result.stdout);
-        if (typeof parsed.Secret !== 'string')
-            return undefined;
-        return { Username: typeof parsed.Username === 'string' ? parsed.Username : '', Secret: parsed.Secret };
+        // A negative pid is the group the detached helper leads.
+        if (child.pid !== undefined && process.platform !== 'win32')
+            process.kill(-child.pid, 'SIGKILL');
+        else
+            child.kill('SIGKILL');
     }
     catch {
-        throw new Error(`${program} get answered something other than JSON for ${serverUrl}`);
+        child.kill('SIGKILL');
     }
-};
-/** Reads `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; undefined when there is none. */
-function readDockerConfig(env) {
-    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_namespaceObject.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
-    const path = (0,external_node_path_namespaceObject.join)(dir, 'config.json');
-    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+}
+function answerOf(program, serverUrl, finished) {
+    if (finished.code !== 0) {
+        // Helpers say "credentials not found in native keychain" (exit 1) when they hold nothing for the server.
+        if (finished.code !== null && /not found/i.test(finished.stdout + finished.stderr))
+            return undefined;
+        const how = finished.signal ? `killed by ${finished.signal}` : `exit code ${finished.code}`;
+        throw new Error(`${program} get failed for ${serverUrl} (${how}): log in again or check the helper by running it by hand; its output is not shown as it may hold a secret`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(finished.stdout);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        throw new Error(`${program} get answered ${serverUrl} with something other than a JSON object: check that it is a Docker credential helper; its output is not shown as it may hold a secret`);
+    const { Username, Secret } = parsed;
+    if (typeof Secret !== 'string')
         return undefined;
-    return parseDockerConfig((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), path);
+    return { Username: typeof Username === 'string' ? Username : '', Secret };
+}
+function timedOut(program, serverUrl, timeoutMs) {
+    return new Error(`${program} did not answer within ${timeoutMs / 1000} s for ${serverUrl} and was killed: check that it does not wait for a prompt or a locked keychain (run "${program} get" by hand)`);
+}
+function tooLong(program, stream) {
+    return new Error(`${program} printed more than ${HELPER_OUTPUT_LIMIT / 1024} KiB on ${stream} and was killed: check that it is a Docker credential helper`);
+}
+function notRunnable(program, helper, error, configPath) {
+    const code = error.code;
+    if (code === 'ENOENT')
+        return new Error(`the Docker config names credential helper "${helper}" but ${program} is not on PATH: install it or remove "credsStore"/"credHelpers" from ${configPath}`);
+    return new Error(`${program} could not be run (${code ?? error.message}): check that it is an executable file, or remove "credsStore"/"credHelpers" from ${configPath}`);
+}
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as Docker looks for it. */
+function dockerConfigPath(env) {
+    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_namespaceObject.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    return (0,external_node_path_namespaceObject.join)(dir, 'config.json');
+}
+/**
+ * The Docker config, or undefined when there is none. A config that cannot be read or parsed is warned about and
+ * ignored, as Docker does, so `username`/`password` inputs still work.
+ */
+function readDockerConfig(env, warn) {
+    const path = dockerConfigPath(env);
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        if (code !== 'ENOENT')
+            warn(`the Docker config ${path} could not be read (${code}); it is ignored: fix or remove it`);
+        return undefined;
+    }
+    return parseDockerConfig(text, path, warn);
 }
 
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -50656,13 +50890,20 @@ const systemClock = {
 function credentialSource(options) {
     return async (registry) => {
         const found = await lookup(options, registry);
-        if (found?.kind === 'basic')
-            options.log.secret(found.password);
-        if (found?.kind === 'identity-token')
-            options.log.secret(found.token);
+        if (found)
+            maskSecret(options.log, found);
         options.log.debug(`credentials for ${registry}: ${describe(found)}`);
         return found;
     };
+}
+function maskSecret(log, credential) {
+    if (credential.kind === 'identity-token') {
+        log.secret(credential.token);
+        return;
+    }
+    log.secret(credential.password);
+    // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
+    log.secret(`${credential.username}:${credential.password}`);
 }
 async function lookup(options, registry) {
     if (registry === options.image.registry && options.username && options.password) {
@@ -50689,6 +50930,8 @@ function describe(credential) {
     return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/registry/auth.ts
 /**
  * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
@@ -50741,10 +50984,14 @@ class ScopeSet {
         const actions = this.byRepository.get(scope.repository);
         return actions !== undefined && scope.actions.every((a) => actions.has(a));
     }
-    /** One string per repository, sorted, in the token spec's form. */
+    /**
+     * One string per repository in the token spec's form: those with push first (some registries read only the
+     * first scope of a token request), then by name.
+     */
     toStrings() {
+        const pushes = (actions) => (actions.has('push') ? 0 : 1);
         return [...this.byRepository.entries()]
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
             .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
     }
     key() {
@@ -50762,8 +51009,24 @@ function basicAuthorization(username, password) {
 }
 
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
+/** The distribution spec's error codes this project acts on, plus the ones registries add for tags. */
+const ErrorCode = {
+    BLOB_UNKNOWN: 'BLOB_UNKNOWN',
+    MANIFEST_UNKNOWN: 'MANIFEST_UNKNOWN',
+    MANIFEST_BLOB_UNKNOWN: 'MANIFEST_BLOB_UNKNOWN',
+    NAME_UNKNOWN: 'NAME_UNKNOWN',
+    DENIED: 'DENIED',
+    UNAUTHORIZED: 'UNAUTHORIZED',
+    TOOMANYREQUESTS: 'TOOMANYREQUESTS',
+    /** ECR: "… cannot be overwritten because the tag is immutable". */
+    TAG_INVALID: 'TAG_INVALID',
+    /** Quay. */
+    TAG_IMMUTABLE: 'TAG_IMMUTABLE',
+};
 /** Longest error body read from a registry; the rest is discarded unread. */
 const MAX_ERROR_BODY = 64 * 1024;
+/** Longest registry-supplied message kept in an error. */
+const MAX_MESSAGE = 300;
 /**
  * A registry answered with an unexpected status. Classified by status and OCI error code, never by text.
  * The URL is redacted (no userinfo, no query values) so the error can be logged as is.
@@ -50775,47 +51038,101 @@ class RegistryError extends Error {
     codes;
     /** Milliseconds the registry asked us to wait (`Retry-After`), when it said. */
     retryAfterMs;
+    /** What the registry said, without our hint: `PUT <url>: 403 DENIED: …`. */
+    summary;
     constructor(init) {
         const codes = init.codes ?? [];
         const url = redactUrl(init.url);
         const detail = codes.length
             ? codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
             : statusText(init.status);
-        super(`${init.method} ${url}: ${init.status} ${detail}${init.hint ? `. ${init.hint}` : ''}`);
+        const summary = `${init.method} ${url}: ${init.status} ${detail}`;
+        super(`${summary}${init.hint ? `. ${init.hint}` : ''}`);
         this.name = 'RegistryError';
         this.method = init.method;
         this.url = url;
         this.status = init.status;
         this.codes = codes;
         this.retryAfterMs = init.retryAfterMs;
+        this.summary = summary;
     }
     hasCode(code) {
         return this.codes.some((c) => c.code === code);
     }
 }
-/** Parses the distribution error JSON; anything else gives no codes. */
+/**
+ * Answers that mean "not visible yet" right after another runner pushed: a 404 for a manifest or blob, and an
+ * index PUT refused because a child is not served yet. A PUT answered NAME_UNKNOWN is not lag: the repository
+ * does not exist (it was just read from, so it would exist if it could).
+ */
+function isLag(error) {
+    if (!(error instanceof RegistryError))
+        return false;
+    if (error.hasCode(ErrorCode.MANIFEST_BLOB_UNKNOWN))
+        return true;
+    if (error.status !== 404)
+        return false;
+    return !(error.method === 'PUT' && error.hasCode(ErrorCode.NAME_UNKNOWN));
+}
+const NETWORK_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** The `code` of an error or of one of its causes, e.g. `ECONNREFUSED`. */
+function errorCode(error) {
+    let current = error;
+    for (let depth = 0; current && depth < 4; depth++) {
+        const code = current.code;
+        if (typeof code === 'string')
+            return code;
+        current = current.cause;
+    }
+    return undefined;
+}
+/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
+function isTransient(error) {
+    if (error instanceof RegistryError) {
+        return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
+    }
+    const code = errorCode(error);
+    return code !== undefined && NETWORK_CODES.has(code);
+}
+/** Parses the distribution error JSON; anything else gives no codes. Messages are cut and made one line. */
 function parseErrorBody(body) {
     try {
         const parsed = JSON.parse(body);
         const errors = parsed.errors;
         if (!Array.isArray(errors))
             return [];
-        return errors.flatMap((e) => {
+        return errors.slice(0, 8).flatMap((e) => {
             if (typeof e !== 'object' || e === null)
                 return [];
             const { code, message } = e;
-            if (typeof code !== 'string')
+            if (typeof code !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(code))
                 return [];
-            return [
-                { code: code.toUpperCase(), message: typeof message === 'string' ? message.slice(0, 500) : '' },
-            ];
+            return [{ code: code.toUpperCase(), message: typeof message === 'string' ? oneLine(message) : '' }];
         });
     }
     catch {
         return [];
     }
 }
-/** Drops userinfo and query values (upload `_state`, tokens) from a URL for messages and logs. */
+/** A registry's message as one bounded line: control characters become spaces. */
+function oneLine(text) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+    return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').slice(0, MAX_MESSAGE);
+}
+/** Drops userinfo and query values (upload `_state`, tokens, storage signatures) from a URL for messages and logs. */
 function redactUrl(url) {
     try {
         const u = new URL(url);
@@ -50840,6 +51157,8 @@ function statusText(status) {
         404: 'Not Found',
         405: 'Method Not Allowed',
         408: 'Request Timeout',
+        409: 'Conflict',
+        412: 'Precondition Failed',
         413: 'Payload Too Large',
         429: 'Too Many Requests',
         500: 'Internal Server Error',
@@ -50854,7 +51173,7 @@ function parseRetryAfter(value, now) {
     if (value === undefined || value.trim() === '')
         return undefined;
     const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed))
+    if (/^\d{1,9}$/.test(trimmed))
         return Number(trimmed) * 1000;
     const date = Date.parse(trimmed);
     if (Number.isNaN(date))
@@ -50862,7 +51181,17 @@ function parseRetryAfter(value, now) {
     return Math.max(0, date - now);
 }
 
+;// CONCATENATED MODULE: ./src/registry/loopback.ts
+/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
+function isLoopback(endpoint) {
+    const host = endpoint.startsWith('[')
+        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
+        : endpoint.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+}
+
 ;// CONCATENATED MODULE: ./src/registry/authorizer.ts
+
 
 
 /** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
@@ -50876,6 +51205,7 @@ const MAX_TOKEN_BODY = 64 * 1024;
  */
 class Authorizer {
     registry;
+    origin;
     credentials;
     transport;
     clock;
@@ -50888,8 +51218,11 @@ class Authorizer {
     tokens = [];
     inflight = new Map();
     credential;
-    constructor(registry, credentials, transport, clock, log) {
+    constructor(registry, 
+    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
+    origin, credentials, transport, clock, log) {
         this.registry = registry;
+        this.origin = origin;
         this.credentials = credentials;
         this.transport = transport;
         this.clock = clock;
@@ -50925,7 +51258,7 @@ class Authorizer {
         const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
         if (bearer) {
             this.scheme = 'bearer';
-            this.realm = bearer.params['realm'] ?? '';
+            this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
             this.service = bearer.params['service'];
             if (sent?.startsWith('Bearer ')) {
                 const value = sent.slice('Bearer '.length);
@@ -50940,6 +51273,26 @@ class Authorizer {
             return (await this.lookup())?.kind === 'basic';
         }
         return false;
+    }
+    /**
+     * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
+     * HTTP on this machine and so is the realm (a test or local registry).
+     */
+    checkedRealm(realm) {
+        let url;
+        try {
+            url = new URL(realm);
+        }
+        catch {
+            throw new Error(`${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`);
+        }
+        const registry = new URL(this.origin);
+        const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
+            throw new Error(`${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
+                'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry');
+        }
+        return url.toString();
     }
     lookup() {
         this.credential ??= this.credentials(this.registry).then((credential) => {
@@ -50984,8 +51337,9 @@ class Authorizer {
                 body: form.toString(),
             }, MAX_TOKEN_BODY);
         }
-        // Token servers without the OAuth flow refuse the POST: ask with GET and Basic, the identity token as password.
-        if (!response || response.status === 404 || response.status === 405) {
+        // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
+        // Basic, the identity token as password.
+        if (!response || [400, 401, 404, 405].includes(response.status)) {
             method = 'GET';
             if (this.service)
                 url.searchParams.set('service', this.service);
@@ -51012,14 +51366,22 @@ class Authorizer {
                     : `could not get a token for ${this.registry}`,
             });
         }
-        const parsed = JSON.parse(Buffer.from(response.body).toString('utf8'));
-        const value = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
+        let parsed;
+        try {
+            parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
+        }
+        catch {
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
+                "JSON: check the registry's auth setup (its token realm) or a proxy in between");
+        }
+        // GHCR and Quay answer `access_token` alone, without `token`.
+        const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
         if (typeof value !== 'string' || value === '') {
-            throw new Error(`the token server for ${this.registry} answered without a token`);
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`);
         }
         this.log.secret(value);
         const ttl = typeof parsed.expires_in === 'number' && parsed.expires_in > 0
-            ? parsed.expires_in
+            ? Math.min(parsed.expires_in, 24 * 3600)
             : DEFAULT_TOKEN_TTL_S;
         this.log.debug(`token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`);
         const token = { scopes, value, expiresAt: started + ttl * 1000 };
@@ -51054,11 +51416,12 @@ function request(dispatcher, url, options) {
 
 ;// CONCATENATED MODULE: ./src/registry/http.ts
 
+
 class BodyTooLargeError extends Error {
     url;
     limit;
     constructor(url, limit) {
-        super(`${url}: response body is larger than ${limit} bytes`);
+        super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
         this.url = url;
         this.limit = limit;
         this.name = 'BodyTooLargeError';
@@ -51079,7 +51442,7 @@ function undiciTransport(dispatcher, timeoutMs) {
             headersTimeout: timeoutMs,
             // Between chunks, not for the whole body: a large layer may take long but must keep moving.
             bodyTimeout: timeoutMs,
-            ...(whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+            ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
         });
         const headers = {};
         for (const [name, value] of Object.entries(response.headers)) {
@@ -51148,6 +51511,78 @@ function isSchema1MediaType(mediaType) {
 /** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
 function bareMediaType(contentType) {
     return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/registry/network.ts
+
+/**
+ * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
+ * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
+ */
+/** How long a registry that refuses connections is retried before the run gives up on it. */
+const CONNECT_BUDGET_MS = 30_000;
+const UNREACHABLE = new Set([
+    'ECONNREFUSED',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const CERTIFICATE = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
+function isUnreachable(error) {
+    const code = errorCode(error);
+    return code !== undefined && UNREACHABLE.has(code);
+}
+/** A failure that already says what is wrong with the registry's address or transport; never retried. */
+class ConnectionError extends Error {
+    name = 'ConnectionError';
+}
+/**
+ * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
+ * (an HTTP answer, or a failure of our own).
+ */
+function explainNetworkError(error, origin, waitedMs) {
+    if (error instanceof ConnectionError)
+        return error;
+    const code = errorCode(error);
+    const name = error?.name;
+    const { host, protocol } = new URL(origin);
+    if (name === 'TimeoutError') {
+        return new ConnectionError(`${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
+            'the registry or the network is too slow; try again, or raise wait-timeout');
+    }
+    if (code === undefined)
+        return undefined;
+    if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+        return new ConnectionError(`${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
+            'you trust, set plain-http: true; otherwise check the registry host and port');
+    }
+    if (CERTIFICATE.has(code)) {
+        return new ConnectionError(`${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
+            "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate");
+    }
+    if (code === 'ENOTFOUND') {
+        return new ConnectionError(`cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`);
+    }
+    if (isUnreachable(error)) {
+        const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
+        const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
+        return new ConnectionError(`cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
+            `registry is running, and that it serves ${scheme} there`);
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -51543,39 +51978,15 @@ const BACKOFF = {
     /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
     TRANSIENT_BUDGET_MS: 60_000,
 };
-const NETWORK_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
-function isTransient(error) {
-    if (error instanceof RegistryError) {
-        return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
-    }
-    let current = error;
-    for (let depth = 0; current && depth < 4; depth++) {
-        const code = current.code;
-        if (typeof code === 'string' && NETWORK_CODES.has(code))
-            return true;
-        current = current.cause;
-    }
-    return false;
-}
 /** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
 function retryDelay(error, attempt, elapsedMs, random = Math.random) {
-    if (error instanceof RegistryError && error.retryAfterMs !== undefined)
-        return error.retryAfterMs;
     const cap = Math.min(BACKOFF.MAX_MS, Math.max(BACKOFF.FLOOR_MS, elapsedMs * BACKOFF.ELAPSED_SHARE));
     const ceiling = Math.min(cap, BACKOFF.BASE_MS * 2 ** (attempt - 1));
-    return Math.floor(random() * ceiling);
+    const backoff = Math.floor(random() * ceiling);
+    // `Retry-After` may lengthen the wait, never shorten it: `Retry-After: 0` would otherwise turn backoff off.
+    if (error instanceof RegistryError && error.retryAfterMs !== undefined)
+        return Math.max(error.retryAfterMs, backoff);
+    return backoff;
 }
 /**
  * Runs `fn` until it succeeds, the error is not retryable, or the deadline passes. p-retry drives the
@@ -51613,10 +52024,19 @@ async function withRetry(fn, options) {
 
 
 
+
+
+
 /** Largest manifest read or written, as registries commonly enforce. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
+/** A blob copy that moves no byte for this long is cut; one that keeps moving is never cut by a fixed time. */
+const DEFAULT_STALL_MS = 30_000;
+/** No request is given less than this, even right at the deadline. */
+const MIN_REQUEST_MS = 1_000;
+/** How often "cannot connect, retrying" is logged per registry. */
+const CONNECT_REPORT_MS = 5_000;
 /** Per registry host: enough for 64 sources to be read in one parallel wave. */
 const MAX_CONNECTIONS = 128;
 class Schema1Error extends Error {
@@ -51626,12 +52046,17 @@ class Schema1Error extends Error {
         this.name = 'Schema1Error';
     }
 }
-/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
-function isLoopback(endpoint) {
-    const host = endpoint.startsWith('[')
-        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
-        : endpoint.split(':')[0];
-    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+/** An upload `Location` or redirect target, and whether the registry's credentials may follow it there. */
+function sameOrigin(a, b) {
+    return new URL(a).origin === new URL(b).origin;
+}
+/** Credentials never travel in clear text except to this machine (SPEC Guarantee 6). */
+function assertSafeForCredentials(url) {
+    const { protocol, host } = new URL(url);
+    if (protocol === 'http:' && !isLoopback(host)) {
+        throw new ConnectionError(`refusing to send credentials in clear text to http://${host}: use HTTPS for this registry (plain-http ` +
+            'is only safe without credentials, or on this machine)');
+    }
 }
 /**
  * The registry API as this project needs it: manifests by tag or digest, blob existence and small blob reads.
@@ -51642,6 +52067,9 @@ class RegistryClient {
     transport;
     authorizers = new Map();
     ownedAgent;
+    /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
+    registryChecks = new Map();
+    connectReports = new Map();
     constructor(options) {
         this.options = options;
         const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -51658,19 +52086,30 @@ class RegistryClient {
         this.authorizer(repository).declare({ repository: repository.path, actions });
     }
     async headManifest(repository, reference, options = {}) {
-        const response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+        let response;
+        try {
+            response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+        }
+        catch (error) {
+            // Some registries answer HEAD on manifests with 405: GET says the same, at the cost of the body.
+            if (error instanceof RegistryError && error.status === 405) {
+                return (await this.getManifest(repository, reference, options)).descriptor;
+            }
+            throw error;
+        }
         const mediaType = bareMediaType(response.headers['content-type']);
         if (isSchema1MediaType(mediaType))
             throw new Schema1Error(this.where(repository, reference));
         const digest = response.headers['docker-content-digest'] ?? '';
-        if (!isDigest(digest)) {
-            // Without the header a HEAD cannot say which digest a tag holds; GET and hash instead.
+        const length = response.headers['content-length'];
+        if (!isDigest(digest) || length === undefined || !/^\d{1,9}$/.test(length)) {
+            // Without the header a HEAD cannot say which digest a tag holds, nor how large it is; GET and hash instead.
             return (await this.getManifest(repository, reference, options)).descriptor;
         }
         if (isDigest(reference) && digest !== reference) {
             throw new Error(`${this.where(repository, reference)}: the registry answered for another digest, ${digest}`);
         }
-        return { mediaType, digest, size: Number(response.headers['content-length'] ?? 0) };
+        return { mediaType, digest, size: Number(length) };
     }
     async getManifest(repository, reference, options = {}) {
         const where = this.where(repository, reference);
@@ -51682,24 +52121,27 @@ class RegistryClient {
         const digest = isDigest(reference) ? reference : digestOf(bytes);
         const served = response.headers['docker-content-digest'];
         if (!isDigest(reference) && served && served !== digest) {
-            throw new Error(`${where}: the registry says the manifest is ${served}, but its bytes hash to ${digest}`);
+            throw new Error(`${where}: the registry says the manifest is ${JSON.stringify(served.slice(0, 80))}, but its bytes hash to ${digest}`);
         }
         let json;
         try {
-            json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            const parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+                throw new Error('not an object');
+            json = parsed;
         }
         catch {
-            throw new Error(`${where}: the manifest is not valid JSON`);
+            throw new Error(`${where}: the manifest is not a JSON object`);
         }
         if (isSchema1MediaType(contentType) || json['schemaVersion'] === 1)
             throw new Schema1Error(where);
         const mediaType = typeof json['mediaType'] === 'string' ? json['mediaType'] : contentType;
         if (!isManifestMediaType(mediaType)) {
-            throw new Error(`${where}: unsupported manifest media type "${mediaType}"`);
+            throw new Error(`${where}: unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))}`);
         }
         return { descriptor: { mediaType, digest, size: bytes.length }, bytes, json };
     }
-    /** PUTs exact bytes; requires 201 and a `Docker-Content-Digest` (when sent) equal to their hash. */
+    /** PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. */
     async putManifest(repository, reference, bytes, mediaType, options = {}) {
         const where = this.where(repository, reference);
         if (bytes.length > MAX_MANIFEST_BYTES) {
@@ -51708,10 +52150,17 @@ class RegistryClient {
         const digest = digestOf(bytes);
         if (isDigest(reference) && reference !== digest)
             throw new Error(`${where}: the bytes to write hash to ${digest}`);
-        const response = await this.call(repository, { method: 'PUT', path: `manifests/${reference}`, contentType: mediaType, body: bytes, expect: [201] }, options);
+        // 201 is the spec's answer; some registries answer 200 or 202 for a stored manifest.
+        const response = await this.call(repository, {
+            method: 'PUT',
+            path: `manifests/${reference}`,
+            contentType: mediaType,
+            body: bytes,
+            expect: [200, 201, 202],
+        }, options);
         const answered = response.headers['docker-content-digest'];
         if (answered && answered !== digest) {
-            throw new Error(`${where}: the registry stored ${answered}, but we sent ${digest}`);
+            throw new Error(`${where}: the registry stored ${JSON.stringify(answered.slice(0, 80))}, but we sent ${digest}`);
         }
         return digest;
     }
@@ -51726,92 +52175,197 @@ class RegistryClient {
         return response.body;
     }
     /**
-     * Asks the registry to mount a blob from another repository on it. True when mounted (201); false when the
-     * registry opened an upload instead (202, e.g. no pull access on `from`), which is cancelled here.
+     * Asks the registry to mount a blob from another repository. Mounted (201): done. An upload opened instead
+     * (202: GHCR across organisations, ECR without blob mounting, Quay without access to `from`): its Location is
+     * handed back to be finished by `copyBlob` — cancelling it would need the `delete` action, which Quay never
+     * grants. Any other refusal (Harbor and GitLab answer 401 or 404 for a source they will not mount): not
+     * mounted, upload without mount.
      */
     async mountBlob(target, digest, from, options = {}) {
         const query = new URLSearchParams({ mount: digest, from: from.path });
-        const response = await this.call(target, {
-            method: 'POST',
-            path: `blobs/uploads/?${query}`,
-            actions: ['pull', 'push'],
-            also: [{ repository: from.path, actions: ['pull'] }],
-            expect: [201, 202],
-        }, options);
-        if (response.status === 201)
-            return true;
-        const location = response.headers['location'];
-        if (location) {
-            const url = new URL(location, this.baseUrl(target)).toString();
-            await this.call(target, { method: 'DELETE', url, actions: ['pull', 'push'], expect: [204, 404] }, options).catch((error) => this.options.log.debug(`cancelling an unused upload failed: ${client_describe(error)}`));
+        let response;
+        try {
+            response = await this.call(target, {
+                method: 'POST',
+                path: `blobs/uploads/?${query}`,
+                actions: ['pull', 'push'],
+                also: [{ repository: from.path, actions: ['pull'] }],
+                expect: [201, 202],
+            }, options);
         }
-        return false;
+        catch (error) {
+            if (error instanceof RegistryError && error.status >= 400 && error.status < 500) {
+                this.options.log.debug(`mount of ${digest} refused (${client_describe(error)}); uploading it instead`);
+                return { mounted: false };
+            }
+            throw error;
+        }
+        if (response.status === 201)
+            return { mounted: true };
+        const location = response.headers['location'];
+        return location ? { mounted: false, upload: location } : { mounted: false };
     }
     /**
      * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
      * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+     * Bounded by the deadline and by progress: a copy that moves no byte for `stallMs` is cut, one that keeps
+     * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
      */
-    async copyBlob(from, target, digest, options = {}) {
-        const { clock, log } = this.options;
-        await this.retrying(`copying ${digest}`, options, async () => {
-            const opened = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, deadline: clock.now() });
-            const location = opened.headers['location'];
-            if (!location)
-                throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-            const upload = new URL(location, this.baseUrl(target));
-            upload.searchParams.set('digest', digest);
-            const source = await this.openBlob(from, digest);
-            const authorization = await this.authorizer(target).header({
-                repository: target.path,
-                actions: ['pull', 'push'],
-            });
-            const headers = {
-                'user-agent': this.userAgent(),
-                'content-type': 'application/octet-stream',
-                ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
-                ...(authorization ? { authorization } : {}),
-            };
-            const request = { method: 'PUT', url: upload.toString(), headers, body: source.body };
-            let response;
-            try {
-                response = await this.transport.send(request, MAX_ERROR_BODY);
-            }
-            finally {
-                // A PUT refused before it read the whole blob leaves the source open: close it.
-                if (!source.body.readableEnded)
-                    discard(source.body);
-            }
-            log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
-            if (response.status !== 201)
-                throw this.failure(target, request, response);
+    async copyBlob(from, target, digest, options = {}, upload) {
+        let opened = upload;
+        await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
+            const location = opened ?? (await this.openUpload(target, options));
+            opened = undefined;
+            const url = new URL(location, this.baseUrl(target));
+            url.searchParams.set('digest', digest);
+            await this.streamInto(from, target, digest, url.toString(), options);
         });
     }
+    async openUpload(target, options) {
+        const response = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, retry: false });
+        const location = response.headers['location'];
+        if (!location)
+            throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+        return location;
+    }
+    async streamInto(from, target, digest, uploadUrl, options) {
+        const source = await this.openBlob(from, digest, options);
+        // The upload Location may name another host (a storage front end): the registry's token stays home.
+        const authorization = sameOrigin(uploadUrl, this.baseUrl(target))
+            ? await this.authorizer(target).header({ repository: target.path, actions: ['pull', 'push'] })
+            : undefined;
+        const stall = this.stallWatch(source.body, `${this.where(from, digest)} -> ${canonicalName(target)}`);
+        const headers = {
+            'user-agent': this.userAgent(),
+            'content-type': 'application/octet-stream',
+            ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+            ...(authorization ? { authorization } : {}),
+        };
+        const request = {
+            method: 'PUT',
+            url: uploadUrl,
+            headers,
+            body: stall.body,
+            signal: AbortSignal.any([stall.signal, this.deadlineSignal(options, Number.POSITIVE_INFINITY)]),
+        };
+        let response;
+        try {
+            if (authorization)
+                assertSafeForCredentials(uploadUrl);
+            response = await this.transport.send(request, MAX_ERROR_BODY);
+        }
+        catch (error) {
+            throw stall.reason() ?? error;
+        }
+        finally {
+            stall.stop();
+            // A PUT refused before it read the whole blob leaves the source open: close it.
+            if (!source.body.readableEnded)
+                discard(source.body);
+        }
+        this.options.log.debug(`PUT ${redactUrl(uploadUrl)} -> ${response.status} (blob ${digest})`);
+        if (response.status !== 201 && response.status !== 204)
+            throw this.failure(target, request, response);
+    }
+    /** Passes a stream through, and aborts when no byte moved for `stallMs`. */
+    stallWatch(body, what) {
+        const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+        const controller = new AbortController();
+        const through = new external_node_stream_.PassThrough();
+        let stalled;
+        let timer;
+        const arm = () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+                stalled = new StallError(`${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`);
+                controller.abort(stalled);
+                through.destroy(stalled);
+                discard(body);
+            }, stallMs);
+        };
+        body.on('data', arm);
+        body.on('error', (error) => through.destroy(error));
+        body.pipe(through);
+        arm();
+        return {
+            body: through,
+            signal: controller.signal,
+            reason: () => stalled,
+            stop: () => clearTimeout(timer),
+        };
+    }
     /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
-    retrying(label, options, fn) {
+    retrying(label, origin, options, fn) {
         const { clock, log } = this.options;
+        const started = clock.now();
+        let unreachableSince;
+        const canRetry = (error) => {
+            if (options.retry === false)
+                return false;
+            if (error instanceof StallError)
+                return true;
+            if (isUnreachable(error)) {
+                // A registry that refuses connections is retried briefly, with progress logged, then named.
+                unreachableSince ??= clock.now();
+                if (clock.now() - unreachableSince >= CONNECT_BUDGET_MS)
+                    return false;
+                this.reportUnreachable(origin, error);
+                return true;
+            }
+            unreachableSince = undefined;
+            return isTransient(error) || (options.untilFound === true && isLag(error));
+        };
         return withRetry(fn, {
             clock,
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-            retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+            retryable: canRetry,
             onRetry: (error, attempt, delay) => {
                 log.debug(`${label}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
             ...(this.options.random ? { random: this.options.random } : {}),
+        }).catch((error) => {
+            throw explainNetworkError(error, origin, clock.now() - started) ?? error;
         });
     }
+    reportUnreachable(origin, error) {
+        const now = this.options.clock.now();
+        const last = this.connectReports.get(origin);
+        if (last !== undefined && now - last < CONNECT_REPORT_MS)
+            return;
+        this.connectReports.set(origin, now);
+        this.options.log.info(`cannot connect to ${origin} (${client_describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`);
+    }
+    /**
+     * A signal that ends a request at the deadline (never sooner than MIN_REQUEST_MS), and at `capMs` at the
+     * latest, so a slowly trickling answer cannot outlive wait-timeout.
+     */
+    deadlineSignal(options, capMs) {
+        const { clock } = this.options;
+        const deadline = options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS;
+        const ms = Math.min(capMs, Math.max(MIN_REQUEST_MS, deadline - clock.now()));
+        return AbortSignal.timeout(Math.ceil(ms));
+    }
     /** Opens a blob for reading, following storage redirects without the registry's credentials. */
-    async openBlob(from, digest) {
+    async openBlob(from, digest, options) {
         const authorizer = this.authorizer(from);
         const scope = { repository: from.path, actions: ['pull'] };
-        let url = `${this.baseUrl(from)}/v2/${from.path}/blobs/${digest}`;
+        const origin = this.baseUrl(from);
+        let url = `${origin}/v2/${from.path}/blobs/${digest}`;
         let authorization = await authorizer.header(scope);
         for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            if (authorization)
+                assertSafeForCredentials(url);
             const headers = {
                 'user-agent': this.userAgent(),
                 ...(authorization ? { authorization } : {}),
             };
-            const response = await this.transport.stream({ method: 'GET', url, headers });
+            const response = await this.transport.stream({
+                method: 'GET',
+                url,
+                headers,
+                signal: this.deadlineSignal(options, Number.POSITIVE_INFINITY),
+            });
             this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
             if (response.status === 200) {
                 const length = response.headers['content-length'];
@@ -51820,10 +52374,11 @@ class RegistryClient {
             const location = response.headers['location'];
             if (isRedirect(response.status) && location) {
                 discard(response.body);
-                const next = new URL(location, url);
-                if (next.host !== new URL(url).host)
+                const next = new URL(location, url).toString();
+                // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
+                if (!sameOrigin(next, origin))
                     authorization = undefined;
-                url = next.toString();
+                url = next;
                 continue;
             }
             const text = await readAtMost(response.body, MAX_ERROR_BODY);
@@ -51838,39 +52393,45 @@ class RegistryClient {
         const separator = isDigest(reference) ? '@' : ':';
         return `${canonicalName(repository)}${separator}${reference}`;
     }
+    /** `plain-http` applies to the registries it was given for; every other one is HTTPS unless on loopback. */
     baseUrl(repository) {
-        const plain = this.options.plainHttp ?? 'auto';
+        const meant = this.options.plainHttpEndpoints?.includes(repository.endpoint) ?? true;
+        const plain = meant ? (this.options.plainHttp ?? 'auto') : 'auto';
         const http = plain === 'auto' ? isLoopback(repository.endpoint) : plain;
         return `${http ? 'http' : 'https'}://${repository.endpoint}`;
     }
     authorizer(repository) {
         let authorizer = this.authorizers.get(repository.endpoint);
         if (!authorizer) {
-            authorizer = new Authorizer(repository.registry, this.options.credentials, this.transport, this.options.clock, this.options.log);
+            authorizer = new Authorizer(repository.registry, this.baseUrl(repository), this.options.credentials, this.transport, this.options.clock, this.options.log);
             this.authorizers.set(repository.endpoint, authorizer);
         }
         return authorizer;
     }
     /** One API call, retried as `retrying` says. */
     call(repository, spec, options) {
-        const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
+        const origin = this.baseUrl(repository);
+        const url = spec.url ?? `${origin}/v2/${repository.path}/${spec.path ?? ''}`;
         const headers = { 'user-agent': this.userAgent() };
         if (spec.method === 'GET' || spec.method === 'HEAD')
             headers['accept'] = MANIFEST_ACCEPT;
         if (spec.contentType)
             headers['content-type'] = spec.contentType;
-        const request = {
-            method: spec.method,
-            url,
-            headers,
-            ...(spec.body ? { body: spec.body } : {}),
-        };
         const write = spec.method !== 'GET' && spec.method !== 'HEAD';
         const scope = {
             repository: repository.path,
             actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
         };
-        return this.retrying(`${spec.method} ${redactUrl(url)}`, options, () => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec));
+        return this.retrying(`${spec.method} ${redactUrl(url)}`, origin, options, () => {
+            const request = {
+                method: spec.method,
+                url,
+                headers,
+                ...(spec.body ? { body: spec.body } : {}),
+                signal: this.deadlineSignal(options, 2 * (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
+            };
+            return this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec);
+        });
     }
     /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
     async authorized(repository, request, scopes, spec) {
@@ -51883,18 +52444,55 @@ class RegistryClient {
             authorization = await authorizer.header(...scopes);
             response = await this.send(request, authorization, maxBytes);
         }
+        let url = request.url;
         for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
-            const location = new URL(response.headers['location'] ?? '', request.url).toString();
-            // Storage redirects (S3, CDNs) must never see the registry's credentials.
-            const sameHost = new URL(location).host === new URL(request.url).host;
-            response = await this.send({ ...request, url: location }, sameHost ? authorization : undefined, maxBytes);
+            const location = new URL(response.headers['location'] ?? '', url).toString();
+            // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
+            if (!sameOrigin(location, url))
+                authorization = undefined;
+            url = location;
+            response = await this.send({ ...request, url }, authorization, maxBytes);
         }
-        if (!(spec.expect ?? [200]).includes(response.status))
-            throw this.failure(repository, request, response);
-        return response;
+        if ((spec.expect ?? [200]).includes(response.status))
+            return response;
+        if (response.status === 404)
+            await this.checkIsRegistry(repository, response);
+        throw this.failure(repository, request, response);
+    }
+    /**
+     * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
+     * server that is not a registry at all; GET /v2/ tells, once per origin. A registry answers it 200 or 401.
+     */
+    async checkIsRegistry(repository, response) {
+        if (response.headers['docker-distribution-api-version'] !== undefined)
+            return;
+        if (parseErrorBody(Buffer.from(response.body).toString('utf8')).length > 0)
+            return;
+        const origin = this.baseUrl(repository);
+        let check = this.registryChecks.get(origin);
+        if (!check) {
+            check = (async () => {
+                const probe = await this.transport.send({ method: 'GET', url: `${origin}/v2/`, headers: { 'user-agent': this.userAgent() } }, MAX_ERROR_BODY);
+                const type = bareMediaType(probe.headers['content-type']);
+                const looksLikeRegistry = probe.status === 401 ||
+                    (probe.status === 200 &&
+                        (probe.headers['docker-distribution-api-version'] !== undefined ||
+                            type === 'application/json' ||
+                            probe.body.length <= 2));
+                if (!looksLikeRegistry) {
+                    throw new ConnectionError(`${origin} is not a container registry: GET /v2/ answered ${probe.status}` +
+                        `${type ? ` (${type.slice(0, 60)})` : ''}, where a registry answers 200 or 401. ` +
+                        'Check the registry host and port in "image" or the source entry');
+                }
+            })();
+            this.registryChecks.set(origin, check);
+        }
+        await check;
     }
     async send(request, authorization, maxBytes) {
         const started = this.options.clock.now();
+        if (authorization)
+            assertSafeForCredentials(request.url);
         const headers = authorization ? { ...request.headers, authorization } : request.headers;
         const response = await this.transport.send({ ...request, headers }, maxBytes);
         this.options.log.debug(`${request.method} ${redactUrl(request.url)} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
@@ -51905,17 +52503,26 @@ class RegistryClient {
         let codes = parseErrorBody(text);
         // HEAD answers have no body: name the code the distribution spec would have sent.
         if (codes.length === 0 && response.status === 404) {
-            const code = request.url.includes('/manifests/') ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN';
+            const code = request.url.includes('/manifests/') ? ErrorCode.MANIFEST_UNKNOWN : ErrorCode.BLOB_UNKNOWN;
             codes = [
-                { code, message: code === 'MANIFEST_UNKNOWN' ? 'manifest unknown' : 'blob unknown to registry' },
+                {
+                    code,
+                    message: code === ErrorCode.MANIFEST_UNKNOWN ? 'manifest unknown' : 'blob unknown to registry',
+                },
             ];
         }
+        const read = request.method === 'GET' || request.method === 'HEAD';
         let hint;
         if (response.status === 401) {
             hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
         }
         else if (response.status === 403) {
-            hint = `access denied to ${canonicalName(repository)}: the credentials need ${request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push'} access`;
+            hint = read
+                ? `access denied to ${canonicalName(repository)}: the credentials need pull access`
+                : `the registry refused to write to ${canonicalName(repository)}: the credentials need push access, or a registry rule (immutable tags, quota) forbids this write`;
+        }
+        else if (response.status === 404 && !read && codes.some((c) => c.code === ErrorCode.NAME_UNKNOWN)) {
+            hint = `the repository ${canonicalName(repository)} does not exist: create it first (ECR, GAR and Harbor projects need that), or check "image"`;
         }
         return new RegistryError({
             method: request.method,
@@ -51927,9 +52534,9 @@ class RegistryClient {
         });
     }
 }
-/** Answers that mean "not visible yet" right after another runner pushed. */
-function isLag(error) {
-    return error instanceof RegistryError && (error.status === 404 || error.hasCode('MANIFEST_BLOB_UNKNOWN'));
+/** A blob copy that stopped moving. */
+class StallError extends Error {
+    name = 'StallError';
 }
 function isRedirect(status) {
     return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
@@ -51955,6 +52562,44 @@ function client_describe(error) {
 
 ;// CONCATENATED MODULE: ./src/platform.ts
 const WORD = /^[a-z0-9][a-z0-9._-]*$/;
+/** A platform field from a registry: enough for os.version and features, nothing that can break a line. */
+const TOKEN = /^[A-Za-z0-9._+-]{1,128}$/;
+/** Control characters and Unicode line breaks: in a log line they could start a workflow command. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+const SHOWN_CHARS = 80;
+/** A registry gave a platform field that is not a short token; the message shows the value escaped and cut. */
+class InvalidPlatformError extends Error {
+    name = 'InvalidPlatformError';
+    field;
+    constructor(field, value) {
+        super(`platform field "${field}" is ${quote(value, SHOWN_CHARS)}, not a short token (letters, digits, ".", "_", "+", "-")`);
+        this.field = field;
+    }
+}
+/** What JSON.stringify leaves as is but a log line must not hold raw: C1 controls, format characters, line breaks. */
+const UNSHOWN = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+/**
+ * `value` JSON-quoted, with every control, format and line-break character escaped, so it cannot start a
+ * workflow command or hide text; cut after the quote (`"abc"…`) past `max` characters. Printable non-ASCII
+ * stays, so a redaction of the JSON-escaped form of a secret still finds it.
+ */
+function quote(value, max = Number.POSITIVE_INFINITY) {
+    let text = '';
+    for (const char of value) {
+        const escaped = JSON.stringify(char).slice(1, -1).replace(UNSHOWN, unicodeEscape);
+        if (text.length + escaped.length > max)
+            return `"${text}"…`;
+        text += escaped;
+    }
+    return `"${text}"`;
+}
+/** `\uXXXX` per UTF-16 unit, as JSON writes it. */
+function unicodeEscape(char) {
+    return char
+        .split('')
+        .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .join('');
+}
 /**
  * Parses `os/arch[/variant]`, as `platforms` and `<platform>=` prefixes give it; `what` names the input.
  * `os.version` may follow after a colon (`windows/amd64:10.0.20348.2113`), as in the output keys.
@@ -51966,6 +52611,10 @@ function parsePlatform(text, what) {
     const osVersion = colon >= 0 ? trimmed.slice(colon + 1) : undefined;
     const parts = path.split('/');
     const [os, architecture, variant] = parts;
+    if (osVersion !== undefined && CONTROL.test(osVersion)) {
+        throw new Error(`${what}: ${quote(trimmed)} has a control character in its os.version: ` +
+            'write it on one line as the image gives it, e.g. windows/amd64:10.0.20348.2113');
+    }
     if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p)) || osVersion === '') {
         throw new Error(`${what}: "${trimmed}" is not a platform: write os/architecture[/variant], e.g. linux/amd64 or linux/arm/v7`);
     }
@@ -51978,29 +52627,41 @@ function parsePlatform(text, what) {
 }
 /**
  * The output key: `os/architecture[/variant]`, then `:os.version` where present (Windows). Variants that mean
- * nothing are left out (`linux/arm64/v8` is `linux/arm64`), so e2e jobs can look up the names they build with.
+ * nothing are left out (`linux/arm64/v8` is `linux/arm64`), so e2e jobs can look up the names they build with;
+ * others are kept, even when implied (`linux/arm` is `linux/arm/v7`).
  */
 function platformKey(platform) {
-    const base = [platform.os, platform.architecture, normalVariant(platform)].filter(Boolean).join('/');
+    const base = [platform.os, platform.architecture, keyVariant(platform)].filter(Boolean).join('/');
     return platform['os.version'] ? `${base}:${platform['os.version']}` : base;
 }
-/** Variants that mean the same as none, as container runtimes normalise them. */
-function normalVariant(platform) {
-    const variant = platform.variant ?? '';
-    if (platform.architecture === 'arm64' && variant === 'v8')
-        return '';
-    if (platform.architecture === 'amd64' && variant === 'v1')
-        return '';
-    return variant;
+/**
+ * The variant an architecture has when none is given, as container runtimes normalise them; `inKey` says
+ * whether output keys show it (arm/v7 differs from arm/v6, but arm64/v8 and amd64/v1 are what everyone means).
+ * A Map, so an architecture such as "constructor" finds nothing.
+ */
+const DEFAULT_VARIANT = new Map([
+    ['arm', { variant: 'v7', inKey: true }],
+    ['arm64', { variant: 'v8', inKey: false }],
+    ['amd64', { variant: 'v1', inKey: false }],
+]);
+/** The variant spelled out: `linux/arm` is `linux/arm/v7`. */
+function fullVariant(platform) {
+    return platform.variant || DEFAULT_VARIANT.get(platform.architecture)?.variant || '';
+}
+function keyVariant(platform) {
+    const variant = fullVariant(platform);
+    const implied = DEFAULT_VARIANT.get(platform.architecture);
+    return implied && !implied.inKey && implied.variant === variant ? '' : variant;
 }
 /**
- * Whether an asserted or expected platform matches an image's: os and architecture equal, variants equal after
- * normalisation (`linux/arm64` is `linux/arm64/v8`), and os.version equal when the assertion gives one.
+ * Whether an asserted or expected platform matches an image's: os and architecture equal, variants equal once
+ * spelled out (`linux/arm64` is `linux/arm64/v8`, `linux/arm` is `linux/arm/v7`), and os.version equal when the
+ * assertion gives one.
  */
 function platformMatches(expected, actual) {
     return (expected.os === actual.os &&
         expected.architecture === actual.architecture &&
-        normalVariant(expected) === normalVariant(actual) &&
+        fullVariant(expected) === fullVariant(actual) &&
         (expected['os.version'] === undefined || expected['os.version'] === actual['os.version']));
 }
 function compareText(a, b) {
@@ -52016,27 +52677,36 @@ function comparePlatforms(a, b) {
         compareText(a['os.version'], b['os.version']) ||
         compareText([...(a['os.features'] ?? [])].sort().join(','), [...(b['os.features'] ?? [])].sort().join(',')));
 }
-/** Reads a platform from an image config or an index descriptor; undefined when os or architecture is missing. */
+/**
+ * Reads a platform from an image config or an index descriptor; undefined when os or architecture is missing.
+ * The registry is untrusted and its fields end up in logs, output keys and the index, so each field kept must
+ * be a short token: throws InvalidPlatformError otherwise.
+ */
 function platformFrom(value) {
     if (typeof value !== 'object' || value === null)
         return undefined;
     const v = value;
-    if (typeof v['os'] !== 'string' ||
-        typeof v['architecture'] !== 'string' ||
-        !v['os'] ||
-        !v['architecture']) {
+    const os = v['os'];
+    const architecture = v['architecture'];
+    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
         return undefined;
-    }
+    const variant = v['variant'];
+    const osVersion = v['os.version'];
     const features = v['os.features'];
     return {
-        os: v['os'],
-        architecture: v['architecture'],
-        ...(typeof v['variant'] === 'string' && v['variant'] ? { variant: v['variant'] } : {}),
-        ...(typeof v['os.version'] === 'string' && v['os.version'] ? { 'os.version': v['os.version'] } : {}),
+        os: token('os', os),
+        architecture: token('architecture', architecture),
+        ...(typeof variant === 'string' && variant ? { variant: token('variant', variant) } : {}),
+        ...(typeof osVersion === 'string' && osVersion ? { 'os.version': token('os.version', osVersion) } : {}),
         ...(Array.isArray(features) && features.length && features.every((f) => typeof f === 'string')
-            ? { 'os.features': features }
+            ? { 'os.features': features.map((f) => token('os.features', f)) }
             : {}),
     };
+}
+function token(field, value) {
+    if (!TOKEN.test(value))
+        throw new InvalidPlatformError(field, value);
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/assemble.ts
@@ -52277,19 +52947,21 @@ class ConsistencyWait {
 
 
 
+
 /** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
 async function readTags(client, image, tags, deadline) {
-    const states = await Promise.all(tags.map(async (tag) => {
-        try {
-            return [tag, (await client.headManifest(image, tag, { deadline })).digest];
-        }
-        catch (error) {
-            if (isLag(error))
-                return [tag, undefined];
-            throw error;
-        }
-    }));
+    const states = await Promise.all(tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)]));
     return new Map(states);
+}
+async function readTag(client, image, tag, deadline) {
+    try {
+        return (await client.headManifest(image, tag, { deadline })).digest;
+    }
+    catch (error) {
+        if (isLag(error))
+            return undefined;
+        throw error;
+    }
 }
 /** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
 function planTags(image, states, digest, ifTagExists) {
@@ -52317,42 +52989,97 @@ function planTags(image, states, digest, ifTagExists) {
 class StaleTag extends Error {
 }
 /**
- * Writes the index to every planned tag (in parallel), then reads each back until it serves the digest.
- * A tag that comes back at a third digest was replaced by another writer: that fails the run, naming it.
+ * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
+ * digest. Never throws for one tag: every tag's outcome is reported, so a partial write says what moved.
  */
 async function writeTags(image, index, plan, states, context) {
-    const { client, clock, log, deadline } = context;
-    await Promise.all(plan.write.map((tag) => client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true })));
-    await Promise.all(plan.write.map((tag) => withRetry(async () => {
-        let served;
+    const outcomes = await Promise.all(plan.write.map(async (tag) => {
         try {
-            served = (await client.headManifest(image, tag, { deadline })).digest;
+            await writeTag(image, tag, index, context);
+            await readBack(image, tag, index.digest, states.get(tag), context);
+            return { tag, reason: undefined };
         }
         catch (error) {
-            if (!isLag(error))
-                throw error;
+            return { tag, reason: errorMessage(error) };
         }
+    }));
+    return {
+        moved: outcomes.filter((o) => o.reason === undefined).map((o) => o.tag),
+        failed: outcomes.flatMap((o) => (o.reason === undefined ? [] : [{ tag: o.tag, reason: o.reason }])),
+    };
+}
+/**
+ * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
+ * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
+ * re-push), is success; otherwise the registry's refusal is explained.
+ */
+async function writeTag(image, tag, index, context) {
+    const { client, deadline } = context;
+    try {
+        await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
+    }
+    catch (error) {
+        if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500)
+            throw error;
+        const served = await readTag(client, image, tag, deadline).catch(() => undefined);
         if (served === index.digest)
             return;
-        if (served === states.get(tag))
+        throw new Error(refusal(error));
+    }
+}
+/** Why a registry refused a tag, in words a user can act on. */
+function refusal(error) {
+    const immutable = error.hasCode(ErrorCode.TAG_INVALID) ||
+        error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
+        error.status === 409 ||
+        error.status === 412 ||
+        error.status === 403;
+    if (!immutable)
+        return error.message;
+    return (`${error.summary}. The registry refuses to move this tag: it is probably immutable or protected (ECR image ` +
+        'tag mutability, Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or ' +
+        'allow overwriting it in the registry');
+}
+/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
+async function readBack(image, tag, digest, before, context) {
+    const { client, clock, log, deadline } = context;
+    await withRetry(async () => {
+        const served = await readTag(client, image, tag, deadline);
+        if (served === digest)
+            return;
+        if (served === before)
             throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
-        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${index.digest}: ` +
+        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
             'another writer published the same tag; make one job the only writer of it');
     }, {
         clock,
         deadline,
         // Transient faults are retried inside the client; this loop only waits out a stale tag.
         retryable: (error) => error instanceof StaleTag,
-        onRetry: (error) => log.debug(`read-back: ${error instanceof Error ? error.message : String(error)}`),
+        onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
     }).catch((error) => {
         if (error instanceof StaleTag) {
-            throw new Error(`${error.message} after wait-timeout, though ${index.digest} was written to it`);
+            throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
         }
         throw error;
-    })));
+    });
+}
+/** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
+function partialWriteMessage(image, digest, report) {
+    const failed = report.failed
+        .map(({ tag, reason }) => {
+        const ref = tagRef(image, tag);
+        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
+    })
+        .join('; ');
+    const moved = report.moved.map((tag) => tagRef(image, tag)).join(', ');
+    return report.moved.length
+        ? `only some tags were written. Now serving ${digest}: ${moved}. Not serving it: ${failed}`
+        : `no tag serves ${digest} after the write: ${failed}`;
 }
 
 ;// CONCATENATED MODULE: ./src/resolve.ts
+
 
 
 
@@ -52398,23 +53125,25 @@ async function resolveSource(source, context) {
     throw new Error(`sources: "${source.text}" is a ${mediaType}, not an image manifest or index`);
 }
 async function resolveImage(source, manifest, context) {
-    const config = manifest.json['config'];
+    const configRef = manifest.json['config'];
     if (manifest.json['artifactType'] !== undefined ||
-        typeof config?.digest !== 'string' ||
-        !isDigest(config.digest)) {
+        typeof configRef?.digest !== 'string' ||
+        !isDigest(configRef.digest)) {
         throw new Error(`sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`);
     }
-    const bytes = await context.client.getBlob(readFrom(source, context), config.digest, MAX_MANIFEST_BYTES, {
+    const configDigest = configRef.digest;
+    const bytes = await context.client.getBlob(readFrom(source, context), configDigest, MAX_MANIFEST_BYTES, {
         deadline: context.wait.deadline,
         untilFound: true,
     });
-    let platform;
+    let config;
     try {
-        platform = platformFrom(JSON.parse(Buffer.from(bytes).toString('utf8')));
+        config = JSON.parse(Buffer.from(bytes).toString('utf8'));
     }
     catch {
-        platform = undefined;
+        config = undefined;
     }
+    const platform = platformOf(source, config, `its image config ${configDigest}`);
     if (!platform) {
         throw new Error(`sources: "${source.text}" has an image config without os and architecture; it cannot be indexed`);
     }
@@ -52442,11 +53171,13 @@ async function resolveIndex(source, manifest, context) {
     const subjects = await Promise.all(children.map(async (child) => {
         try {
             if (!isArtifactAttestation(child)) {
-                await context.wait.head(from, child.digest);
+                checkServed(source, child, await context.wait.head(from, child.digest), from);
                 return undefined;
             }
-            const subject = (await context.wait.manifest(from, child.digest)).json['subject'];
-            return typeof subject?.digest === 'string' ? subject.digest : '';
+            const manifest = await context.wait.manifest(from, child.digest);
+            checkServed(source, child, manifest.descriptor, from);
+            const subject = manifest.json['subject'];
+            return typeof subject?.digest === 'string' && isDigest(subject.digest) ? subject.digest : '';
         }
         catch (error) {
             if (!isLag(error))
@@ -52459,14 +53190,18 @@ async function resolveIndex(source, manifest, context) {
     const images = [];
     children.forEach((child, i) => {
         const annotations = child.annotations ?? {};
-        const subject = annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST ? annotations[REFERENCE_DIGEST] : subjects[i];
+        const named = annotations[REFERENCE_DIGEST];
+        const subject = annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST
+            ? named !== undefined && isDigest(named)
+                ? named
+                : ''
+            : subjects[i];
         if (subject !== undefined) {
             attestations.set(subject, [...(attestations.get(subject) ?? []), child]);
             return;
         }
-        if (isIndexMediaType(child.mediaType)) {
-            throw new Error(`sources: "${source.text}" nests another index (${child.digest}); give that index's digest instead`);
-        }
+        if (isIndexMediaType(child.mediaType))
+            throw nestedIndexError(source, child.digest);
         const platform = child.platform;
         if (!platform || platform.os === 'unknown') {
             throw new Error(`sources: "${source.text}" lists ${child.digest} without a platform; it cannot be indexed`);
@@ -52483,6 +53218,10 @@ async function resolveIndex(source, manifest, context) {
     }
     return images.map((image) => ({ ...image, attestations: attestations.get(image.descriptor.digest) ?? [] }));
 }
+/** An index inside an index: refused (by resolve, and by transfer before it copies anything). */
+function nestedIndexError(source, digest) {
+    return new Error(`sources: "${source.text}" nests another index (${digest}); give that index's digest instead`);
+}
 /** An attestation stored as an OCI artifact: typed, without a runnable platform, and not Docker-annotated. */
 function isArtifactAttestation(child) {
     const unknown = !child.platform || child.platform.os === 'unknown';
@@ -52495,21 +53234,53 @@ function parseChildren(source, value) {
         const d = (raw ?? {});
         const { mediaType, digest, size, annotations, artifactType } = d;
         if (typeof mediaType !== 'string' ||
+            !isMediaType(mediaType) ||
             typeof digest !== 'string' ||
             !isDigest(digest) ||
-            typeof size !== 'number') {
-            throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list`);
+            !Number.isSafeInteger(size) ||
+            size < 0 ||
+            (artifactType !== undefined && (typeof artifactType !== 'string' || !isMediaType(artifactType)))) {
+            throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list (a media type, digest or size ` +
+                'that is not valid): rebuild and push the index');
         }
-        const platform = platformFrom(d['platform']);
+        const platform = platformOf(source, d['platform'], `the entry ${digest}`);
         return {
             mediaType,
             digest,
-            size,
+            size: size,
             ...(platform ? { platform } : {}),
             ...(isStringRecord(annotations) ? { annotations } : {}),
             ...(typeof artifactType === 'string' ? { artifactType } : {}),
         };
     });
+}
+/** `type/subtype` with the characters RFC 6838 allows, bounded: these go into the index and into messages. */
+function isMediaType(value) {
+    return (value.length <= 255 && /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/.test(value));
+}
+/** Reads a platform from registry content, naming the source and where the bad field was. */
+function platformOf(source, value, where) {
+    try {
+        return platformFrom(value);
+    }
+    catch (error) {
+        if (!(error instanceof InvalidPlatformError))
+            throw error;
+        throw new Error(`sources: "${source.text}": ${where} has an invalid platform: ${error.message}. The registry serves ` +
+            'content no build tool writes; rebuild and push the image');
+    }
+}
+/**
+ * A child descriptor copied from a source index must describe what the registry serves: the same size and
+ * (where the registry names a manifest type) the same media type, or the published index would be wrong.
+ */
+function checkServed(source, child, served, from) {
+    const typed = isManifestMediaType(served.mediaType);
+    if (served.size === child.size && (!typed || served.mediaType === child.mediaType))
+        return;
+    throw new Error(`sources: "${source.text}" lists ${child.digest} as ${child.mediaType}, ${child.size} bytes, but ` +
+        `${canonicalName(from)} serves it as ${typed ? served.mediaType : 'that digest'}, ${served.size} bytes: the ` +
+        'index is inconsistent; rebuild and push it');
 }
 function isStringRecord(value) {
     return (typeof value === 'object' &&
@@ -52557,17 +53328,21 @@ function checkExpectedPlatforms(images, expected) {
 
 
 
+
 /**
  * Brings sources that live in other repositories into the image, so the index can name them: every blob by
  * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
- * exact bytes, leaves first and an index last. A blob shared by several manifests moves once.
+ * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once.
  */
 async function bringIn(sources, image, context) {
-    const blobs = new Map();
-    const tally = { mounted: 0, copied: 0, present: 0 };
+    const moves = {
+        manifests: new Map(),
+        blobs: new Map(),
+        tally: { mounted: 0, copied: 0, present: 0 },
+    };
     await Promise.all(sources.map(async (source) => {
         try {
-            await copyManifest(source.repository, image, source.digest, context, blobs, tally);
+            await copyManifest(source, source.digest, image, context, moves, true);
         }
         catch (error) {
             if (!isLag(error))
@@ -52577,23 +53352,41 @@ async function bringIn(sources, image, context) {
         }
         context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
     }));
+    const { tally } = moves;
     context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
 }
-async function copyManifest(from, to, digest, context, blobs, tally) {
+function copyManifest(source, digest, to, context, moves, top) {
+    const key = `${canonicalName(source.repository)}@${digest}`;
+    let pending = moves.manifests.get(key);
+    if (!pending) {
+        pending = copyOneManifest(source, digest, to, context, moves, top);
+        moves.manifests.set(key, pending);
+    }
+    return pending;
+}
+async function copyOneManifest(source, digest, to, context, moves, top) {
+    const from = source.repository;
     const manifest = await context.wait.manifest(from, digest);
     const json = manifest.json;
     if (isIndexMediaType(manifest.descriptor.mediaType)) {
+        // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve would.
+        if (!top)
+            throw nestedIndexError(source, digest);
         const children = Array.isArray(json['manifests']) ? json['manifests'] : [];
-        await Promise.all(digestsOf(children).map((child) => copyManifest(from, to, child, context, blobs, tally)));
+        await Promise.all(digestsOf(children).map((child) => copyManifest(source, child, to, context, moves, false)));
     }
     else {
-        const layers = Array.isArray(json['layers']) ? json['layers'] : [];
-        const needed = digestsOf([json['config'], ...layers]);
+        const layers = Array.isArray(json['layers'])
+            ? json['layers']
+            : [];
+        // Non-distributable layers (with `urls`) are fetched from those URLs by clients, not from the registry.
+        const distributable = layers.filter((layer) => layer?.urls === undefined);
+        const needed = digestsOf([json['config'], ...distributable]);
         await Promise.all(needed.map((blob) => {
-            let pending = blobs.get(blob);
+            let pending = moves.blobs.get(blob);
             if (!pending) {
-                pending = copyBlob(from, to, blob, context, tally);
-                blobs.set(blob, pending);
+                pending = copyBlob(from, to, blob, context, moves.tally);
+                moves.blobs.set(blob, pending);
             }
             return pending;
         }));
@@ -52605,25 +53398,34 @@ async function copyManifest(from, to, digest, context, blobs, tally) {
 }
 async function copyBlob(from, to, digest, context, tally) {
     const { client, deadline } = context;
+    let upload;
     if (from.endpoint === to.endpoint) {
         // A mount of a blob the target already has answers 201 too, so no HEAD first.
-        if (await client.mountBlob(to, digest, from, { deadline })) {
+        const mount = await client.mountBlob(to, digest, from, { deadline });
+        if (mount.mounted) {
             tally.mounted += 1;
             return;
         }
+        upload = mount.upload;
     }
-    else {
-        try {
-            await client.headBlob(to, digest, { deadline });
-            tally.present += 1;
-            return;
-        }
-        catch {
-            // Not there yet: copy it.
-        }
+    else if (await isPresent(client, to, digest, deadline)) {
+        tally.present += 1;
+        return;
     }
-    await client.copyBlob(from, to, digest, { deadline });
+    await client.copyBlob(from, to, digest, { deadline }, upload);
     tally.copied += 1;
+}
+/** Whether the target has the blob already; only "not there" (404) means copy, any other failure is raised. */
+async function isPresent(client, to, digest, deadline) {
+    try {
+        await client.headBlob(to, digest, { deadline });
+        return true;
+    }
+    catch (error) {
+        if (isLag(error))
+            return false;
+        throw error;
+    }
 }
 function digestsOf(descriptors) {
     return descriptors.flatMap((d) => (typeof d?.digest === 'string' && isDigest(d.digest) ? [d.digest] : []));
@@ -52637,6 +53439,15 @@ function digestsOf(descriptors) {
 
 
 
+/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
+class PartialPublishError extends Error {
+    result;
+    name = 'PartialPublishError';
+    constructor(message, result) {
+        super(message);
+        this.result = result;
+    }
+}
 /** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
 async function run(inputs, deps) {
     const { client, log, clock } = deps;
@@ -52648,26 +53459,21 @@ async function run(inputs, deps) {
     for (const source of foreign)
         client.declare(source.repository, ['pull']);
     const wait = new ConsistencyWait(client, clock, log, deadline);
-    const [images, states] = await log.group('Resolve sources', async () => {
-        const result = await Promise.all([
-            (async () => {
-                // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-                if (foreign.length && !inputs.dryRun)
-                    await bringIn(foreign, image, { client, wait, log, deadline });
-                return resolveSources(inputs.sources, inputs, {
-                    client,
-                    wait,
-                    log,
-                    image,
-                    readFromSources: inputs.dryRun,
-                });
-            })(),
-            readTags(client, image, inputs.tags, deadline),
-        ]);
-        for (const item of result[0]) {
+    const images = await log.group('Resolve sources', async () => {
+        // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+        if (foreign.length && !inputs.dryRun)
+            await bringIn(foreign, image, { client, wait, log, deadline });
+        const resolved = await resolveSources(inputs.sources, inputs, {
+            client,
+            wait,
+            log,
+            image,
+            readFromSources: inputs.dryRun,
+        });
+        for (const item of resolved) {
             log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
         }
-        return result;
+        return resolved;
     });
     const index = await log.group('Assemble', async () => {
         checkAnnotations(inputs, clock, log);
@@ -52675,22 +53481,43 @@ async function run(inputs, deps) {
         log.info(`${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`);
         return assembled;
     });
-    const plan = planTags(image, states, index.digest, inputs.ifTagExists);
-    await log.group('Publish', async () => {
+    return log.group('Publish', async () => {
+        // The index is stored by digest before any tag moves, so `ref` resolves even when no tag moves; the tags
+        // are read now, right before the write, so if-tag-exists decides on their state after the wait.
+        const [states] = await Promise.all([
+            readTags(client, image, inputs.tags, deadline),
+            inputs.dryRun
+                ? undefined
+                : client.putManifest(image, index.digest, index.bytes, index.mediaType, {
+                    deadline,
+                    untilFound: true,
+                }),
+        ]);
+        const plan = planTags(image, states, index.digest, inputs.ifTagExists);
         for (const tag of plan.unchanged)
             log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
         for (const tag of plan.skipped) {
             log.warning(`${tagRef(image, tag)} is at ${states.get(tag)}; left alone (if-tag-exists: skip)`, 'Tag skipped');
         }
+        const outcome = { images, index, wait, unchanged: plan.unchanged, skipped: plan.skipped };
         if (inputs.dryRun) {
             for (const tag of plan.write)
                 log.info(`dry run: would write ${tagRef(image, tag)}`);
-            return;
+            return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
         }
-        await writeTags(image, index, plan, states, { client, clock, log, deadline });
-        for (const tag of plan.write)
+        const report = await writeTags(image, index, plan, states, { client, clock, log, deadline });
+        for (const tag of report.moved)
             log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
+        const result = resultOf(inputs, { ...outcome, ...report });
+        if (report.failed.length) {
+            throw new PartialPublishError(partialWriteMessage(image, index.digest, report), result);
+        }
+        return result;
     });
+}
+function resultOf(inputs, outcome) {
+    const { image } = inputs;
+    const { images, index } = outcome;
     const platformDigests = {};
     const platformRefs = {};
     // Resolved images are already in index order, so the outputs list platforms in that order too.
@@ -52699,20 +53526,21 @@ async function run(inputs, deps) {
         platformDigests[key] = item.descriptor.digest;
         platformRefs[key] = digestRef(image, item.descriptor.digest);
     }
-    const confirmed = inputs.tags.filter((tag) => !plan.skipped.includes(tag));
+    const serving = new Set([...outcome.moved, ...outcome.unchanged]);
     return {
         digest: index.digest,
         ref: digestRef(image, index.digest),
         mediaType: index.mediaType,
-        tags: confirmed.map((tag) => tagRef(image, tag)),
+        tags: inputs.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
         platformDigests,
         platformRefs,
         manifest: Buffer.from(index.bytes).toString('utf8'),
-        written: !inputs.dryRun && plan.write.length > 0,
+        written: !inputs.dryRun && outcome.moved.length > 0,
         dryRun: inputs.dryRun,
-        writtenTags: inputs.dryRun ? [] : plan.write,
-        unchangedTags: plan.unchanged,
-        skippedTags: plan.skipped,
+        writtenTags: outcome.moved,
+        unchangedTags: outcome.unchanged,
+        skippedTags: outcome.skipped,
+        failedTags: outcome.failed,
         platforms: images.map((item) => ({
             platform: platformKey(item.descriptor.platform),
             digest: item.descriptor.digest,
@@ -52720,7 +53548,7 @@ async function run(inputs, deps) {
             source: item.source,
             attestations: item.attestations.length,
         })),
-        waitedMs: Math.round(wait.waitedMs),
+        waitedMs: Math.round(outcome.wait.waitedMs),
     };
 }
 /** Annotations whose usual value is the time of the build: each run would give a new digest. */
@@ -52760,6 +53588,8 @@ async function execute(inputs, log, environment) {
         log,
         clock: systemClock,
         plainHttp: inputs.plainHttp,
+        // plain-http is meant for the target registry, never for foreign sources on public registries.
+        plainHttpEndpoints: [inputs.image.endpoint],
         userAgent: environment.userAgent,
     });
     try {
@@ -53021,6 +53851,7 @@ function parseJsonObject(text, image) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new InputError(INPUT.sources, `expected a JSON object of platform to digest, e.g. ${example}`);
     }
+    refuseDuplicateKeys(text);
     return Object.entries(value).map(([key, item]) => {
         if (typeof item !== 'string' || item.trim() === '') {
             throw new InputError(INPUT.sources, `JSON object value for "${key}" is ${JSON.stringify(item)}, not a digest (is a build job's digest output empty?); ` +
@@ -53031,24 +53862,73 @@ function parseJsonObject(text, image) {
         if (body.includes('=')) {
             throw new InputError(INPUT.sources, `JSON object value "${body}" has a platform prefix; the key is the platform, e.g. ${example}`);
         }
-        const platform = platformOf(key, entryText);
+        const platform = inputs_platformOf(key, entryText);
         return { ...targetOf(body, entryText, image), platform };
     });
+}
+/** JSON.parse keeps the last of two equal keys, silently dropping a digest: refuse them instead. */
+function refuseDuplicateKeys(text) {
+    const seen = new Set();
+    for (const key of topLevelKeys(text)) {
+        if (seen.has(key)) {
+            throw new InputError(INPUT.sources, `key ${quote(key)} appears twice in the JSON object: keep one entry per platform`);
+        }
+        seen.add(key);
+    }
+}
+/**
+ * The keys of the top-level object in `text`, which JSON.parse has accepted, unescaped. A key is a string
+ * read at depth 1 right after `{` or `,`; strings are skipped whole, so brackets and quotes in them do not count.
+ */
+function topLevelKeys(text) {
+    const keys = [];
+    let depth = 0;
+    let expectKey = false;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (char === '"') {
+            const end = stringEnd(text, i);
+            if (depth === 1 && expectKey)
+                keys.push(JSON.parse(text.slice(i, end + 1)));
+            expectKey = false;
+            i = end;
+        }
+        else if (char === '{' || char === '[') {
+            depth++;
+            expectKey = depth === 1;
+        }
+        else if (char === '}' || char === ']') {
+            depth--;
+        }
+        else if (char === ',') {
+            expectKey = depth === 1;
+        }
+    }
+    return keys;
+}
+/** The index of the quote closing the string that opens at `start`, stepping over escapes. */
+function stringEnd(text, start) {
+    let i = start + 1;
+    while (i < text.length && text[i] !== '"')
+        i += text[i] === '\\' ? 2 : 1;
+    return i;
 }
 /** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex>)`. */
 function parseEntry(text, image) {
     const eq = text.indexOf('=');
     if (eq < 0)
         return targetOf(text, text, image);
-    const platform = platformOf(text.slice(0, eq), text);
+    const platform = inputs_platformOf(text.slice(0, eq), text);
     return { ...targetOf(text.slice(eq + 1).trim(), text, image), platform };
 }
-function platformOf(text, entry) {
+function inputs_platformOf(text, entry) {
     try {
         return parsePlatform(text, 'platform');
     }
     catch {
-        throw new InputError(INPUT.sources, `entry "${entry}": "${text.trim()}" is not a platform: write <os>/<arch>[/<variant>]=, e.g. linux/amd64= or linux/arm/v7=`);
+        // Quoted: the text may hold a control character, the reason it was refused.
+        throw new InputError(INPUT.sources, `entry ${quote(entry)}: ${quote(text.trim())} is not a platform: ` +
+            'write <os>/<arch>[/<variant>][:<os.version>]=, e.g. linux/amd64= or linux/arm/v7=');
     }
 }
 /** Where an entry's digest lives, without its platform. */
@@ -53123,24 +54003,33 @@ function parseSourcesDir(dir, image, source) {
 /** One entry per repository and digest; a platform asserted once holds for all, asserted twice must agree. */
 function dedupeSources(entries) {
     const result = [];
+    // Positions in result by digest, so thousands of sources stay linear; one position per repository.
+    const byDigest = new Map();
     for (const entry of entries) {
-        // A digest names the same content in any repository, so assertions on it must agree across repositories too.
-        for (const [i, seen] of result.entries()) {
-            if (seen.digest !== entry.digest)
-                continue;
-            if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
-                throw new InputError(INPUT.sources, `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
-                    `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`);
-            }
+        const positions = byDigest.get(entry.digest) ?? [];
+        let known = false;
+        for (const i of positions) {
+            const seen = result[i];
+            // A digest names the same content in any repository, so assertions on it must agree across repositories too.
+            refuseConflict(seen, entry);
             if (!sameRepository(seen.repository, entry.repository))
                 continue;
             result[i] = { ...seen, ...morePrecise(seen.platform, entry.platform) };
+            known = true;
         }
-        const known = result.some((s) => s.digest === entry.digest && sameRepository(s.repository, entry.repository));
-        if (!known)
+        if (!known) {
+            positions.push(result.length);
+            byDigest.set(entry.digest, positions);
             result.push(entry);
+        }
     }
     return result;
+}
+function refuseConflict(seen, entry) {
+    if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
+        throw new InputError(INPUT.sources, `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
+            `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`);
+    }
 }
 function samePlatform(a, b) {
     return platformMatches(a, b) || platformMatches(b, a);
@@ -53161,7 +54050,8 @@ function parsePlatforms(text) {
             platform = parsePlatform(item, 'platform');
         }
         catch {
-            throw new InputError(INPUT.platforms, `"${item}" is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`);
+            // Quoted: the item may hold a control character, the reason it was refused.
+            throw new InputError(INPUT.platforms, `${quote(item)} is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`);
         }
         if (!platforms.some((p) => platformMatches(p, platform) && platformMatches(platform, p))) {
             platforms.push(platform);
@@ -53173,10 +54063,13 @@ function parsePlatforms(text) {
     return platforms;
 }
 const INDEX_PREFIX = 'index:';
+/** Control characters and Unicode line breaks. */
+const inputs_CONTROL = /[\p{Cc}\u2028\u2029]/u;
 /** docker buildx's annotation targets other than the index, optionally with a `[platform]` qualifier. */
 const OTHER_TARGET = /^(?:manifest|index-descriptor|manifest-descriptor)(?:\[[^\]]*\])?:/;
 function parseAnnotations(text) {
-    const annotations = {};
+    // A Map, not `{}`: keys such as `constructor` or `__proto__` must be plain keys, not Object.prototype's.
+    const annotations = new Map();
     const ignored = [];
     const example = 'e.g. org.opencontainers.image.source=https://github.com/org/app';
     for (const raw of text.split(/\r?\n/)) {
@@ -53196,13 +54089,23 @@ function parseAnnotations(text) {
             key = key.slice(INDEX_PREFIX.length).trim();
         if (!key)
             throw new InputError(INPUT.annotations, `"${line}" has an empty key: ${example}`);
-        const previous = annotations[key];
+        refuseControl(key, value);
+        const previous = annotations.get(key);
         if (previous !== undefined && previous !== value) {
             throw new InputError(INPUT.annotations, `"${key}" is given twice, as "${previous}" and "${value}": keep one line per key`);
         }
-        annotations[key] = value;
+        annotations.set(key, value);
     }
-    return { annotations, ignored };
+    // fromEntries defines own properties, so `__proto__` becomes a real key that Object.keys and JSON see.
+    return { annotations: Object.fromEntries(annotations), ignored };
+}
+/** Annotations end up in logs and the index: a control character could start a workflow command. */
+function refuseControl(key, value) {
+    const where = inputs_CONTROL.test(key) ? 'key' : inputs_CONTROL.test(value) ? 'value' : undefined;
+    if (where === undefined)
+        return;
+    throw new InputError(INPUT.annotations, `${quote(key)} has a control character in its ${where} (${quote(value)}): ` +
+        'write each annotation as key=value on one line of printable text');
 }
 function parseChoice(input, text, allowed) {
     const found = allowed.find((choice) => choice === text);
@@ -53278,15 +54181,47 @@ function cliOutputsOf(result) {
         written: result.written,
     };
 }
-/** Escapes text for a Markdown table cell: values come from inputs and registries. */
+/** Output names a failed run still sets when some tags moved (SPEC Guarantee 4). */
+const PARTIAL_OUTPUTS = ['digest', 'ref', 'tags', 'written'];
+/** The outputs a run that moved only some tags still hands on: which index, and the tags that serve it. */
+function partialOutputsOf(result) {
+    return pick(outputsOf(result));
+}
+function partialCliOutputsOf(result) {
+    return pick(cliOutputsOf(result));
+}
+function pick(all) {
+    return Object.fromEntries(PARTIAL_OUTPUTS.flatMap((name) => (name in all ? [[name, all[name]]] : [])));
+}
+/** Characters that would be read as Markdown or HTML in a job summary, and their entities. */
+const ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+    '|': '&#124;',
+    '`': '&#96;',
+    '[': '&#91;',
+    ']': '&#93;',
+    '(': '&#40;',
+    ')': '&#41;',
+    '!': '&#33;',
+    '*': '&#42;',
+    _: '&#95;',
+    '~': '&#126;',
+    '\\': '&#92;',
+    '#': '&#35;',
+};
+/**
+ * Escapes text for a Markdown table cell: values come from inputs and registries, so none of them may open a
+ * link, an image, emphasis, HTML or a new row. Line breaks become spaces.
+ */
 function cell(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;')
-        .replace(/`/g, '&#96;')
-        .replace(/\r?\n/g, ' ');
+    return (text
+        .replace(/[&<>"'|`[\]()!*_~\\#]/g, (c) => ENTITIES[c] ?? c)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '));
 }
 function code(text) {
     return `<code>${cell(text)}</code>`;
@@ -53296,7 +54231,13 @@ function size(bytes) {
 }
 /** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
 function summaryMarkdown(result) {
-    const verb = result.dryRun ? 'Dry run: would publish' : result.written ? 'Published' : 'Already published';
+    const verb = result.dryRun
+        ? 'Dry run: would publish'
+        : result.failedTags.length
+            ? 'Published only in part'
+            : result.written
+                ? 'Published'
+                : 'Already published';
     const lines = [
         `### ${verb} ${code(result.ref)}`,
         '',
@@ -53304,15 +54245,15 @@ function summaryMarkdown(result) {
         `|---|---|`,
         `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
     ];
-    for (const tag of result.writtenTags)
-        lines.push(`| Written | ${code(tag)} |`);
-    for (const tag of result.unchangedTags)
-        lines.push(`| Unchanged | ${code(tag)} |`);
-    for (const tag of result.skippedTags)
-        lines.push(`| Skipped (if-tag-exists: skip) | ${code(tag)} |`);
-    if (result.dryRun)
-        for (const tag of result.tags)
-            lines.push(`| Would write | ${code(tag)} |`);
+    const row = (label, tags) => {
+        for (const tag of tags)
+            lines.push(`| ${label} | ${code(tag)} |`);
+    };
+    row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
+    row('Unchanged', result.unchangedTags);
+    row('Skipped (if-tag-exists: skip)', result.skippedTags);
+    for (const { tag, reason } of result.failedTags)
+        lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
     lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
     lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
     for (const row of result.platforms) {
@@ -53322,6 +54263,8 @@ function summaryMarkdown(result) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -53341,18 +54284,27 @@ async function main() {
         });
         const result = await execute(inputs, log, {
             githubActor: process.env['GITHUB_ACTOR'],
-            dockerConfig: readDockerConfig(process.env),
-            runHelper: execHelper,
+            dockerConfig: readDockerConfig(process.env, (message) => log.warning(message)),
+            runHelper: helperRunner(process.env, inputs.waitTimeoutMs),
             userAgent: 'manifest-merge-action',
         });
-        for (const [name, value] of Object.entries(outputsOf(result)))
-            setOutput(name, value);
-        if (process.env['GITHUB_STEP_SUMMARY'])
-            await summary.addRaw(summaryMarkdown(result)).write();
+        await report(outputsOf(result), summaryMarkdown(result));
     }
     catch (error) {
+        // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
+        if (error instanceof PartialPublishError) {
+            await report(partialOutputsOf(error.result), summaryMarkdown(error.result));
+        }
+        if (error instanceof Error && error.stack)
+            core_debug(printable(error.stack));
         setFailed(errorMessage(error));
     }
+}
+async function report(outputs, summary) {
+    for (const [name, value] of Object.entries(outputs))
+        setOutput(name, value);
+    if (process.env['GITHUB_STEP_SUMMARY'])
+        await summary_summary.addRaw(summary).write();
 }
 
 

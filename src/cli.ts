@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { execHelper, readDockerConfig } from './credential-helper.js';
+import { helperRunner, readDockerConfig } from './credential-helper.js';
 import { errorMessage } from './errors.js';
 import { execute } from './execute.js';
 import { DEFAULTS, INPUT, InputError, parseInputs } from './inputs.js';
 import { consoleLogger } from './log.js';
-import { cliOutputsOf } from './outputs.js';
+import { cliOutputsOf, partialCliOutputsOf } from './outputs.js';
+import { PartialPublishError } from './run.js';
 
 const USAGE = `Usage: manifest-merge --image REPO --tag TAG [--tag TAG...] --source DIGEST [--source DIGEST...] [options]
 
@@ -98,14 +99,18 @@ export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
     });
     const result = await execute(inputs, log, {
       githubActor: env['GITHUB_ACTOR'],
-      dockerConfig: readDockerConfig(env),
-      runHelper: execHelper,
+      dockerConfig: readDockerConfig(env, (message) => log.warning(message)),
+      runHelper: helperRunner(env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-cli',
     });
     process.stdout.write(`${JSON.stringify(cliOutputsOf(result), null, 2)}\n`);
     return 0;
   } catch (error) {
-    process.stderr.write(`manifest-merge: ${errorMessage(error)}\n`);
+    if (error instanceof PartialPublishError) {
+      process.stdout.write(`${JSON.stringify(partialCliOutputsOf(error.result), null, 2)}\n`);
+    }
+    if (error instanceof Error && error.stack) log.debug(error.stack);
+    log.error(errorMessage(error));
     return error instanceof InputError ? 2 : 1;
   }
 }

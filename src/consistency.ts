@@ -1,8 +1,8 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './log.js';
 import type { Descriptor, FetchedManifest, RegistryClient } from './registry/client.js';
-import { isLag } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
+import { isLag } from './registry/errors.js';
 import { canonicalName, type Repository } from './registry/reference.js';
 
 /** How often the names of the digests still missing are logged while waiting. */

@@ -27,6 +27,8 @@ export async function execute(inputs: Inputs, log: Logger, environment: Environm
     log,
     clock: systemClock,
     plainHttp: inputs.plainHttp,
+    // plain-http is meant for the target registry, never for foreign sources on public registries.
+    plainHttpEndpoints: [inputs.image.endpoint],
     userAgent: environment.userAgent,
   });
   try {

@@ -10,6 +10,20 @@ export interface Logger {
   secret(value: string): void;
 }
 
+/**
+ * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
+ * registry or an input can neither start a line of its own nor move the cursor, and a line that would start
+ * with `::` (a workflow command) is defused. Applied by every logger, to every message.
+ */
+export function printable(text: string): string {
+  const escaped = text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  );
+  return /^\s*::/.test(escaped) ? `\\${escaped.trimStart()}` : escaped;
+}
+
 /** Replaces every registered secret (and its base64 forms, as they appear in Basic headers) in a text. */
 export class SecretMasker {
   private readonly secrets = new Set<string>();
@@ -28,11 +42,16 @@ export class SecretMasker {
 }
 
 /** The CLI's logger: facts on stderr so stdout stays machine-readable; debug only when asked. */
-export function consoleLogger(options: { debug: boolean; write?: (line: string) => void }): Logger {
+export function consoleLogger(options: {
+  debug: boolean;
+  write?: (line: string) => void;
+}): Logger & { error(message: string): void } {
   const masker = new SecretMasker();
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const emit = (line: string) => write(masker.mask(line));
+  const emit = (line: string) => write(printable(masker.mask(line)));
   return {
+    /** The CLI's last line: masked and escaped like every other. */
+    error: (message) => emit(`manifest-merge: ${message}`),
     debug: (message) => {
       if (options.debug) emit(`debug: ${message}`);
     },

@@ -1,11 +1,13 @@
 import { readdirSync } from 'node:fs';
 import * as core from '@actions/core';
 import { actionsLogger } from './actions-log.js';
-import { execHelper, readDockerConfig } from './credential-helper.js';
+import { helperRunner, readDockerConfig } from './credential-helper.js';
 import { errorMessage } from './errors.js';
 import { execute } from './execute.js';
 import { parseInputs } from './inputs.js';
-import { outputsOf, summaryMarkdown } from './outputs.js';
+import { printable } from './log.js';
+import { outputsOf, partialOutputsOf, summaryMarkdown } from './outputs.js';
+import { PartialPublishError } from './run.js';
 
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 export async function main(): Promise<void> {
@@ -18,13 +20,22 @@ export async function main(): Promise<void> {
     });
     const result = await execute(inputs, log, {
       githubActor: process.env['GITHUB_ACTOR'],
-      dockerConfig: readDockerConfig(process.env),
-      runHelper: execHelper,
+      dockerConfig: readDockerConfig(process.env, (message) => log.warning(message)),
+      runHelper: helperRunner(process.env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-action',
     });
-    for (const [name, value] of Object.entries(outputsOf(result))) core.setOutput(name, value);
-    if (process.env['GITHUB_STEP_SUMMARY']) await core.summary.addRaw(summaryMarkdown(result)).write();
+    await report(outputsOf(result), summaryMarkdown(result));
   } catch (error) {
+    // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
+    if (error instanceof PartialPublishError) {
+      await report(partialOutputsOf(error.result), summaryMarkdown(error.result));
+    }
+    if (error instanceof Error && error.stack) core.debug(printable(error.stack));
     core.setFailed(errorMessage(error));
   }
+}
+
+async function report(outputs: Record<string, string>, summary: string): Promise<void> {
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+  if (process.env['GITHUB_STEP_SUMMARY']) await core.summary.addRaw(summary).write();
 }

@@ -26,15 +26,54 @@ export function cliOutputsOf(result: Result): Record<string, unknown> {
   };
 }
 
-/** Escapes text for a Markdown table cell: values come from inputs and registries. */
+/** Output names a failed run still sets when some tags moved (SPEC Guarantee 4). */
+const PARTIAL_OUTPUTS = ['digest', 'ref', 'tags', 'written'] as const;
+
+/** The outputs a run that moved only some tags still hands on: which index, and the tags that serve it. */
+export function partialOutputsOf(result: Result): Record<string, string> {
+  return pick(outputsOf(result));
+}
+
+export function partialCliOutputsOf(result: Result): Record<string, unknown> {
+  return pick(cliOutputsOf(result));
+}
+
+function pick<T>(all: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(PARTIAL_OUTPUTS.flatMap((name) => (name in all ? [[name, all[name] as T]] : [])));
+}
+
+/** Characters that would be read as Markdown or HTML in a job summary, and their entities. */
+const ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '|': '&#124;',
+  '`': '&#96;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '(': '&#40;',
+  ')': '&#41;',
+  '!': '&#33;',
+  '*': '&#42;',
+  _: '&#95;',
+  '~': '&#126;',
+  '\\': '&#92;',
+  '#': '&#35;',
+};
+
+/**
+ * Escapes text for a Markdown table cell: values come from inputs and registries, so none of them may open a
+ * link, an image, emphasis, HTML or a new row. Line breaks become spaces.
+ */
 export function cell(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '&#124;')
-    .replace(/`/g, '&#96;')
-    .replace(/\r?\n/g, ' ');
+  return (
+    text
+      .replace(/[&<>"'|`[\]()!*_~\\#]/g, (c) => ENTITIES[c] ?? c)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+  );
 }
 
 function code(text: string): string {
@@ -47,7 +86,13 @@ function size(bytes: number): string {
 
 /** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
 export function summaryMarkdown(result: Result): string {
-  const verb = result.dryRun ? 'Dry run: would publish' : result.written ? 'Published' : 'Already published';
+  const verb = result.dryRun
+    ? 'Dry run: would publish'
+    : result.failedTags.length
+      ? 'Published only in part'
+      : result.written
+        ? 'Published'
+        : 'Already published';
   const lines = [
     `### ${verb} ${code(result.ref)}`,
     '',
@@ -55,10 +100,14 @@ export function summaryMarkdown(result: Result): string {
     `|---|---|`,
     `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
   ];
-  for (const tag of result.writtenTags) lines.push(`| Written | ${code(tag)} |`);
-  for (const tag of result.unchangedTags) lines.push(`| Unchanged | ${code(tag)} |`);
-  for (const tag of result.skippedTags) lines.push(`| Skipped (if-tag-exists: skip) | ${code(tag)} |`);
-  if (result.dryRun) for (const tag of result.tags) lines.push(`| Would write | ${code(tag)} |`);
+  const row = (label: string, tags: readonly string[]) => {
+    for (const tag of tags) lines.push(`| ${label} | ${code(tag)} |`);
+  };
+  row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
+  row('Unchanged', result.unchangedTags);
+  row('Skipped (if-tag-exists: skip)', result.skippedTags);
+  for (const { tag, reason } of result.failedTags)
+    lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
   lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
   lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
   for (const row of result.platforms) {

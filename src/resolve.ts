@@ -3,10 +3,22 @@ import type { ConsistencyWait } from './consistency.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import type { IndexDescriptor, PlatformImage, SourceEntry } from './model.js';
-import { type Platform, platformFrom, platformKey, platformMatches } from './platform.js';
-import { type FetchedManifest, isLag, MAX_MANIFEST_BYTES, type RegistryClient } from './registry/client.js';
+import {
+  InvalidPlatformError,
+  type Platform,
+  platformFrom,
+  platformKey,
+  platformMatches,
+} from './platform.js';
+import {
+  type Descriptor,
+  type FetchedManifest,
+  MAX_MANIFEST_BYTES,
+  type RegistryClient,
+} from './registry/client.js';
 import { isDigest } from './registry/digest.js';
-import { isImageMediaType, isIndexMediaType } from './registry/media-types.js';
+import { isLag } from './registry/errors.js';
+import { isImageMediaType, isIndexMediaType, isManifestMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
 
 export const REFERENCE_TYPE = 'vnd.docker.reference.type';
@@ -71,26 +83,28 @@ async function resolveImage(
   manifest: FetchedManifest,
   context: ResolveContext,
 ): Promise<PlatformImage> {
-  const config = manifest.json['config'] as { digest?: unknown; mediaType?: unknown } | undefined;
+  const configRef = manifest.json['config'] as { digest?: unknown; mediaType?: unknown } | undefined;
   if (
     manifest.json['artifactType'] !== undefined ||
-    typeof config?.digest !== 'string' ||
-    !isDigest(config.digest)
+    typeof configRef?.digest !== 'string' ||
+    !isDigest(configRef.digest)
   ) {
     throw new Error(
       `sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`,
     );
   }
-  const bytes = await context.client.getBlob(readFrom(source, context), config.digest, MAX_MANIFEST_BYTES, {
+  const configDigest = configRef.digest;
+  const bytes = await context.client.getBlob(readFrom(source, context), configDigest, MAX_MANIFEST_BYTES, {
     deadline: context.wait.deadline,
     untilFound: true,
   });
-  let platform: Platform | undefined;
+  let config: unknown;
   try {
-    platform = platformFrom(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    config = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    platform = undefined;
+    config = undefined;
   }
+  const platform = platformOf(source, config, `its image config ${configDigest}`);
   if (!platform) {
     throw new Error(
       `sources: "${source.text}" has an image config without os and architecture; it cannot be indexed`,
@@ -128,13 +142,13 @@ async function resolveIndex(
     children.map(async (child) => {
       try {
         if (!isArtifactAttestation(child)) {
-          await context.wait.head(from, child.digest);
+          checkServed(source, child, await context.wait.head(from, child.digest), from);
           return undefined;
         }
-        const subject = (await context.wait.manifest(from, child.digest)).json['subject'] as {
-          digest?: unknown;
-        };
-        return typeof subject?.digest === 'string' ? subject.digest : '';
+        const manifest = await context.wait.manifest(from, child.digest);
+        checkServed(source, child, manifest.descriptor, from);
+        const subject = manifest.json['subject'] as { digest?: unknown } | undefined;
+        return typeof subject?.digest === 'string' && isDigest(subject.digest) ? subject.digest : '';
       } catch (error) {
         if (!isLag(error)) throw error;
         throw new Error(
@@ -148,17 +162,18 @@ async function resolveIndex(
   const images: PlatformImage[] = [];
   children.forEach((child, i) => {
     const annotations = child.annotations ?? {};
+    const named = annotations[REFERENCE_DIGEST];
     const subject =
-      annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST ? annotations[REFERENCE_DIGEST] : subjects[i];
+      annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST
+        ? named !== undefined && isDigest(named)
+          ? named
+          : ''
+        : subjects[i];
     if (subject !== undefined) {
       attestations.set(subject, [...(attestations.get(subject) ?? []), child]);
       return;
     }
-    if (isIndexMediaType(child.mediaType)) {
-      throw new Error(
-        `sources: "${source.text}" nests another index (${child.digest}); give that index's digest instead`,
-      );
-    }
+    if (isIndexMediaType(child.mediaType)) throw nestedIndexError(source, child.digest);
     const platform = child.platform;
     if (!platform || platform.os === 'unknown') {
       throw new Error(
@@ -180,6 +195,13 @@ async function resolveIndex(
   return images.map((image) => ({ ...image, attestations: attestations.get(image.descriptor.digest) ?? [] }));
 }
 
+/** An index inside an index: refused (by resolve, and by transfer before it copies anything). */
+export function nestedIndexError(source: SourceEntry, digest: string): Error {
+  return new Error(
+    `sources: "${source.text}" nests another index (${digest}); give that index's digest instead`,
+  );
+}
+
 /** An attestation stored as an OCI artifact: typed, without a runnable platform, and not Docker-annotated. */
 function isArtifactAttestation(child: IndexDescriptor): boolean {
   const unknown = !child.platform || child.platform.os === 'unknown';
@@ -194,22 +216,62 @@ function parseChildren(source: SourceEntry, value: unknown): IndexDescriptor[] {
     const { mediaType, digest, size, annotations, artifactType } = d;
     if (
       typeof mediaType !== 'string' ||
+      !isMediaType(mediaType) ||
       typeof digest !== 'string' ||
       !isDigest(digest) ||
-      typeof size !== 'number'
+      !Number.isSafeInteger(size) ||
+      (size as number) < 0 ||
+      (artifactType !== undefined && (typeof artifactType !== 'string' || !isMediaType(artifactType)))
     ) {
-      throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list`);
+      throw new Error(
+        `sources: "${source.text}" has a malformed descriptor in its manifests list (a media type, digest or size ` +
+          'that is not valid): rebuild and push the index',
+      );
     }
-    const platform = platformFrom(d['platform']);
+    const platform = platformOf(source, d['platform'], `the entry ${digest}`);
     return {
       mediaType,
       digest,
-      size,
+      size: size as number,
       ...(platform ? { platform } : {}),
       ...(isStringRecord(annotations) ? { annotations } : {}),
       ...(typeof artifactType === 'string' ? { artifactType } : {}),
     };
   });
+}
+
+/** `type/subtype` with the characters RFC 6838 allows, bounded: these go into the index and into messages. */
+function isMediaType(value: string): boolean {
+  return (
+    value.length <= 255 && /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/.test(value)
+  );
+}
+
+/** Reads a platform from registry content, naming the source and where the bad field was. */
+function platformOf(source: SourceEntry, value: unknown, where: string): Platform | undefined {
+  try {
+    return platformFrom(value);
+  } catch (error) {
+    if (!(error instanceof InvalidPlatformError)) throw error;
+    throw new Error(
+      `sources: "${source.text}": ${where} has an invalid platform: ${error.message}. The registry serves ` +
+        'content no build tool writes; rebuild and push the image',
+    );
+  }
+}
+
+/**
+ * A child descriptor copied from a source index must describe what the registry serves: the same size and
+ * (where the registry names a manifest type) the same media type, or the published index would be wrong.
+ */
+function checkServed(source: SourceEntry, child: IndexDescriptor, served: Descriptor, from: Repository) {
+  const typed = isManifestMediaType(served.mediaType);
+  if (served.size === child.size && (!typed || served.mediaType === child.mediaType)) return;
+  throw new Error(
+    `sources: "${source.text}" lists ${child.digest} as ${child.mediaType}, ${child.size} bytes, but ` +
+      `${canonicalName(from)} serves it as ${typed ? served.mediaType : 'that digest'}, ${served.size} bytes: the ` +
+      'index is inconsistent; rebuild and push it',
+  );
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

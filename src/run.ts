@@ -3,8 +3,9 @@ import type { Clock } from './clock.js';
 import { ConsistencyWait } from './consistency.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
+import type { AssembledIndex, PlatformImage } from './model.js';
 import { platformKey } from './platform.js';
-import { planTags, readTags, writeTags } from './publish.js';
+import { partialWriteMessage, planTags, readTags, type WriteReport, writeTags } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
 import { digestRef, sameRepository, tagRef } from './registry/reference.js';
@@ -37,12 +38,26 @@ export interface Result {
   readonly manifest: string;
   readonly written: boolean;
   readonly dryRun: boolean;
+  /** Tags moved to the digest (in a dry run: that would be). */
   readonly writtenTags: readonly string[];
   readonly unchangedTags: readonly string[];
   readonly skippedTags: readonly string[];
+  /** Tags a write did not reach, with the cause. */
+  readonly failedTags: readonly { readonly tag: string; readonly reason: string }[];
   readonly platforms: readonly PlatformRow[];
   /** How long the registry took to serve every source (0 when it already did). */
   readonly waitedMs: number;
+}
+
+/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
+export class PartialPublishError extends Error {
+  override readonly name = 'PartialPublishError';
+  constructor(
+    message: string,
+    readonly result: Result,
+  ) {
+    super(message);
+  }
 }
 
 /** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
@@ -56,25 +71,20 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
   for (const source of foreign) client.declare(source.repository, ['pull']);
   const wait = new ConsistencyWait(client, clock, log, deadline);
 
-  const [images, states] = await log.group('Resolve sources', async () => {
-    const result = await Promise.all([
-      (async () => {
-        // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-        if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { client, wait, log, deadline });
-        return resolveSources(inputs.sources, inputs, {
-          client,
-          wait,
-          log,
-          image,
-          readFromSources: inputs.dryRun,
-        });
-      })(),
-      readTags(client, image, inputs.tags, deadline),
-    ]);
-    for (const item of result[0]) {
+  const images = await log.group('Resolve sources', async () => {
+    // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+    if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { client, wait, log, deadline });
+    const resolved = await resolveSources(inputs.sources, inputs, {
+      client,
+      wait,
+      log,
+      image,
+      readFromSources: inputs.dryRun,
+    });
+    for (const item of resolved) {
       log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
     }
-    return result;
+    return resolved;
   });
 
   const index = await log.group('Assemble', async () => {
@@ -86,8 +96,19 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     return assembled;
   });
 
-  const plan = planTags(image, states, index.digest, inputs.ifTagExists);
-  await log.group('Publish', async () => {
+  return log.group('Publish', async () => {
+    // The index is stored by digest before any tag moves, so `ref` resolves even when no tag moves; the tags
+    // are read now, right before the write, so if-tag-exists decides on their state after the wait.
+    const [states] = await Promise.all([
+      readTags(client, image, inputs.tags, deadline),
+      inputs.dryRun
+        ? undefined
+        : client.putManifest(image, index.digest, index.bytes, index.mediaType, {
+            deadline,
+            untilFound: true,
+          }),
+    ]);
+    const plan = planTags(image, states, index.digest, inputs.ifTagExists);
     for (const tag of plan.unchanged) log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
     for (const tag of plan.skipped) {
       log.warning(
@@ -95,14 +116,34 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
         'Tag skipped',
       );
     }
+    const outcome = { images, index, wait, unchanged: plan.unchanged, skipped: plan.skipped };
     if (inputs.dryRun) {
       for (const tag of plan.write) log.info(`dry run: would write ${tagRef(image, tag)}`);
-      return;
+      return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
     }
-    await writeTags(image, index, plan, states, { client, clock, log, deadline });
-    for (const tag of plan.write) log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
+    const report = await writeTags(image, index, plan, states, { client, clock, log, deadline });
+    for (const tag of report.moved) log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
+    const result = resultOf(inputs, { ...outcome, ...report });
+    if (report.failed.length) {
+      throw new PartialPublishError(partialWriteMessage(image, index.digest, report), result);
+    }
+    return result;
   });
+}
 
+interface Outcome {
+  readonly images: readonly PlatformImage[];
+  readonly index: AssembledIndex;
+  readonly wait: ConsistencyWait;
+  readonly moved: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly skipped: readonly string[];
+  readonly failed: WriteReport['failed'];
+}
+
+function resultOf(inputs: Inputs, outcome: Outcome): Result {
+  const { image } = inputs;
+  const { images, index } = outcome;
   const platformDigests: Record<string, string> = {};
   const platformRefs: Record<string, string> = {};
   // Resolved images are already in index order, so the outputs list platforms in that order too.
@@ -111,20 +152,21 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     platformDigests[key] = item.descriptor.digest;
     platformRefs[key] = digestRef(image, item.descriptor.digest);
   }
-  const confirmed = inputs.tags.filter((tag) => !plan.skipped.includes(tag));
+  const serving = new Set([...outcome.moved, ...outcome.unchanged]);
   return {
     digest: index.digest,
     ref: digestRef(image, index.digest),
     mediaType: index.mediaType,
-    tags: confirmed.map((tag) => tagRef(image, tag)),
+    tags: inputs.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
     platformDigests,
     platformRefs,
     manifest: Buffer.from(index.bytes).toString('utf8'),
-    written: !inputs.dryRun && plan.write.length > 0,
+    written: !inputs.dryRun && outcome.moved.length > 0,
     dryRun: inputs.dryRun,
-    writtenTags: inputs.dryRun ? [] : plan.write,
-    unchangedTags: plan.unchanged,
-    skippedTags: plan.skipped,
+    writtenTags: outcome.moved,
+    unchangedTags: outcome.unchanged,
+    skippedTags: outcome.skipped,
+    failedTags: outcome.failed,
     platforms: images.map((item) => ({
       platform: platformKey(item.descriptor.platform),
       digest: item.descriptor.digest,
@@ -132,7 +174,7 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
       source: item.source,
       attestations: item.attestations.length,
     })),
-    waitedMs: Math.round(wait.waitedMs),
+    waitedMs: Math.round(outcome.wait.waitedMs),
   };
 }
 

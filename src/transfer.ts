@@ -2,10 +2,12 @@ import type { ConsistencyWait } from './consistency.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import type { SourceEntry } from './model.js';
-import { isLag, type RegistryClient } from './registry/client.js';
+import type { RegistryClient } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
+import { isLag } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
+import { nestedIndexError } from './resolve.js';
 
 export interface TransferContext {
   readonly client: RegistryClient;
@@ -20,22 +22,32 @@ interface Tally {
   present: number;
 }
 
+/** What one bringIn shares across its sources: each manifest and each blob moves once. */
+interface Moves {
+  readonly manifests: Map<string, Promise<void>>;
+  readonly blobs: Map<string, Promise<void>>;
+  readonly tally: Tally;
+}
+
 /**
  * Brings sources that live in other repositories into the image, so the index can name them: every blob by
  * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
- * exact bytes, leaves first and an index last. A blob shared by several manifests moves once.
+ * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once.
  */
 export async function bringIn(
   sources: readonly SourceEntry[],
   image: Repository,
   context: TransferContext,
 ): Promise<void> {
-  const blobs = new Map<string, Promise<void>>();
-  const tally: Tally = { mounted: 0, copied: 0, present: 0 };
+  const moves: Moves = {
+    manifests: new Map(),
+    blobs: new Map(),
+    tally: { mounted: 0, copied: 0, present: 0 },
+  };
   await Promise.all(
     sources.map(async (source) => {
       try {
-        await copyManifest(source.repository, image, source.digest, context, blobs, tally);
+        await copyManifest(source, source.digest, image, context, moves, true);
       } catch (error) {
         if (!isLag(error)) throw error;
         throw new Error(
@@ -46,33 +58,58 @@ export async function bringIn(
       context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
     }),
   );
+  const { tally } = moves;
   context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
 }
 
-async function copyManifest(
-  from: Repository,
-  to: Repository,
+function copyManifest(
+  source: SourceEntry,
   digest: Digest,
+  to: Repository,
   context: TransferContext,
-  blobs: Map<string, Promise<void>>,
-  tally: Tally,
+  moves: Moves,
+  top: boolean,
 ): Promise<void> {
+  const key = `${canonicalName(source.repository)}@${digest}`;
+  let pending = moves.manifests.get(key);
+  if (!pending) {
+    pending = copyOneManifest(source, digest, to, context, moves, top);
+    moves.manifests.set(key, pending);
+  }
+  return pending;
+}
+
+async function copyOneManifest(
+  source: SourceEntry,
+  digest: Digest,
+  to: Repository,
+  context: TransferContext,
+  moves: Moves,
+  top: boolean,
+): Promise<void> {
+  const from = source.repository;
   const manifest = await context.wait.manifest(from, digest);
   const json = manifest.json;
   if (isIndexMediaType(manifest.descriptor.mediaType)) {
+    // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve would.
+    if (!top) throw nestedIndexError(source, digest);
     const children = Array.isArray(json['manifests']) ? (json['manifests'] as { digest?: unknown }[]) : [];
     await Promise.all(
-      digestsOf(children).map((child) => copyManifest(from, to, child, context, blobs, tally)),
+      digestsOf(children).map((child) => copyManifest(source, child, to, context, moves, false)),
     );
   } else {
-    const layers = Array.isArray(json['layers']) ? (json['layers'] as { digest?: unknown }[]) : [];
-    const needed = digestsOf([json['config'] as { digest?: unknown }, ...layers]);
+    const layers = Array.isArray(json['layers'])
+      ? (json['layers'] as { digest?: unknown; urls?: unknown }[])
+      : [];
+    // Non-distributable layers (with `urls`) are fetched from those URLs by clients, not from the registry.
+    const distributable = layers.filter((layer) => layer?.urls === undefined);
+    const needed = digestsOf([json['config'] as { digest?: unknown }, ...distributable]);
     await Promise.all(
       needed.map((blob) => {
-        let pending = blobs.get(blob);
+        let pending = moves.blobs.get(blob);
         if (!pending) {
-          pending = copyBlob(from, to, blob, context, tally);
-          blobs.set(blob, pending);
+          pending = copyBlob(from, to, blob, context, moves.tally);
+          moves.blobs.set(blob, pending);
         }
         return pending;
       }),
@@ -92,23 +129,32 @@ async function copyBlob(
   tally: Tally,
 ) {
   const { client, deadline } = context;
+  let upload: string | undefined;
   if (from.endpoint === to.endpoint) {
     // A mount of a blob the target already has answers 201 too, so no HEAD first.
-    if (await client.mountBlob(to, digest, from, { deadline })) {
+    const mount = await client.mountBlob(to, digest, from, { deadline });
+    if (mount.mounted) {
       tally.mounted += 1;
       return;
     }
-  } else {
-    try {
-      await client.headBlob(to, digest, { deadline });
-      tally.present += 1;
-      return;
-    } catch {
-      // Not there yet: copy it.
-    }
+    upload = mount.upload;
+  } else if (await isPresent(client, to, digest, deadline)) {
+    tally.present += 1;
+    return;
   }
-  await client.copyBlob(from, to, digest, { deadline });
+  await client.copyBlob(from, to, digest, { deadline }, upload);
   tally.copied += 1;
+}
+
+/** Whether the target has the blob already; only "not there" (404) means copy, any other failure is raised. */
+async function isPresent(client: RegistryClient, to: Repository, digest: Digest, deadline: number) {
+  try {
+    await client.headBlob(to, digest, { deadline });
+    return true;
+  } catch (error) {
+    if (isLag(error)) return false;
+    throw error;
+  }
 }
 
 function digestsOf(descriptors: readonly ({ digest?: unknown } | undefined)[]): Digest[] {

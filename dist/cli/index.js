@@ -19027,7 +19027,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1970);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4541);
 
 // exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2), process.env);
@@ -19037,7 +19037,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1970:
+/***/ 4541:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -19050,1146 +19050,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "string_decoder"
-const external_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: external "events"
-const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-;// CONCATENATED MODULE: external "assert"
-const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return __awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_namespaceObject.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_namespaceObject.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_namespaceObject.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_namespaceObject.StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/registry/digest.ts
@@ -20380,17 +19246,91 @@ async function dockerConfigCredential(config, registry, runHelper) {
     }
     return undefined;
 }
-/** Parses a config file's text; a broken file is reported, not silently ignored. */
-function parseDockerConfig(text, path) {
+const AUTH_FIELDS = ['auth', 'username', 'password', 'identitytoken'];
+/**
+ * Parses a config file's text. Docker only warns about a broken config, so a broken file or part is reported and
+ * ignored. Warnings give a position at most, never file content: the file may hold credentials.
+ */
+function parseDockerConfig(text, path, warn) {
+    if (text.trim() === '')
+        return undefined;
+    let parsed;
     try {
-        const parsed = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null)
-            throw new Error('not an object');
-        return parsed;
+        parsed = JSON.parse(text);
     }
     catch (error) {
-        throw new Error(`the Docker config ${path} is not valid JSON (${error.message}): fix or remove it`);
+        // JSON.parse's message quotes the text around the error, so only its position is kept.
+        warn(`the Docker config ${path} is not valid JSON${positionOf(error)}; it is ignored: fix or remove it`);
+        return undefined;
     }
+    if (!isRecord(parsed)) {
+        warn(`the Docker config ${path} is not a JSON object; it is ignored: fix or remove it`);
+        return undefined;
+    }
+    return checkedConfig(parsed, (part, expected) => warn(`the Docker config ${path} has ${part} that is not ${expected}; it is ignored: fix it`));
+}
+function checkedConfig(raw, problem) {
+    const auths = recordOf(raw['auths'], '"auths"', authEntry, 'an object of strings', problem);
+    const credHelpers = recordOf(raw['credHelpers'], '"credHelpers"', stringOf, 'a string', problem);
+    const credsStore = raw['credsStore'];
+    if (credsStore !== undefined && credsStore !== null && typeof credsStore !== 'string')
+        problem('"credsStore"', 'a string');
+    return {
+        ...(auths ? { auths } : {}),
+        ...(credHelpers ? { credHelpers } : {}),
+        ...(typeof credsStore === 'string' ? { credsStore } : {}),
+    };
+}
+/** An object whose entries `check` accepts; a wrong entry is left out, a wrong whole is undefined. */
+function recordOf(value, name, check, expected, problem) {
+    // Docker (Go) reads a null as an empty map.
+    if (value === undefined || value === null)
+        return undefined;
+    if (!isRecord(value)) {
+        problem(name, 'a JSON object');
+        return undefined;
+    }
+    const kept = [];
+    for (const [key, entry] of Object.entries(value)) {
+        const checked = check(entry);
+        if (checked === undefined)
+            problem(`${name} entry ${JSON.stringify(key)}`, expected);
+        else
+            kept.push([key, checked]);
+    }
+    // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+    return Object.fromEntries(kept);
+}
+/** An `auths` entry with its credential fields as strings (null read as absent, as Go does); else undefined. */
+function authEntry(value) {
+    if (!isRecord(value))
+        return undefined;
+    const entry = {};
+    for (const field of AUTH_FIELDS) {
+        const fieldValue = value[field];
+        if (typeof fieldValue === 'string')
+            entry[field] = fieldValue;
+        else if (fieldValue !== undefined && fieldValue !== null)
+            return undefined;
+    }
+    return entry;
+}
+function stringOf(value) {
+    return typeof value === 'string' ? value : undefined;
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** " (at line L, column C)" from a JSON.parse error when it gives one; its quote of the text is dropped. */
+function positionOf(error) {
+    const message = error instanceof Error ? error.message : '';
+    const line = /\(line (\d+) column (\d+)\)/.exec(message);
+    if (line)
+        return ` (at line ${line[1]}, column ${line[2]})`;
+    const position = /at position (\d+)/.exec(message);
+    if (position)
+        return ` (at position ${position[1]})`;
+    return /end of JSON input/.test(message) ? ' (it ends too early)' : '';
 }
 
 ;// CONCATENATED MODULE: ./src/credential-helper.ts
@@ -20399,47 +19339,153 @@ function parseDockerConfig(text, path) {
 
 
 
+/** How long a helper may take: a locked keychain or a login prompt would otherwise block the run forever. */
+const HELPER_TIMEOUT_MS = 30_000;
+/** The most a helper may print on stdout or on stderr; a real answer is a few hundred bytes. */
+const HELPER_OUTPUT_LIMIT = 64 * 1024;
 /**
- * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout. Silent, so
- * neither the command's output nor its secret reaches the log; "not found" answers undefined.
+ * The HelperRunner the action and the CLI use: helpers run in `env`, named by its Docker config, and are bounded
+ * by wait-timeout as every request is, but never wait longer than HELPER_TIMEOUT_MS.
  */
-const execHelper = async (helper, serverUrl) => {
+function helperRunner(env, waitTimeoutMs) {
+    const options = {
+        configPath: dockerConfigPath(env),
+        timeoutMs: Math.min(HELPER_TIMEOUT_MS, waitTimeoutMs),
+        env,
+    };
+    return (helper, serverUrl) => execHelper(helper, serverUrl, options);
+}
+/**
+ * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON on stdout; "not found"
+ * answers undefined. Bounded in time and output. No message quotes the helper's output: it may hold the secret.
+ */
+async function execHelper(helper, serverUrl, options) {
     if (!/^[A-Za-z0-9._-]+$/.test(helper))
-        throw new Error(`the Docker config names an invalid credential helper "${helper}"`);
+        throw new Error(`the Docker config names an invalid credential helper ${JSON.stringify(helper)}: fix "credsStore"/"credHelpers" in ${options.configPath}`);
     const program = `docker-credential-${helper}`;
-    let result;
-    try {
-        result = await getExecOutput(program, ['get'], {
-            input: Buffer.from(serverUrl),
-            silent: true,
-            ignoreReturnCode: true,
+    const finished = await runProgram(program, helper, serverUrl, options);
+    return answerOf(program, serverUrl, finished);
+}
+function runProgram(program, helper, serverUrl, options) {
+    const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+        // Its own process group (POSIX), so a kill also ends whatever the helper started; stdio is never inherited.
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, ['get'], {
+            env: options.env ?? process.env,
+            stdio: 'pipe',
+            detached: process.platform !== 'win32',
+            windowsHide: true,
         });
-    }
-    catch (error) {
-        throw new Error(`the Docker config uses the credential helper ${program}, which could not be run: ${error.message}`);
-    }
-    if (result.exitCode !== 0) {
-        if (/not found/i.test(result.stdout + result.stderr))
-            return undefined;
-        throw new Error(`${program} get failed for ${serverUrl} (exit code ${result.exitCode}): check the helper's login`);
-    }
+        let failure;
+        const stop = (error) => {
+            if (failure)
+                return;
+            failure = error;
+            killGroup(child);
+            // Closing our ends lets 'close' come once the helper exits, even if something it started holds the pipes.
+            child.stdout.destroy();
+            child.stderr.destroy();
+        };
+        const timer = setTimeout(() => stop(timedOut(program, serverUrl, timeoutMs)), timeoutMs);
+        const stdout = collect(child.stdout, () => stop(tooLong(program, 'stdout')));
+        const stderr = collect(child.stderr, () => stop(tooLong(program, 'stderr')));
+        // A helper may exit without reading stdin; that broken pipe is not the failure to report.
+        child.stdin.on('error', () => { });
+        child.stdin.end(serverUrl);
+        child.once('error', (error) => {
+            clearTimeout(timer);
+            reject(failure ?? notRunnable(program, helper, error, options.configPath));
+        });
+        child.once('close', (code, signal) => {
+            clearTimeout(timer);
+            if (failure)
+                reject(failure);
+            else
+                resolve({ code, signal, stdout: stdout(), stderr: stderr() });
+        });
+    });
+}
+/** Gathers a stream's text up to HELPER_OUTPUT_LIMIT bytes; beyond it, calls `overflow` instead. */
+function collect(stream, overflow) {
+    const chunks = [];
+    let size = 0;
+    stream.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > HELPER_OUTPUT_LIMIT)
+            overflow();
+        else
+            chunks.push(chunk);
+    });
+    return () => Buffer.concat(chunks).toString('utf8');
+}
+function killGroup(child) {
     try {
-        const parsed = JSON.parse(result.stdout);
-        if (typeof parsed.Secret !== 'string')
-            return undefined;
-        return { Username: typeof parsed.Username === 'string' ? parsed.Username : '', Secret: parsed.Secret };
+        // A negative pid is the group the detached helper leads.
+        if (child.pid !== undefined && process.platform !== 'win32')
+            process.kill(-child.pid, 'SIGKILL');
+        else
+            child.kill('SIGKILL');
     }
     catch {
-        throw new Error(`${program} get answered something other than JSON for ${serverUrl}`);
+        child.kill('SIGKILL');
     }
-};
-/** Reads `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; undefined when there is none. */
-function readDockerConfig(env) {
-    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_namespaceObject.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
-    const path = (0,external_node_path_namespaceObject.join)(dir, 'config.json');
-    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+}
+function answerOf(program, serverUrl, finished) {
+    if (finished.code !== 0) {
+        // Helpers say "credentials not found in native keychain" (exit 1) when they hold nothing for the server.
+        if (finished.code !== null && /not found/i.test(finished.stdout + finished.stderr))
+            return undefined;
+        const how = finished.signal ? `killed by ${finished.signal}` : `exit code ${finished.code}`;
+        throw new Error(`${program} get failed for ${serverUrl} (${how}): log in again or check the helper by running it by hand; its output is not shown as it may hold a secret`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(finished.stdout);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        throw new Error(`${program} get answered ${serverUrl} with something other than a JSON object: check that it is a Docker credential helper; its output is not shown as it may hold a secret`);
+    const { Username, Secret } = parsed;
+    if (typeof Secret !== 'string')
         return undefined;
-    return parseDockerConfig((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), path);
+    return { Username: typeof Username === 'string' ? Username : '', Secret };
+}
+function timedOut(program, serverUrl, timeoutMs) {
+    return new Error(`${program} did not answer within ${timeoutMs / 1000} s for ${serverUrl} and was killed: check that it does not wait for a prompt or a locked keychain (run "${program} get" by hand)`);
+}
+function tooLong(program, stream) {
+    return new Error(`${program} printed more than ${HELPER_OUTPUT_LIMIT / 1024} KiB on ${stream} and was killed: check that it is a Docker credential helper`);
+}
+function notRunnable(program, helper, error, configPath) {
+    const code = error.code;
+    if (code === 'ENOENT')
+        return new Error(`the Docker config names credential helper "${helper}" but ${program} is not on PATH: install it or remove "credsStore"/"credHelpers" from ${configPath}`);
+    return new Error(`${program} could not be run (${code ?? error.message}): check that it is an executable file, or remove "credsStore"/"credHelpers" from ${configPath}`);
+}
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as Docker looks for it. */
+function dockerConfigPath(env) {
+    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_namespaceObject.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    return (0,external_node_path_namespaceObject.join)(dir, 'config.json');
+}
+/**
+ * The Docker config, or undefined when there is none. A config that cannot be read or parsed is warned about and
+ * ignored, as Docker does, so `username`/`password` inputs still work.
+ */
+function readDockerConfig(env, warn) {
+    const path = dockerConfigPath(env);
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        if (code !== 'ENOENT')
+            warn(`the Docker config ${path} could not be read (${code}); it is ignored: fix or remove it`);
+        return undefined;
+    }
+    return parseDockerConfig(text, path, warn);
 }
 
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -20469,13 +19515,20 @@ const systemClock = {
 function credentialSource(options) {
     return async (registry) => {
         const found = await lookup(options, registry);
-        if (found?.kind === 'basic')
-            options.log.secret(found.password);
-        if (found?.kind === 'identity-token')
-            options.log.secret(found.token);
+        if (found)
+            maskSecret(options.log, found);
         options.log.debug(`credentials for ${registry}: ${describe(found)}`);
         return found;
     };
+}
+function maskSecret(log, credential) {
+    if (credential.kind === 'identity-token') {
+        log.secret(credential.token);
+        return;
+    }
+    log.secret(credential.password);
+    // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
+    log.secret(`${credential.username}:${credential.password}`);
 }
 async function lookup(options, registry) {
     if (registry === options.image.registry && options.username && options.password) {
@@ -20502,6 +19555,8 @@ function describe(credential) {
     return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/registry/auth.ts
 /**
  * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
@@ -20554,10 +19609,14 @@ class ScopeSet {
         const actions = this.byRepository.get(scope.repository);
         return actions !== undefined && scope.actions.every((a) => actions.has(a));
     }
-    /** One string per repository, sorted, in the token spec's form. */
+    /**
+     * One string per repository in the token spec's form: those with push first (some registries read only the
+     * first scope of a token request), then by name.
+     */
     toStrings() {
+        const pushes = (actions) => (actions.has('push') ? 0 : 1);
         return [...this.byRepository.entries()]
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
             .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
     }
     key() {
@@ -20575,8 +19634,24 @@ function basicAuthorization(username, password) {
 }
 
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
+/** The distribution spec's error codes this project acts on, plus the ones registries add for tags. */
+const ErrorCode = {
+    BLOB_UNKNOWN: 'BLOB_UNKNOWN',
+    MANIFEST_UNKNOWN: 'MANIFEST_UNKNOWN',
+    MANIFEST_BLOB_UNKNOWN: 'MANIFEST_BLOB_UNKNOWN',
+    NAME_UNKNOWN: 'NAME_UNKNOWN',
+    DENIED: 'DENIED',
+    UNAUTHORIZED: 'UNAUTHORIZED',
+    TOOMANYREQUESTS: 'TOOMANYREQUESTS',
+    /** ECR: "… cannot be overwritten because the tag is immutable". */
+    TAG_INVALID: 'TAG_INVALID',
+    /** Quay. */
+    TAG_IMMUTABLE: 'TAG_IMMUTABLE',
+};
 /** Longest error body read from a registry; the rest is discarded unread. */
 const MAX_ERROR_BODY = 64 * 1024;
+/** Longest registry-supplied message kept in an error. */
+const MAX_MESSAGE = 300;
 /**
  * A registry answered with an unexpected status. Classified by status and OCI error code, never by text.
  * The URL is redacted (no userinfo, no query values) so the error can be logged as is.
@@ -20588,47 +19663,101 @@ class RegistryError extends Error {
     codes;
     /** Milliseconds the registry asked us to wait (`Retry-After`), when it said. */
     retryAfterMs;
+    /** What the registry said, without our hint: `PUT <url>: 403 DENIED: …`. */
+    summary;
     constructor(init) {
         const codes = init.codes ?? [];
         const url = redactUrl(init.url);
         const detail = codes.length
             ? codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
             : statusText(init.status);
-        super(`${init.method} ${url}: ${init.status} ${detail}${init.hint ? `. ${init.hint}` : ''}`);
+        const summary = `${init.method} ${url}: ${init.status} ${detail}`;
+        super(`${summary}${init.hint ? `. ${init.hint}` : ''}`);
         this.name = 'RegistryError';
         this.method = init.method;
         this.url = url;
         this.status = init.status;
         this.codes = codes;
         this.retryAfterMs = init.retryAfterMs;
+        this.summary = summary;
     }
     hasCode(code) {
         return this.codes.some((c) => c.code === code);
     }
 }
-/** Parses the distribution error JSON; anything else gives no codes. */
+/**
+ * Answers that mean "not visible yet" right after another runner pushed: a 404 for a manifest or blob, and an
+ * index PUT refused because a child is not served yet. A PUT answered NAME_UNKNOWN is not lag: the repository
+ * does not exist (it was just read from, so it would exist if it could).
+ */
+function isLag(error) {
+    if (!(error instanceof RegistryError))
+        return false;
+    if (error.hasCode(ErrorCode.MANIFEST_BLOB_UNKNOWN))
+        return true;
+    if (error.status !== 404)
+        return false;
+    return !(error.method === 'PUT' && error.hasCode(ErrorCode.NAME_UNKNOWN));
+}
+const NETWORK_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** The `code` of an error or of one of its causes, e.g. `ECONNREFUSED`. */
+function errorCode(error) {
+    let current = error;
+    for (let depth = 0; current && depth < 4; depth++) {
+        const code = current.code;
+        if (typeof code === 'string')
+            return code;
+        current = current.cause;
+    }
+    return undefined;
+}
+/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
+function isTransient(error) {
+    if (error instanceof RegistryError) {
+        return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
+    }
+    const code = errorCode(error);
+    return code !== undefined && NETWORK_CODES.has(code);
+}
+/** Parses the distribution error JSON; anything else gives no codes. Messages are cut and made one line. */
 function parseErrorBody(body) {
     try {
         const parsed = JSON.parse(body);
         const errors = parsed.errors;
         if (!Array.isArray(errors))
             return [];
-        return errors.flatMap((e) => {
+        return errors.slice(0, 8).flatMap((e) => {
             if (typeof e !== 'object' || e === null)
                 return [];
             const { code, message } = e;
-            if (typeof code !== 'string')
+            if (typeof code !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(code))
                 return [];
-            return [
-                { code: code.toUpperCase(), message: typeof message === 'string' ? message.slice(0, 500) : '' },
-            ];
+            return [{ code: code.toUpperCase(), message: typeof message === 'string' ? oneLine(message) : '' }];
         });
     }
     catch {
         return [];
     }
 }
-/** Drops userinfo and query values (upload `_state`, tokens) from a URL for messages and logs. */
+/** A registry's message as one bounded line: control characters become spaces. */
+function oneLine(text) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+    return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').slice(0, MAX_MESSAGE);
+}
+/** Drops userinfo and query values (upload `_state`, tokens, storage signatures) from a URL for messages and logs. */
 function redactUrl(url) {
     try {
         const u = new URL(url);
@@ -20653,6 +19782,8 @@ function statusText(status) {
         404: 'Not Found',
         405: 'Method Not Allowed',
         408: 'Request Timeout',
+        409: 'Conflict',
+        412: 'Precondition Failed',
         413: 'Payload Too Large',
         429: 'Too Many Requests',
         500: 'Internal Server Error',
@@ -20667,7 +19798,7 @@ function parseRetryAfter(value, now) {
     if (value === undefined || value.trim() === '')
         return undefined;
     const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed))
+    if (/^\d{1,9}$/.test(trimmed))
         return Number(trimmed) * 1000;
     const date = Date.parse(trimmed);
     if (Number.isNaN(date))
@@ -20675,7 +19806,17 @@ function parseRetryAfter(value, now) {
     return Math.max(0, date - now);
 }
 
+;// CONCATENATED MODULE: ./src/registry/loopback.ts
+/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
+function isLoopback(endpoint) {
+    const host = endpoint.startsWith('[')
+        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
+        : endpoint.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+}
+
 ;// CONCATENATED MODULE: ./src/registry/authorizer.ts
+
 
 
 /** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
@@ -20689,6 +19830,7 @@ const MAX_TOKEN_BODY = 64 * 1024;
  */
 class Authorizer {
     registry;
+    origin;
     credentials;
     transport;
     clock;
@@ -20701,8 +19843,11 @@ class Authorizer {
     tokens = [];
     inflight = new Map();
     credential;
-    constructor(registry, credentials, transport, clock, log) {
+    constructor(registry, 
+    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
+    origin, credentials, transport, clock, log) {
         this.registry = registry;
+        this.origin = origin;
         this.credentials = credentials;
         this.transport = transport;
         this.clock = clock;
@@ -20738,7 +19883,7 @@ class Authorizer {
         const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
         if (bearer) {
             this.scheme = 'bearer';
-            this.realm = bearer.params['realm'] ?? '';
+            this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
             this.service = bearer.params['service'];
             if (sent?.startsWith('Bearer ')) {
                 const value = sent.slice('Bearer '.length);
@@ -20753,6 +19898,26 @@ class Authorizer {
             return (await this.lookup())?.kind === 'basic';
         }
         return false;
+    }
+    /**
+     * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
+     * HTTP on this machine and so is the realm (a test or local registry).
+     */
+    checkedRealm(realm) {
+        let url;
+        try {
+            url = new URL(realm);
+        }
+        catch {
+            throw new Error(`${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`);
+        }
+        const registry = new URL(this.origin);
+        const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
+            throw new Error(`${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
+                'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry');
+        }
+        return url.toString();
     }
     lookup() {
         this.credential ??= this.credentials(this.registry).then((credential) => {
@@ -20797,8 +19962,9 @@ class Authorizer {
                 body: form.toString(),
             }, MAX_TOKEN_BODY);
         }
-        // Token servers without the OAuth flow refuse the POST: ask with GET and Basic, the identity token as password.
-        if (!response || response.status === 404 || response.status === 405) {
+        // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
+        // Basic, the identity token as password.
+        if (!response || [400, 401, 404, 405].includes(response.status)) {
             method = 'GET';
             if (this.service)
                 url.searchParams.set('service', this.service);
@@ -20825,14 +19991,22 @@ class Authorizer {
                     : `could not get a token for ${this.registry}`,
             });
         }
-        const parsed = JSON.parse(Buffer.from(response.body).toString('utf8'));
-        const value = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
+        let parsed;
+        try {
+            parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
+        }
+        catch {
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
+                "JSON: check the registry's auth setup (its token realm) or a proxy in between");
+        }
+        // GHCR and Quay answer `access_token` alone, without `token`.
+        const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
         if (typeof value !== 'string' || value === '') {
-            throw new Error(`the token server for ${this.registry} answered without a token`);
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`);
         }
         this.log.secret(value);
         const ttl = typeof parsed.expires_in === 'number' && parsed.expires_in > 0
-            ? parsed.expires_in
+            ? Math.min(parsed.expires_in, 24 * 3600)
             : DEFAULT_TOKEN_TTL_S;
         this.log.debug(`token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`);
         const token = { scopes, value, expiresAt: started + ttl * 1000 };
@@ -20867,11 +20041,12 @@ function request(dispatcher, url, options) {
 
 ;// CONCATENATED MODULE: ./src/registry/http.ts
 
+
 class BodyTooLargeError extends Error {
     url;
     limit;
     constructor(url, limit) {
-        super(`${url}: response body is larger than ${limit} bytes`);
+        super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
         this.url = url;
         this.limit = limit;
         this.name = 'BodyTooLargeError';
@@ -20892,7 +20067,7 @@ function undiciTransport(dispatcher, timeoutMs) {
             headersTimeout: timeoutMs,
             // Between chunks, not for the whole body: a large layer may take long but must keep moving.
             bodyTimeout: timeoutMs,
-            ...(whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+            ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
         });
         const headers = {};
         for (const [name, value] of Object.entries(response.headers)) {
@@ -20961,6 +20136,78 @@ function isSchema1MediaType(mediaType) {
 /** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
 function bareMediaType(contentType) {
     return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/registry/network.ts
+
+/**
+ * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
+ * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
+ */
+/** How long a registry that refuses connections is retried before the run gives up on it. */
+const CONNECT_BUDGET_MS = 30_000;
+const UNREACHABLE = new Set([
+    'ECONNREFUSED',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const CERTIFICATE = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
+function isUnreachable(error) {
+    const code = errorCode(error);
+    return code !== undefined && UNREACHABLE.has(code);
+}
+/** A failure that already says what is wrong with the registry's address or transport; never retried. */
+class ConnectionError extends Error {
+    name = 'ConnectionError';
+}
+/**
+ * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
+ * (an HTTP answer, or a failure of our own).
+ */
+function explainNetworkError(error, origin, waitedMs) {
+    if (error instanceof ConnectionError)
+        return error;
+    const code = errorCode(error);
+    const name = error?.name;
+    const { host, protocol } = new URL(origin);
+    if (name === 'TimeoutError') {
+        return new ConnectionError(`${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
+            'the registry or the network is too slow; try again, or raise wait-timeout');
+    }
+    if (code === undefined)
+        return undefined;
+    if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+        return new ConnectionError(`${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
+            'you trust, set plain-http: true; otherwise check the registry host and port');
+    }
+    if (CERTIFICATE.has(code)) {
+        return new ConnectionError(`${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
+            "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate");
+    }
+    if (code === 'ENOTFOUND') {
+        return new ConnectionError(`cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`);
+    }
+    if (isUnreachable(error)) {
+        const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
+        const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
+        return new ConnectionError(`cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
+            `registry is running, and that it serves ${scheme} there`);
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -21356,39 +20603,15 @@ const BACKOFF = {
     /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
     TRANSIENT_BUDGET_MS: 60_000,
 };
-const NETWORK_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
-function isTransient(error) {
-    if (error instanceof RegistryError) {
-        return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
-    }
-    let current = error;
-    for (let depth = 0; current && depth < 4; depth++) {
-        const code = current.code;
-        if (typeof code === 'string' && NETWORK_CODES.has(code))
-            return true;
-        current = current.cause;
-    }
-    return false;
-}
 /** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
 function retryDelay(error, attempt, elapsedMs, random = Math.random) {
-    if (error instanceof RegistryError && error.retryAfterMs !== undefined)
-        return error.retryAfterMs;
     const cap = Math.min(BACKOFF.MAX_MS, Math.max(BACKOFF.FLOOR_MS, elapsedMs * BACKOFF.ELAPSED_SHARE));
     const ceiling = Math.min(cap, BACKOFF.BASE_MS * 2 ** (attempt - 1));
-    return Math.floor(random() * ceiling);
+    const backoff = Math.floor(random() * ceiling);
+    // `Retry-After` may lengthen the wait, never shorten it: `Retry-After: 0` would otherwise turn backoff off.
+    if (error instanceof RegistryError && error.retryAfterMs !== undefined)
+        return Math.max(error.retryAfterMs, backoff);
+    return backoff;
 }
 /**
  * Runs `fn` until it succeeds, the error is not retryable, or the deadline passes. p-retry drives the
@@ -21426,10 +20649,19 @@ async function withRetry(fn, options) {
 
 
 
+
+
+
 /** Largest manifest read or written, as registries commonly enforce. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
+/** A blob copy that moves no byte for this long is cut; one that keeps moving is never cut by a fixed time. */
+const DEFAULT_STALL_MS = 30_000;
+/** No request is given less than this, even right at the deadline. */
+const MIN_REQUEST_MS = 1_000;
+/** How often "cannot connect, retrying" is logged per registry. */
+const CONNECT_REPORT_MS = 5_000;
 /** Per registry host: enough for 64 sources to be read in one parallel wave. */
 const MAX_CONNECTIONS = 128;
 class Schema1Error extends Error {
@@ -21439,12 +20671,17 @@ class Schema1Error extends Error {
         this.name = 'Schema1Error';
     }
 }
-/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
-function isLoopback(endpoint) {
-    const host = endpoint.startsWith('[')
-        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
-        : endpoint.split(':')[0];
-    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+/** An upload `Location` or redirect target, and whether the registry's credentials may follow it there. */
+function sameOrigin(a, b) {
+    return new URL(a).origin === new URL(b).origin;
+}
+/** Credentials never travel in clear text except to this machine (SPEC Guarantee 6). */
+function assertSafeForCredentials(url) {
+    const { protocol, host } = new URL(url);
+    if (protocol === 'http:' && !isLoopback(host)) {
+        throw new ConnectionError(`refusing to send credentials in clear text to http://${host}: use HTTPS for this registry (plain-http ` +
+            'is only safe without credentials, or on this machine)');
+    }
 }
 /**
  * The registry API as this project needs it: manifests by tag or digest, blob existence and small blob reads.
@@ -21455,6 +20692,9 @@ class RegistryClient {
     transport;
     authorizers = new Map();
     ownedAgent;
+    /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
+    registryChecks = new Map();
+    connectReports = new Map();
     constructor(options) {
         this.options = options;
         const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -21471,19 +20711,30 @@ class RegistryClient {
         this.authorizer(repository).declare({ repository: repository.path, actions });
     }
     async headManifest(repository, reference, options = {}) {
-        const response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+        let response;
+        try {
+            response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+        }
+        catch (error) {
+            // Some registries answer HEAD on manifests with 405: GET says the same, at the cost of the body.
+            if (error instanceof RegistryError && error.status === 405) {
+                return (await this.getManifest(repository, reference, options)).descriptor;
+            }
+            throw error;
+        }
         const mediaType = bareMediaType(response.headers['content-type']);
         if (isSchema1MediaType(mediaType))
             throw new Schema1Error(this.where(repository, reference));
         const digest = response.headers['docker-content-digest'] ?? '';
-        if (!isDigest(digest)) {
-            // Without the header a HEAD cannot say which digest a tag holds; GET and hash instead.
+        const length = response.headers['content-length'];
+        if (!isDigest(digest) || length === undefined || !/^\d{1,9}$/.test(length)) {
+            // Without the header a HEAD cannot say which digest a tag holds, nor how large it is; GET and hash instead.
             return (await this.getManifest(repository, reference, options)).descriptor;
         }
         if (isDigest(reference) && digest !== reference) {
             throw new Error(`${this.where(repository, reference)}: the registry answered for another digest, ${digest}`);
         }
-        return { mediaType, digest, size: Number(response.headers['content-length'] ?? 0) };
+        return { mediaType, digest, size: Number(length) };
     }
     async getManifest(repository, reference, options = {}) {
         const where = this.where(repository, reference);
@@ -21495,24 +20746,27 @@ class RegistryClient {
         const digest = isDigest(reference) ? reference : digestOf(bytes);
         const served = response.headers['docker-content-digest'];
         if (!isDigest(reference) && served && served !== digest) {
-            throw new Error(`${where}: the registry says the manifest is ${served}, but its bytes hash to ${digest}`);
+            throw new Error(`${where}: the registry says the manifest is ${JSON.stringify(served.slice(0, 80))}, but its bytes hash to ${digest}`);
         }
         let json;
         try {
-            json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            const parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+                throw new Error('not an object');
+            json = parsed;
         }
         catch {
-            throw new Error(`${where}: the manifest is not valid JSON`);
+            throw new Error(`${where}: the manifest is not a JSON object`);
         }
         if (isSchema1MediaType(contentType) || json['schemaVersion'] === 1)
             throw new Schema1Error(where);
         const mediaType = typeof json['mediaType'] === 'string' ? json['mediaType'] : contentType;
         if (!isManifestMediaType(mediaType)) {
-            throw new Error(`${where}: unsupported manifest media type "${mediaType}"`);
+            throw new Error(`${where}: unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))}`);
         }
         return { descriptor: { mediaType, digest, size: bytes.length }, bytes, json };
     }
-    /** PUTs exact bytes; requires 201 and a `Docker-Content-Digest` (when sent) equal to their hash. */
+    /** PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. */
     async putManifest(repository, reference, bytes, mediaType, options = {}) {
         const where = this.where(repository, reference);
         if (bytes.length > MAX_MANIFEST_BYTES) {
@@ -21521,10 +20775,17 @@ class RegistryClient {
         const digest = digestOf(bytes);
         if (isDigest(reference) && reference !== digest)
             throw new Error(`${where}: the bytes to write hash to ${digest}`);
-        const response = await this.call(repository, { method: 'PUT', path: `manifests/${reference}`, contentType: mediaType, body: bytes, expect: [201] }, options);
+        // 201 is the spec's answer; some registries answer 200 or 202 for a stored manifest.
+        const response = await this.call(repository, {
+            method: 'PUT',
+            path: `manifests/${reference}`,
+            contentType: mediaType,
+            body: bytes,
+            expect: [200, 201, 202],
+        }, options);
         const answered = response.headers['docker-content-digest'];
         if (answered && answered !== digest) {
-            throw new Error(`${where}: the registry stored ${answered}, but we sent ${digest}`);
+            throw new Error(`${where}: the registry stored ${JSON.stringify(answered.slice(0, 80))}, but we sent ${digest}`);
         }
         return digest;
     }
@@ -21539,92 +20800,197 @@ class RegistryClient {
         return response.body;
     }
     /**
-     * Asks the registry to mount a blob from another repository on it. True when mounted (201); false when the
-     * registry opened an upload instead (202, e.g. no pull access on `from`), which is cancelled here.
+     * Asks the registry to mount a blob from another repository. Mounted (201): done. An upload opened instead
+     * (202: GHCR across organisations, ECR without blob mounting, Quay without access to `from`): its Location is
+     * handed back to be finished by `copyBlob` — cancelling it would need the `delete` action, which Quay never
+     * grants. Any other refusal (Harbor and GitLab answer 401 or 404 for a source they will not mount): not
+     * mounted, upload without mount.
      */
     async mountBlob(target, digest, from, options = {}) {
         const query = new URLSearchParams({ mount: digest, from: from.path });
-        const response = await this.call(target, {
-            method: 'POST',
-            path: `blobs/uploads/?${query}`,
-            actions: ['pull', 'push'],
-            also: [{ repository: from.path, actions: ['pull'] }],
-            expect: [201, 202],
-        }, options);
-        if (response.status === 201)
-            return true;
-        const location = response.headers['location'];
-        if (location) {
-            const url = new URL(location, this.baseUrl(target)).toString();
-            await this.call(target, { method: 'DELETE', url, actions: ['pull', 'push'], expect: [204, 404] }, options).catch((error) => this.options.log.debug(`cancelling an unused upload failed: ${client_describe(error)}`));
+        let response;
+        try {
+            response = await this.call(target, {
+                method: 'POST',
+                path: `blobs/uploads/?${query}`,
+                actions: ['pull', 'push'],
+                also: [{ repository: from.path, actions: ['pull'] }],
+                expect: [201, 202],
+            }, options);
         }
-        return false;
+        catch (error) {
+            if (error instanceof RegistryError && error.status >= 400 && error.status < 500) {
+                this.options.log.debug(`mount of ${digest} refused (${client_describe(error)}); uploading it instead`);
+                return { mounted: false };
+            }
+            throw error;
+        }
+        if (response.status === 201)
+            return { mounted: true };
+        const location = response.headers['location'];
+        return location ? { mounted: false, upload: location } : { mounted: false };
     }
     /**
      * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
      * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+     * Bounded by the deadline and by progress: a copy that moves no byte for `stallMs` is cut, one that keeps
+     * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
      */
-    async copyBlob(from, target, digest, options = {}) {
-        const { clock, log } = this.options;
-        await this.retrying(`copying ${digest}`, options, async () => {
-            const opened = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, deadline: clock.now() });
-            const location = opened.headers['location'];
-            if (!location)
-                throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-            const upload = new URL(location, this.baseUrl(target));
-            upload.searchParams.set('digest', digest);
-            const source = await this.openBlob(from, digest);
-            const authorization = await this.authorizer(target).header({
-                repository: target.path,
-                actions: ['pull', 'push'],
-            });
-            const headers = {
-                'user-agent': this.userAgent(),
-                'content-type': 'application/octet-stream',
-                ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
-                ...(authorization ? { authorization } : {}),
-            };
-            const request = { method: 'PUT', url: upload.toString(), headers, body: source.body };
-            let response;
-            try {
-                response = await this.transport.send(request, MAX_ERROR_BODY);
-            }
-            finally {
-                // A PUT refused before it read the whole blob leaves the source open: close it.
-                if (!source.body.readableEnded)
-                    discard(source.body);
-            }
-            log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
-            if (response.status !== 201)
-                throw this.failure(target, request, response);
+    async copyBlob(from, target, digest, options = {}, upload) {
+        let opened = upload;
+        await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
+            const location = opened ?? (await this.openUpload(target, options));
+            opened = undefined;
+            const url = new URL(location, this.baseUrl(target));
+            url.searchParams.set('digest', digest);
+            await this.streamInto(from, target, digest, url.toString(), options);
         });
     }
+    async openUpload(target, options) {
+        const response = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, retry: false });
+        const location = response.headers['location'];
+        if (!location)
+            throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+        return location;
+    }
+    async streamInto(from, target, digest, uploadUrl, options) {
+        const source = await this.openBlob(from, digest, options);
+        // The upload Location may name another host (a storage front end): the registry's token stays home.
+        const authorization = sameOrigin(uploadUrl, this.baseUrl(target))
+            ? await this.authorizer(target).header({ repository: target.path, actions: ['pull', 'push'] })
+            : undefined;
+        const stall = this.stallWatch(source.body, `${this.where(from, digest)} -> ${canonicalName(target)}`);
+        const headers = {
+            'user-agent': this.userAgent(),
+            'content-type': 'application/octet-stream',
+            ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+            ...(authorization ? { authorization } : {}),
+        };
+        const request = {
+            method: 'PUT',
+            url: uploadUrl,
+            headers,
+            body: stall.body,
+            signal: AbortSignal.any([stall.signal, this.deadlineSignal(options, Number.POSITIVE_INFINITY)]),
+        };
+        let response;
+        try {
+            if (authorization)
+                assertSafeForCredentials(uploadUrl);
+            response = await this.transport.send(request, MAX_ERROR_BODY);
+        }
+        catch (error) {
+            throw stall.reason() ?? error;
+        }
+        finally {
+            stall.stop();
+            // A PUT refused before it read the whole blob leaves the source open: close it.
+            if (!source.body.readableEnded)
+                discard(source.body);
+        }
+        this.options.log.debug(`PUT ${redactUrl(uploadUrl)} -> ${response.status} (blob ${digest})`);
+        if (response.status !== 201 && response.status !== 204)
+            throw this.failure(target, request, response);
+    }
+    /** Passes a stream through, and aborts when no byte moved for `stallMs`. */
+    stallWatch(body, what) {
+        const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+        const controller = new AbortController();
+        const through = new external_node_stream_.PassThrough();
+        let stalled;
+        let timer;
+        const arm = () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+                stalled = new StallError(`${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`);
+                controller.abort(stalled);
+                through.destroy(stalled);
+                discard(body);
+            }, stallMs);
+        };
+        body.on('data', arm);
+        body.on('error', (error) => through.destroy(error));
+        body.pipe(through);
+        arm();
+        return {
+            body: through,
+            signal: controller.signal,
+            reason: () => stalled,
+            stop: () => clearTimeout(timer),
+        };
+    }
     /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
-    retrying(label, options, fn) {
+    retrying(label, origin, options, fn) {
         const { clock, log } = this.options;
+        const started = clock.now();
+        let unreachableSince;
+        const canRetry = (error) => {
+            if (options.retry === false)
+                return false;
+            if (error instanceof StallError)
+                return true;
+            if (isUnreachable(error)) {
+                // A registry that refuses connections is retried briefly, with progress logged, then named.
+                unreachableSince ??= clock.now();
+                if (clock.now() - unreachableSince >= CONNECT_BUDGET_MS)
+                    return false;
+                this.reportUnreachable(origin, error);
+                return true;
+            }
+            unreachableSince = undefined;
+            return isTransient(error) || (options.untilFound === true && isLag(error));
+        };
         return withRetry(fn, {
             clock,
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-            retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+            retryable: canRetry,
             onRetry: (error, attempt, delay) => {
                 log.debug(`${label}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
             ...(this.options.random ? { random: this.options.random } : {}),
+        }).catch((error) => {
+            throw explainNetworkError(error, origin, clock.now() - started) ?? error;
         });
     }
+    reportUnreachable(origin, error) {
+        const now = this.options.clock.now();
+        const last = this.connectReports.get(origin);
+        if (last !== undefined && now - last < CONNECT_REPORT_MS)
+            return;
+        this.connectReports.set(origin, now);
+        this.options.log.info(`cannot connect to ${origin} (${client_describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`);
+    }
+    /**
+     * A signal that ends a request at the deadline (never sooner than MIN_REQUEST_MS), and at `capMs` at the
+     * latest, so a slowly trickling answer cannot outlive wait-timeout.
+     */
+    deadlineSignal(options, capMs) {
+        const { clock } = this.options;
+        const deadline = options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS;
+        const ms = Math.min(capMs, Math.max(MIN_REQUEST_MS, deadline - clock.now()));
+        return AbortSignal.timeout(Math.ceil(ms));
+    }
     /** Opens a blob for reading, following storage redirects without the registry's credentials. */
-    async openBlob(from, digest) {
+    async openBlob(from, digest, options) {
         const authorizer = this.authorizer(from);
         const scope = { repository: from.path, actions: ['pull'] };
-        let url = `${this.baseUrl(from)}/v2/${from.path}/blobs/${digest}`;
+        const origin = this.baseUrl(from);
+        let url = `${origin}/v2/${from.path}/blobs/${digest}`;
         let authorization = await authorizer.header(scope);
         for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            if (authorization)
+                assertSafeForCredentials(url);
             const headers = {
                 'user-agent': this.userAgent(),
                 ...(authorization ? { authorization } : {}),
             };
-            const response = await this.transport.stream({ method: 'GET', url, headers });
+            const response = await this.transport.stream({
+                method: 'GET',
+                url,
+                headers,
+                signal: this.deadlineSignal(options, Number.POSITIVE_INFINITY),
+            });
             this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
             if (response.status === 200) {
                 const length = response.headers['content-length'];
@@ -21633,10 +20999,11 @@ class RegistryClient {
             const location = response.headers['location'];
             if (isRedirect(response.status) && location) {
                 discard(response.body);
-                const next = new URL(location, url);
-                if (next.host !== new URL(url).host)
+                const next = new URL(location, url).toString();
+                // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
+                if (!sameOrigin(next, origin))
                     authorization = undefined;
-                url = next.toString();
+                url = next;
                 continue;
             }
             const text = await readAtMost(response.body, MAX_ERROR_BODY);
@@ -21651,39 +21018,45 @@ class RegistryClient {
         const separator = isDigest(reference) ? '@' : ':';
         return `${canonicalName(repository)}${separator}${reference}`;
     }
+    /** `plain-http` applies to the registries it was given for; every other one is HTTPS unless on loopback. */
     baseUrl(repository) {
-        const plain = this.options.plainHttp ?? 'auto';
+        const meant = this.options.plainHttpEndpoints?.includes(repository.endpoint) ?? true;
+        const plain = meant ? (this.options.plainHttp ?? 'auto') : 'auto';
         const http = plain === 'auto' ? isLoopback(repository.endpoint) : plain;
         return `${http ? 'http' : 'https'}://${repository.endpoint}`;
     }
     authorizer(repository) {
         let authorizer = this.authorizers.get(repository.endpoint);
         if (!authorizer) {
-            authorizer = new Authorizer(repository.registry, this.options.credentials, this.transport, this.options.clock, this.options.log);
+            authorizer = new Authorizer(repository.registry, this.baseUrl(repository), this.options.credentials, this.transport, this.options.clock, this.options.log);
             this.authorizers.set(repository.endpoint, authorizer);
         }
         return authorizer;
     }
     /** One API call, retried as `retrying` says. */
     call(repository, spec, options) {
-        const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
+        const origin = this.baseUrl(repository);
+        const url = spec.url ?? `${origin}/v2/${repository.path}/${spec.path ?? ''}`;
         const headers = { 'user-agent': this.userAgent() };
         if (spec.method === 'GET' || spec.method === 'HEAD')
             headers['accept'] = MANIFEST_ACCEPT;
         if (spec.contentType)
             headers['content-type'] = spec.contentType;
-        const request = {
-            method: spec.method,
-            url,
-            headers,
-            ...(spec.body ? { body: spec.body } : {}),
-        };
         const write = spec.method !== 'GET' && spec.method !== 'HEAD';
         const scope = {
             repository: repository.path,
             actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
         };
-        return this.retrying(`${spec.method} ${redactUrl(url)}`, options, () => this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec));
+        return this.retrying(`${spec.method} ${redactUrl(url)}`, origin, options, () => {
+            const request = {
+                method: spec.method,
+                url,
+                headers,
+                ...(spec.body ? { body: spec.body } : {}),
+                signal: this.deadlineSignal(options, 2 * (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
+            };
+            return this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec);
+        });
     }
     /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
     async authorized(repository, request, scopes, spec) {
@@ -21696,18 +21069,55 @@ class RegistryClient {
             authorization = await authorizer.header(...scopes);
             response = await this.send(request, authorization, maxBytes);
         }
+        let url = request.url;
         for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
-            const location = new URL(response.headers['location'] ?? '', request.url).toString();
-            // Storage redirects (S3, CDNs) must never see the registry's credentials.
-            const sameHost = new URL(location).host === new URL(request.url).host;
-            response = await this.send({ ...request, url: location }, sameHost ? authorization : undefined, maxBytes);
+            const location = new URL(response.headers['location'] ?? '', url).toString();
+            // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
+            if (!sameOrigin(location, url))
+                authorization = undefined;
+            url = location;
+            response = await this.send({ ...request, url }, authorization, maxBytes);
         }
-        if (!(spec.expect ?? [200]).includes(response.status))
-            throw this.failure(repository, request, response);
-        return response;
+        if ((spec.expect ?? [200]).includes(response.status))
+            return response;
+        if (response.status === 404)
+            await this.checkIsRegistry(repository, response);
+        throw this.failure(repository, request, response);
+    }
+    /**
+     * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
+     * server that is not a registry at all; GET /v2/ tells, once per origin. A registry answers it 200 or 401.
+     */
+    async checkIsRegistry(repository, response) {
+        if (response.headers['docker-distribution-api-version'] !== undefined)
+            return;
+        if (parseErrorBody(Buffer.from(response.body).toString('utf8')).length > 0)
+            return;
+        const origin = this.baseUrl(repository);
+        let check = this.registryChecks.get(origin);
+        if (!check) {
+            check = (async () => {
+                const probe = await this.transport.send({ method: 'GET', url: `${origin}/v2/`, headers: { 'user-agent': this.userAgent() } }, MAX_ERROR_BODY);
+                const type = bareMediaType(probe.headers['content-type']);
+                const looksLikeRegistry = probe.status === 401 ||
+                    (probe.status === 200 &&
+                        (probe.headers['docker-distribution-api-version'] !== undefined ||
+                            type === 'application/json' ||
+                            probe.body.length <= 2));
+                if (!looksLikeRegistry) {
+                    throw new ConnectionError(`${origin} is not a container registry: GET /v2/ answered ${probe.status}` +
+                        `${type ? ` (${type.slice(0, 60)})` : ''}, where a registry answers 200 or 401. ` +
+                        'Check the registry host and port in "image" or the source entry');
+                }
+            })();
+            this.registryChecks.set(origin, check);
+        }
+        await check;
     }
     async send(request, authorization, maxBytes) {
         const started = this.options.clock.now();
+        if (authorization)
+            assertSafeForCredentials(request.url);
         const headers = authorization ? { ...request.headers, authorization } : request.headers;
         const response = await this.transport.send({ ...request, headers }, maxBytes);
         this.options.log.debug(`${request.method} ${redactUrl(request.url)} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
@@ -21718,17 +21128,26 @@ class RegistryClient {
         let codes = parseErrorBody(text);
         // HEAD answers have no body: name the code the distribution spec would have sent.
         if (codes.length === 0 && response.status === 404) {
-            const code = request.url.includes('/manifests/') ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN';
+            const code = request.url.includes('/manifests/') ? ErrorCode.MANIFEST_UNKNOWN : ErrorCode.BLOB_UNKNOWN;
             codes = [
-                { code, message: code === 'MANIFEST_UNKNOWN' ? 'manifest unknown' : 'blob unknown to registry' },
+                {
+                    code,
+                    message: code === ErrorCode.MANIFEST_UNKNOWN ? 'manifest unknown' : 'blob unknown to registry',
+                },
             ];
         }
+        const read = request.method === 'GET' || request.method === 'HEAD';
         let hint;
         if (response.status === 401) {
             hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
         }
         else if (response.status === 403) {
-            hint = `access denied to ${canonicalName(repository)}: the credentials need ${request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push'} access`;
+            hint = read
+                ? `access denied to ${canonicalName(repository)}: the credentials need pull access`
+                : `the registry refused to write to ${canonicalName(repository)}: the credentials need push access, or a registry rule (immutable tags, quota) forbids this write`;
+        }
+        else if (response.status === 404 && !read && codes.some((c) => c.code === ErrorCode.NAME_UNKNOWN)) {
+            hint = `the repository ${canonicalName(repository)} does not exist: create it first (ECR, GAR and Harbor projects need that), or check "image"`;
         }
         return new RegistryError({
             method: request.method,
@@ -21740,9 +21159,9 @@ class RegistryClient {
         });
     }
 }
-/** Answers that mean "not visible yet" right after another runner pushed. */
-function isLag(error) {
-    return error instanceof RegistryError && (error.status === 404 || error.hasCode('MANIFEST_BLOB_UNKNOWN'));
+/** A blob copy that stopped moving. */
+class StallError extends Error {
+    name = 'StallError';
 }
 function isRedirect(status) {
     return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
@@ -21768,6 +21187,44 @@ function client_describe(error) {
 
 ;// CONCATENATED MODULE: ./src/platform.ts
 const WORD = /^[a-z0-9][a-z0-9._-]*$/;
+/** A platform field from a registry: enough for os.version and features, nothing that can break a line. */
+const TOKEN = /^[A-Za-z0-9._+-]{1,128}$/;
+/** Control characters and Unicode line breaks: in a log line they could start a workflow command. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+const SHOWN_CHARS = 80;
+/** A registry gave a platform field that is not a short token; the message shows the value escaped and cut. */
+class InvalidPlatformError extends Error {
+    name = 'InvalidPlatformError';
+    field;
+    constructor(field, value) {
+        super(`platform field "${field}" is ${quote(value, SHOWN_CHARS)}, not a short token (letters, digits, ".", "_", "+", "-")`);
+        this.field = field;
+    }
+}
+/** What JSON.stringify leaves as is but a log line must not hold raw: C1 controls, format characters, line breaks. */
+const UNSHOWN = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+/**
+ * `value` JSON-quoted, with every control, format and line-break character escaped, so it cannot start a
+ * workflow command or hide text; cut after the quote (`"abc"…`) past `max` characters. Printable non-ASCII
+ * stays, so a redaction of the JSON-escaped form of a secret still finds it.
+ */
+function quote(value, max = Number.POSITIVE_INFINITY) {
+    let text = '';
+    for (const char of value) {
+        const escaped = JSON.stringify(char).slice(1, -1).replace(UNSHOWN, unicodeEscape);
+        if (text.length + escaped.length > max)
+            return `"${text}"…`;
+        text += escaped;
+    }
+    return `"${text}"`;
+}
+/** `\uXXXX` per UTF-16 unit, as JSON writes it. */
+function unicodeEscape(char) {
+    return char
+        .split('')
+        .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .join('');
+}
 /**
  * Parses `os/arch[/variant]`, as `platforms` and `<platform>=` prefixes give it; `what` names the input.
  * `os.version` may follow after a colon (`windows/amd64:10.0.20348.2113`), as in the output keys.
@@ -21779,6 +21236,10 @@ function parsePlatform(text, what) {
     const osVersion = colon >= 0 ? trimmed.slice(colon + 1) : undefined;
     const parts = path.split('/');
     const [os, architecture, variant] = parts;
+    if (osVersion !== undefined && CONTROL.test(osVersion)) {
+        throw new Error(`${what}: ${quote(trimmed)} has a control character in its os.version: ` +
+            'write it on one line as the image gives it, e.g. windows/amd64:10.0.20348.2113');
+    }
     if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p)) || osVersion === '') {
         throw new Error(`${what}: "${trimmed}" is not a platform: write os/architecture[/variant], e.g. linux/amd64 or linux/arm/v7`);
     }
@@ -21791,29 +21252,41 @@ function parsePlatform(text, what) {
 }
 /**
  * The output key: `os/architecture[/variant]`, then `:os.version` where present (Windows). Variants that mean
- * nothing are left out (`linux/arm64/v8` is `linux/arm64`), so e2e jobs can look up the names they build with.
+ * nothing are left out (`linux/arm64/v8` is `linux/arm64`), so e2e jobs can look up the names they build with;
+ * others are kept, even when implied (`linux/arm` is `linux/arm/v7`).
  */
 function platformKey(platform) {
-    const base = [platform.os, platform.architecture, normalVariant(platform)].filter(Boolean).join('/');
+    const base = [platform.os, platform.architecture, keyVariant(platform)].filter(Boolean).join('/');
     return platform['os.version'] ? `${base}:${platform['os.version']}` : base;
 }
-/** Variants that mean the same as none, as container runtimes normalise them. */
-function normalVariant(platform) {
-    const variant = platform.variant ?? '';
-    if (platform.architecture === 'arm64' && variant === 'v8')
-        return '';
-    if (platform.architecture === 'amd64' && variant === 'v1')
-        return '';
-    return variant;
+/**
+ * The variant an architecture has when none is given, as container runtimes normalise them; `inKey` says
+ * whether output keys show it (arm/v7 differs from arm/v6, but arm64/v8 and amd64/v1 are what everyone means).
+ * A Map, so an architecture such as "constructor" finds nothing.
+ */
+const DEFAULT_VARIANT = new Map([
+    ['arm', { variant: 'v7', inKey: true }],
+    ['arm64', { variant: 'v8', inKey: false }],
+    ['amd64', { variant: 'v1', inKey: false }],
+]);
+/** The variant spelled out: `linux/arm` is `linux/arm/v7`. */
+function fullVariant(platform) {
+    return platform.variant || DEFAULT_VARIANT.get(platform.architecture)?.variant || '';
+}
+function keyVariant(platform) {
+    const variant = fullVariant(platform);
+    const implied = DEFAULT_VARIANT.get(platform.architecture);
+    return implied && !implied.inKey && implied.variant === variant ? '' : variant;
 }
 /**
- * Whether an asserted or expected platform matches an image's: os and architecture equal, variants equal after
- * normalisation (`linux/arm64` is `linux/arm64/v8`), and os.version equal when the assertion gives one.
+ * Whether an asserted or expected platform matches an image's: os and architecture equal, variants equal once
+ * spelled out (`linux/arm64` is `linux/arm64/v8`, `linux/arm` is `linux/arm/v7`), and os.version equal when the
+ * assertion gives one.
  */
 function platformMatches(expected, actual) {
     return (expected.os === actual.os &&
         expected.architecture === actual.architecture &&
-        normalVariant(expected) === normalVariant(actual) &&
+        fullVariant(expected) === fullVariant(actual) &&
         (expected['os.version'] === undefined || expected['os.version'] === actual['os.version']));
 }
 function compareText(a, b) {
@@ -21829,27 +21302,36 @@ function comparePlatforms(a, b) {
         compareText(a['os.version'], b['os.version']) ||
         compareText([...(a['os.features'] ?? [])].sort().join(','), [...(b['os.features'] ?? [])].sort().join(',')));
 }
-/** Reads a platform from an image config or an index descriptor; undefined when os or architecture is missing. */
+/**
+ * Reads a platform from an image config or an index descriptor; undefined when os or architecture is missing.
+ * The registry is untrusted and its fields end up in logs, output keys and the index, so each field kept must
+ * be a short token: throws InvalidPlatformError otherwise.
+ */
 function platformFrom(value) {
     if (typeof value !== 'object' || value === null)
         return undefined;
     const v = value;
-    if (typeof v['os'] !== 'string' ||
-        typeof v['architecture'] !== 'string' ||
-        !v['os'] ||
-        !v['architecture']) {
+    const os = v['os'];
+    const architecture = v['architecture'];
+    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
         return undefined;
-    }
+    const variant = v['variant'];
+    const osVersion = v['os.version'];
     const features = v['os.features'];
     return {
-        os: v['os'],
-        architecture: v['architecture'],
-        ...(typeof v['variant'] === 'string' && v['variant'] ? { variant: v['variant'] } : {}),
-        ...(typeof v['os.version'] === 'string' && v['os.version'] ? { 'os.version': v['os.version'] } : {}),
+        os: token('os', os),
+        architecture: token('architecture', architecture),
+        ...(typeof variant === 'string' && variant ? { variant: token('variant', variant) } : {}),
+        ...(typeof osVersion === 'string' && osVersion ? { 'os.version': token('os.version', osVersion) } : {}),
         ...(Array.isArray(features) && features.length && features.every((f) => typeof f === 'string')
-            ? { 'os.features': features }
+            ? { 'os.features': features.map((f) => token('os.features', f)) }
             : {}),
     };
+}
+function token(field, value) {
+    if (!TOKEN.test(value))
+        throw new InvalidPlatformError(field, value);
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/assemble.ts
@@ -22090,19 +21572,21 @@ class ConsistencyWait {
 
 
 
+
 /** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
 async function readTags(client, image, tags, deadline) {
-    const states = await Promise.all(tags.map(async (tag) => {
-        try {
-            return [tag, (await client.headManifest(image, tag, { deadline })).digest];
-        }
-        catch (error) {
-            if (isLag(error))
-                return [tag, undefined];
-            throw error;
-        }
-    }));
+    const states = await Promise.all(tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)]));
     return new Map(states);
+}
+async function readTag(client, image, tag, deadline) {
+    try {
+        return (await client.headManifest(image, tag, { deadline })).digest;
+    }
+    catch (error) {
+        if (isLag(error))
+            return undefined;
+        throw error;
+    }
 }
 /** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
 function planTags(image, states, digest, ifTagExists) {
@@ -22130,42 +21614,97 @@ function planTags(image, states, digest, ifTagExists) {
 class StaleTag extends Error {
 }
 /**
- * Writes the index to every planned tag (in parallel), then reads each back until it serves the digest.
- * A tag that comes back at a third digest was replaced by another writer: that fails the run, naming it.
+ * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
+ * digest. Never throws for one tag: every tag's outcome is reported, so a partial write says what moved.
  */
 async function writeTags(image, index, plan, states, context) {
-    const { client, clock, log, deadline } = context;
-    await Promise.all(plan.write.map((tag) => client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true })));
-    await Promise.all(plan.write.map((tag) => withRetry(async () => {
-        let served;
+    const outcomes = await Promise.all(plan.write.map(async (tag) => {
         try {
-            served = (await client.headManifest(image, tag, { deadline })).digest;
+            await writeTag(image, tag, index, context);
+            await readBack(image, tag, index.digest, states.get(tag), context);
+            return { tag, reason: undefined };
         }
         catch (error) {
-            if (!isLag(error))
-                throw error;
+            return { tag, reason: errorMessage(error) };
         }
+    }));
+    return {
+        moved: outcomes.filter((o) => o.reason === undefined).map((o) => o.tag),
+        failed: outcomes.flatMap((o) => (o.reason === undefined ? [] : [{ tag: o.tag, reason: o.reason }])),
+    };
+}
+/**
+ * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
+ * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
+ * re-push), is success; otherwise the registry's refusal is explained.
+ */
+async function writeTag(image, tag, index, context) {
+    const { client, deadline } = context;
+    try {
+        await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
+    }
+    catch (error) {
+        if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500)
+            throw error;
+        const served = await readTag(client, image, tag, deadline).catch(() => undefined);
         if (served === index.digest)
             return;
-        if (served === states.get(tag))
+        throw new Error(refusal(error));
+    }
+}
+/** Why a registry refused a tag, in words a user can act on. */
+function refusal(error) {
+    const immutable = error.hasCode(ErrorCode.TAG_INVALID) ||
+        error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
+        error.status === 409 ||
+        error.status === 412 ||
+        error.status === 403;
+    if (!immutable)
+        return error.message;
+    return (`${error.summary}. The registry refuses to move this tag: it is probably immutable or protected (ECR image ` +
+        'tag mutability, Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or ' +
+        'allow overwriting it in the registry');
+}
+/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
+async function readBack(image, tag, digest, before, context) {
+    const { client, clock, log, deadline } = context;
+    await withRetry(async () => {
+        const served = await readTag(client, image, tag, deadline);
+        if (served === digest)
+            return;
+        if (served === before)
             throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
-        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${index.digest}: ` +
+        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
             'another writer published the same tag; make one job the only writer of it');
     }, {
         clock,
         deadline,
         // Transient faults are retried inside the client; this loop only waits out a stale tag.
         retryable: (error) => error instanceof StaleTag,
-        onRetry: (error) => log.debug(`read-back: ${error instanceof Error ? error.message : String(error)}`),
+        onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
     }).catch((error) => {
         if (error instanceof StaleTag) {
-            throw new Error(`${error.message} after wait-timeout, though ${index.digest} was written to it`);
+            throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
         }
         throw error;
-    })));
+    });
+}
+/** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
+function partialWriteMessage(image, digest, report) {
+    const failed = report.failed
+        .map(({ tag, reason }) => {
+        const ref = tagRef(image, tag);
+        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
+    })
+        .join('; ');
+    const moved = report.moved.map((tag) => tagRef(image, tag)).join(', ');
+    return report.moved.length
+        ? `only some tags were written. Now serving ${digest}: ${moved}. Not serving it: ${failed}`
+        : `no tag serves ${digest} after the write: ${failed}`;
 }
 
 ;// CONCATENATED MODULE: ./src/resolve.ts
+
 
 
 
@@ -22211,23 +21750,25 @@ async function resolveSource(source, context) {
     throw new Error(`sources: "${source.text}" is a ${mediaType}, not an image manifest or index`);
 }
 async function resolveImage(source, manifest, context) {
-    const config = manifest.json['config'];
+    const configRef = manifest.json['config'];
     if (manifest.json['artifactType'] !== undefined ||
-        typeof config?.digest !== 'string' ||
-        !isDigest(config.digest)) {
+        typeof configRef?.digest !== 'string' ||
+        !isDigest(configRef.digest)) {
         throw new Error(`sources: "${source.text}" is an artifact, not a runnable image: give the image's digest`);
     }
-    const bytes = await context.client.getBlob(readFrom(source, context), config.digest, MAX_MANIFEST_BYTES, {
+    const configDigest = configRef.digest;
+    const bytes = await context.client.getBlob(readFrom(source, context), configDigest, MAX_MANIFEST_BYTES, {
         deadline: context.wait.deadline,
         untilFound: true,
     });
-    let platform;
+    let config;
     try {
-        platform = platformFrom(JSON.parse(Buffer.from(bytes).toString('utf8')));
+        config = JSON.parse(Buffer.from(bytes).toString('utf8'));
     }
     catch {
-        platform = undefined;
+        config = undefined;
     }
+    const platform = platformOf(source, config, `its image config ${configDigest}`);
     if (!platform) {
         throw new Error(`sources: "${source.text}" has an image config without os and architecture; it cannot be indexed`);
     }
@@ -22255,11 +21796,13 @@ async function resolveIndex(source, manifest, context) {
     const subjects = await Promise.all(children.map(async (child) => {
         try {
             if (!isArtifactAttestation(child)) {
-                await context.wait.head(from, child.digest);
+                checkServed(source, child, await context.wait.head(from, child.digest), from);
                 return undefined;
             }
-            const subject = (await context.wait.manifest(from, child.digest)).json['subject'];
-            return typeof subject?.digest === 'string' ? subject.digest : '';
+            const manifest = await context.wait.manifest(from, child.digest);
+            checkServed(source, child, manifest.descriptor, from);
+            const subject = manifest.json['subject'];
+            return typeof subject?.digest === 'string' && isDigest(subject.digest) ? subject.digest : '';
         }
         catch (error) {
             if (!isLag(error))
@@ -22272,14 +21815,18 @@ async function resolveIndex(source, manifest, context) {
     const images = [];
     children.forEach((child, i) => {
         const annotations = child.annotations ?? {};
-        const subject = annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST ? annotations[REFERENCE_DIGEST] : subjects[i];
+        const named = annotations[REFERENCE_DIGEST];
+        const subject = annotations[REFERENCE_TYPE] === ATTESTATION_MANIFEST
+            ? named !== undefined && isDigest(named)
+                ? named
+                : ''
+            : subjects[i];
         if (subject !== undefined) {
             attestations.set(subject, [...(attestations.get(subject) ?? []), child]);
             return;
         }
-        if (isIndexMediaType(child.mediaType)) {
-            throw new Error(`sources: "${source.text}" nests another index (${child.digest}); give that index's digest instead`);
-        }
+        if (isIndexMediaType(child.mediaType))
+            throw nestedIndexError(source, child.digest);
         const platform = child.platform;
         if (!platform || platform.os === 'unknown') {
             throw new Error(`sources: "${source.text}" lists ${child.digest} without a platform; it cannot be indexed`);
@@ -22296,6 +21843,10 @@ async function resolveIndex(source, manifest, context) {
     }
     return images.map((image) => ({ ...image, attestations: attestations.get(image.descriptor.digest) ?? [] }));
 }
+/** An index inside an index: refused (by resolve, and by transfer before it copies anything). */
+function nestedIndexError(source, digest) {
+    return new Error(`sources: "${source.text}" nests another index (${digest}); give that index's digest instead`);
+}
 /** An attestation stored as an OCI artifact: typed, without a runnable platform, and not Docker-annotated. */
 function isArtifactAttestation(child) {
     const unknown = !child.platform || child.platform.os === 'unknown';
@@ -22308,21 +21859,53 @@ function parseChildren(source, value) {
         const d = (raw ?? {});
         const { mediaType, digest, size, annotations, artifactType } = d;
         if (typeof mediaType !== 'string' ||
+            !isMediaType(mediaType) ||
             typeof digest !== 'string' ||
             !isDigest(digest) ||
-            typeof size !== 'number') {
-            throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list`);
+            !Number.isSafeInteger(size) ||
+            size < 0 ||
+            (artifactType !== undefined && (typeof artifactType !== 'string' || !isMediaType(artifactType)))) {
+            throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list (a media type, digest or size ` +
+                'that is not valid): rebuild and push the index');
         }
-        const platform = platformFrom(d['platform']);
+        const platform = platformOf(source, d['platform'], `the entry ${digest}`);
         return {
             mediaType,
             digest,
-            size,
+            size: size,
             ...(platform ? { platform } : {}),
             ...(isStringRecord(annotations) ? { annotations } : {}),
             ...(typeof artifactType === 'string' ? { artifactType } : {}),
         };
     });
+}
+/** `type/subtype` with the characters RFC 6838 allows, bounded: these go into the index and into messages. */
+function isMediaType(value) {
+    return (value.length <= 255 && /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/.test(value));
+}
+/** Reads a platform from registry content, naming the source and where the bad field was. */
+function platformOf(source, value, where) {
+    try {
+        return platformFrom(value);
+    }
+    catch (error) {
+        if (!(error instanceof InvalidPlatformError))
+            throw error;
+        throw new Error(`sources: "${source.text}": ${where} has an invalid platform: ${error.message}. The registry serves ` +
+            'content no build tool writes; rebuild and push the image');
+    }
+}
+/**
+ * A child descriptor copied from a source index must describe what the registry serves: the same size and
+ * (where the registry names a manifest type) the same media type, or the published index would be wrong.
+ */
+function checkServed(source, child, served, from) {
+    const typed = isManifestMediaType(served.mediaType);
+    if (served.size === child.size && (!typed || served.mediaType === child.mediaType))
+        return;
+    throw new Error(`sources: "${source.text}" lists ${child.digest} as ${child.mediaType}, ${child.size} bytes, but ` +
+        `${canonicalName(from)} serves it as ${typed ? served.mediaType : 'that digest'}, ${served.size} bytes: the ` +
+        'index is inconsistent; rebuild and push it');
 }
 function isStringRecord(value) {
     return (typeof value === 'object' &&
@@ -22370,17 +21953,21 @@ function checkExpectedPlatforms(images, expected) {
 
 
 
+
 /**
  * Brings sources that live in other repositories into the image, so the index can name them: every blob by
  * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
- * exact bytes, leaves first and an index last. A blob shared by several manifests moves once.
+ * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once.
  */
 async function bringIn(sources, image, context) {
-    const blobs = new Map();
-    const tally = { mounted: 0, copied: 0, present: 0 };
+    const moves = {
+        manifests: new Map(),
+        blobs: new Map(),
+        tally: { mounted: 0, copied: 0, present: 0 },
+    };
     await Promise.all(sources.map(async (source) => {
         try {
-            await copyManifest(source.repository, image, source.digest, context, blobs, tally);
+            await copyManifest(source, source.digest, image, context, moves, true);
         }
         catch (error) {
             if (!isLag(error))
@@ -22390,23 +21977,41 @@ async function bringIn(sources, image, context) {
         }
         context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
     }));
+    const { tally } = moves;
     context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
 }
-async function copyManifest(from, to, digest, context, blobs, tally) {
+function copyManifest(source, digest, to, context, moves, top) {
+    const key = `${canonicalName(source.repository)}@${digest}`;
+    let pending = moves.manifests.get(key);
+    if (!pending) {
+        pending = copyOneManifest(source, digest, to, context, moves, top);
+        moves.manifests.set(key, pending);
+    }
+    return pending;
+}
+async function copyOneManifest(source, digest, to, context, moves, top) {
+    const from = source.repository;
     const manifest = await context.wait.manifest(from, digest);
     const json = manifest.json;
     if (isIndexMediaType(manifest.descriptor.mediaType)) {
+        // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve would.
+        if (!top)
+            throw nestedIndexError(source, digest);
         const children = Array.isArray(json['manifests']) ? json['manifests'] : [];
-        await Promise.all(digestsOf(children).map((child) => copyManifest(from, to, child, context, blobs, tally)));
+        await Promise.all(digestsOf(children).map((child) => copyManifest(source, child, to, context, moves, false)));
     }
     else {
-        const layers = Array.isArray(json['layers']) ? json['layers'] : [];
-        const needed = digestsOf([json['config'], ...layers]);
+        const layers = Array.isArray(json['layers'])
+            ? json['layers']
+            : [];
+        // Non-distributable layers (with `urls`) are fetched from those URLs by clients, not from the registry.
+        const distributable = layers.filter((layer) => layer?.urls === undefined);
+        const needed = digestsOf([json['config'], ...distributable]);
         await Promise.all(needed.map((blob) => {
-            let pending = blobs.get(blob);
+            let pending = moves.blobs.get(blob);
             if (!pending) {
-                pending = copyBlob(from, to, blob, context, tally);
-                blobs.set(blob, pending);
+                pending = copyBlob(from, to, blob, context, moves.tally);
+                moves.blobs.set(blob, pending);
             }
             return pending;
         }));
@@ -22418,25 +22023,34 @@ async function copyManifest(from, to, digest, context, blobs, tally) {
 }
 async function copyBlob(from, to, digest, context, tally) {
     const { client, deadline } = context;
+    let upload;
     if (from.endpoint === to.endpoint) {
         // A mount of a blob the target already has answers 201 too, so no HEAD first.
-        if (await client.mountBlob(to, digest, from, { deadline })) {
+        const mount = await client.mountBlob(to, digest, from, { deadline });
+        if (mount.mounted) {
             tally.mounted += 1;
             return;
         }
+        upload = mount.upload;
     }
-    else {
-        try {
-            await client.headBlob(to, digest, { deadline });
-            tally.present += 1;
-            return;
-        }
-        catch {
-            // Not there yet: copy it.
-        }
+    else if (await isPresent(client, to, digest, deadline)) {
+        tally.present += 1;
+        return;
     }
-    await client.copyBlob(from, to, digest, { deadline });
+    await client.copyBlob(from, to, digest, { deadline }, upload);
     tally.copied += 1;
+}
+/** Whether the target has the blob already; only "not there" (404) means copy, any other failure is raised. */
+async function isPresent(client, to, digest, deadline) {
+    try {
+        await client.headBlob(to, digest, { deadline });
+        return true;
+    }
+    catch (error) {
+        if (isLag(error))
+            return false;
+        throw error;
+    }
 }
 function digestsOf(descriptors) {
     return descriptors.flatMap((d) => (typeof d?.digest === 'string' && isDigest(d.digest) ? [d.digest] : []));
@@ -22450,6 +22064,15 @@ function digestsOf(descriptors) {
 
 
 
+/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
+class PartialPublishError extends Error {
+    result;
+    name = 'PartialPublishError';
+    constructor(message, result) {
+        super(message);
+        this.result = result;
+    }
+}
 /** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
 async function run(inputs, deps) {
     const { client, log, clock } = deps;
@@ -22461,26 +22084,21 @@ async function run(inputs, deps) {
     for (const source of foreign)
         client.declare(source.repository, ['pull']);
     const wait = new ConsistencyWait(client, clock, log, deadline);
-    const [images, states] = await log.group('Resolve sources', async () => {
-        const result = await Promise.all([
-            (async () => {
-                // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-                if (foreign.length && !inputs.dryRun)
-                    await bringIn(foreign, image, { client, wait, log, deadline });
-                return resolveSources(inputs.sources, inputs, {
-                    client,
-                    wait,
-                    log,
-                    image,
-                    readFromSources: inputs.dryRun,
-                });
-            })(),
-            readTags(client, image, inputs.tags, deadline),
-        ]);
-        for (const item of result[0]) {
+    const images = await log.group('Resolve sources', async () => {
+        // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+        if (foreign.length && !inputs.dryRun)
+            await bringIn(foreign, image, { client, wait, log, deadline });
+        const resolved = await resolveSources(inputs.sources, inputs, {
+            client,
+            wait,
+            log,
+            image,
+            readFromSources: inputs.dryRun,
+        });
+        for (const item of resolved) {
             log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
         }
-        return result;
+        return resolved;
     });
     const index = await log.group('Assemble', async () => {
         checkAnnotations(inputs, clock, log);
@@ -22488,22 +22106,43 @@ async function run(inputs, deps) {
         log.info(`${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`);
         return assembled;
     });
-    const plan = planTags(image, states, index.digest, inputs.ifTagExists);
-    await log.group('Publish', async () => {
+    return log.group('Publish', async () => {
+        // The index is stored by digest before any tag moves, so `ref` resolves even when no tag moves; the tags
+        // are read now, right before the write, so if-tag-exists decides on their state after the wait.
+        const [states] = await Promise.all([
+            readTags(client, image, inputs.tags, deadline),
+            inputs.dryRun
+                ? undefined
+                : client.putManifest(image, index.digest, index.bytes, index.mediaType, {
+                    deadline,
+                    untilFound: true,
+                }),
+        ]);
+        const plan = planTags(image, states, index.digest, inputs.ifTagExists);
         for (const tag of plan.unchanged)
             log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
         for (const tag of plan.skipped) {
             log.warning(`${tagRef(image, tag)} is at ${states.get(tag)}; left alone (if-tag-exists: skip)`, 'Tag skipped');
         }
+        const outcome = { images, index, wait, unchanged: plan.unchanged, skipped: plan.skipped };
         if (inputs.dryRun) {
             for (const tag of plan.write)
                 log.info(`dry run: would write ${tagRef(image, tag)}`);
-            return;
+            return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
         }
-        await writeTags(image, index, plan, states, { client, clock, log, deadline });
-        for (const tag of plan.write)
+        const report = await writeTags(image, index, plan, states, { client, clock, log, deadline });
+        for (const tag of report.moved)
             log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
+        const result = resultOf(inputs, { ...outcome, ...report });
+        if (report.failed.length) {
+            throw new PartialPublishError(partialWriteMessage(image, index.digest, report), result);
+        }
+        return result;
     });
+}
+function resultOf(inputs, outcome) {
+    const { image } = inputs;
+    const { images, index } = outcome;
     const platformDigests = {};
     const platformRefs = {};
     // Resolved images are already in index order, so the outputs list platforms in that order too.
@@ -22512,20 +22151,21 @@ async function run(inputs, deps) {
         platformDigests[key] = item.descriptor.digest;
         platformRefs[key] = digestRef(image, item.descriptor.digest);
     }
-    const confirmed = inputs.tags.filter((tag) => !plan.skipped.includes(tag));
+    const serving = new Set([...outcome.moved, ...outcome.unchanged]);
     return {
         digest: index.digest,
         ref: digestRef(image, index.digest),
         mediaType: index.mediaType,
-        tags: confirmed.map((tag) => tagRef(image, tag)),
+        tags: inputs.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
         platformDigests,
         platformRefs,
         manifest: Buffer.from(index.bytes).toString('utf8'),
-        written: !inputs.dryRun && plan.write.length > 0,
+        written: !inputs.dryRun && outcome.moved.length > 0,
         dryRun: inputs.dryRun,
-        writtenTags: inputs.dryRun ? [] : plan.write,
-        unchangedTags: plan.unchanged,
-        skippedTags: plan.skipped,
+        writtenTags: outcome.moved,
+        unchangedTags: outcome.unchanged,
+        skippedTags: outcome.skipped,
+        failedTags: outcome.failed,
         platforms: images.map((item) => ({
             platform: platformKey(item.descriptor.platform),
             digest: item.descriptor.digest,
@@ -22533,7 +22173,7 @@ async function run(inputs, deps) {
             source: item.source,
             attestations: item.attestations.length,
         })),
-        waitedMs: Math.round(wait.waitedMs),
+        waitedMs: Math.round(outcome.wait.waitedMs),
     };
 }
 /** Annotations whose usual value is the time of the build: each run would give a new digest. */
@@ -22573,6 +22213,8 @@ async function execute(inputs, log, environment) {
         log,
         clock: systemClock,
         plainHttp: inputs.plainHttp,
+        // plain-http is meant for the target registry, never for foreign sources on public registries.
+        plainHttpEndpoints: [inputs.image.endpoint],
         userAgent: environment.userAgent,
     });
     try {
@@ -22834,6 +22476,7 @@ function parseJsonObject(text, image) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new InputError(INPUT.sources, `expected a JSON object of platform to digest, e.g. ${example}`);
     }
+    refuseDuplicateKeys(text);
     return Object.entries(value).map(([key, item]) => {
         if (typeof item !== 'string' || item.trim() === '') {
             throw new InputError(INPUT.sources, `JSON object value for "${key}" is ${JSON.stringify(item)}, not a digest (is a build job's digest output empty?); ` +
@@ -22844,24 +22487,73 @@ function parseJsonObject(text, image) {
         if (body.includes('=')) {
             throw new InputError(INPUT.sources, `JSON object value "${body}" has a platform prefix; the key is the platform, e.g. ${example}`);
         }
-        const platform = platformOf(key, entryText);
+        const platform = inputs_platformOf(key, entryText);
         return { ...targetOf(body, entryText, image), platform };
     });
+}
+/** JSON.parse keeps the last of two equal keys, silently dropping a digest: refuse them instead. */
+function refuseDuplicateKeys(text) {
+    const seen = new Set();
+    for (const key of topLevelKeys(text)) {
+        if (seen.has(key)) {
+            throw new InputError(INPUT.sources, `key ${quote(key)} appears twice in the JSON object: keep one entry per platform`);
+        }
+        seen.add(key);
+    }
+}
+/**
+ * The keys of the top-level object in `text`, which JSON.parse has accepted, unescaped. A key is a string
+ * read at depth 1 right after `{` or `,`; strings are skipped whole, so brackets and quotes in them do not count.
+ */
+function topLevelKeys(text) {
+    const keys = [];
+    let depth = 0;
+    let expectKey = false;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (char === '"') {
+            const end = stringEnd(text, i);
+            if (depth === 1 && expectKey)
+                keys.push(JSON.parse(text.slice(i, end + 1)));
+            expectKey = false;
+            i = end;
+        }
+        else if (char === '{' || char === '[') {
+            depth++;
+            expectKey = depth === 1;
+        }
+        else if (char === '}' || char === ']') {
+            depth--;
+        }
+        else if (char === ',') {
+            expectKey = depth === 1;
+        }
+    }
+    return keys;
+}
+/** The index of the quote closing the string that opens at `start`, stepping over escapes. */
+function stringEnd(text, start) {
+    let i = start + 1;
+    while (i < text.length && text[i] !== '"')
+        i += text[i] === '\\' ? 2 : 1;
+    return i;
 }
 /** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex>)`. */
 function parseEntry(text, image) {
     const eq = text.indexOf('=');
     if (eq < 0)
         return targetOf(text, text, image);
-    const platform = platformOf(text.slice(0, eq), text);
+    const platform = inputs_platformOf(text.slice(0, eq), text);
     return { ...targetOf(text.slice(eq + 1).trim(), text, image), platform };
 }
-function platformOf(text, entry) {
+function inputs_platformOf(text, entry) {
     try {
         return parsePlatform(text, 'platform');
     }
     catch {
-        throw new InputError(INPUT.sources, `entry "${entry}": "${text.trim()}" is not a platform: write <os>/<arch>[/<variant>]=, e.g. linux/amd64= or linux/arm/v7=`);
+        // Quoted: the text may hold a control character, the reason it was refused.
+        throw new InputError(INPUT.sources, `entry ${quote(entry)}: ${quote(text.trim())} is not a platform: ` +
+            'write <os>/<arch>[/<variant>][:<os.version>]=, e.g. linux/amd64= or linux/arm/v7=');
     }
 }
 /** Where an entry's digest lives, without its platform. */
@@ -22936,24 +22628,33 @@ function parseSourcesDir(dir, image, source) {
 /** One entry per repository and digest; a platform asserted once holds for all, asserted twice must agree. */
 function dedupeSources(entries) {
     const result = [];
+    // Positions in result by digest, so thousands of sources stay linear; one position per repository.
+    const byDigest = new Map();
     for (const entry of entries) {
-        // A digest names the same content in any repository, so assertions on it must agree across repositories too.
-        for (const [i, seen] of result.entries()) {
-            if (seen.digest !== entry.digest)
-                continue;
-            if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
-                throw new InputError(INPUT.sources, `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
-                    `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`);
-            }
+        const positions = byDigest.get(entry.digest) ?? [];
+        let known = false;
+        for (const i of positions) {
+            const seen = result[i];
+            // A digest names the same content in any repository, so assertions on it must agree across repositories too.
+            refuseConflict(seen, entry);
             if (!sameRepository(seen.repository, entry.repository))
                 continue;
             result[i] = { ...seen, ...morePrecise(seen.platform, entry.platform) };
+            known = true;
         }
-        const known = result.some((s) => s.digest === entry.digest && sameRepository(s.repository, entry.repository));
-        if (!known)
+        if (!known) {
+            positions.push(result.length);
+            byDigest.set(entry.digest, positions);
             result.push(entry);
+        }
     }
     return result;
+}
+function refuseConflict(seen, entry) {
+    if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
+        throw new InputError(INPUT.sources, `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
+            `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`);
+    }
 }
 function samePlatform(a, b) {
     return platformMatches(a, b) || platformMatches(b, a);
@@ -22974,7 +22675,8 @@ function parsePlatforms(text) {
             platform = parsePlatform(item, 'platform');
         }
         catch {
-            throw new InputError(INPUT.platforms, `"${item}" is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`);
+            // Quoted: the item may hold a control character, the reason it was refused.
+            throw new InputError(INPUT.platforms, `${quote(item)} is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`);
         }
         if (!platforms.some((p) => platformMatches(p, platform) && platformMatches(platform, p))) {
             platforms.push(platform);
@@ -22986,10 +22688,13 @@ function parsePlatforms(text) {
     return platforms;
 }
 const INDEX_PREFIX = 'index:';
+/** Control characters and Unicode line breaks. */
+const inputs_CONTROL = /[\p{Cc}\u2028\u2029]/u;
 /** docker buildx's annotation targets other than the index, optionally with a `[platform]` qualifier. */
 const OTHER_TARGET = /^(?:manifest|index-descriptor|manifest-descriptor)(?:\[[^\]]*\])?:/;
 function parseAnnotations(text) {
-    const annotations = {};
+    // A Map, not `{}`: keys such as `constructor` or `__proto__` must be plain keys, not Object.prototype's.
+    const annotations = new Map();
     const ignored = [];
     const example = 'e.g. org.opencontainers.image.source=https://github.com/org/app';
     for (const raw of text.split(/\r?\n/)) {
@@ -23009,13 +22714,23 @@ function parseAnnotations(text) {
             key = key.slice(INDEX_PREFIX.length).trim();
         if (!key)
             throw new InputError(INPUT.annotations, `"${line}" has an empty key: ${example}`);
-        const previous = annotations[key];
+        refuseControl(key, value);
+        const previous = annotations.get(key);
         if (previous !== undefined && previous !== value) {
             throw new InputError(INPUT.annotations, `"${key}" is given twice, as "${previous}" and "${value}": keep one line per key`);
         }
-        annotations[key] = value;
+        annotations.set(key, value);
     }
-    return { annotations, ignored };
+    // fromEntries defines own properties, so `__proto__` becomes a real key that Object.keys and JSON see.
+    return { annotations: Object.fromEntries(annotations), ignored };
+}
+/** Annotations end up in logs and the index: a control character could start a workflow command. */
+function refuseControl(key, value) {
+    const where = inputs_CONTROL.test(key) ? 'key' : inputs_CONTROL.test(value) ? 'value' : undefined;
+    if (where === undefined)
+        return;
+    throw new InputError(INPUT.annotations, `${quote(key)} has a control character in its ${where} (${quote(value)}): ` +
+        'write each annotation as key=value on one line of printable text');
 }
 function parseChoice(input, text, allowed) {
     const found = allowed.find((choice) => choice === text);
@@ -23067,6 +22782,17 @@ function parseDuration(text, input) {
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
+ * registry or an input can neither start a line of its own nor move the cursor, and a line that would start
+ * with `::` (a workflow command) is defused. Applied by every logger, to every message.
+ */
+function printable(text) {
+    const escaped = text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    return /^\s*::/.test(escaped) ? `\\${escaped.trimStart()}` : escaped;
+}
 /** Replaces every registered secret (and its base64 forms, as they appear in Basic headers) in a text. */
 class SecretMasker {
     secrets = new Set();
@@ -23087,8 +22813,10 @@ class SecretMasker {
 function consoleLogger(options) {
     const masker = new SecretMasker();
     const write = options.write ?? ((line) => process.stderr.write(`${line}\n`));
-    const emit = (line) => write(masker.mask(line));
+    const emit = (line) => write(printable(masker.mask(line)));
     return {
+        /** The CLI's last line: masked and escaped like every other. */
+        error: (message) => emit(`manifest-merge: ${message}`),
         debug: (message) => {
             if (options.debug)
                 emit(`debug: ${message}`);
@@ -23128,15 +22856,47 @@ function cliOutputsOf(result) {
         written: result.written,
     };
 }
-/** Escapes text for a Markdown table cell: values come from inputs and registries. */
+/** Output names a failed run still sets when some tags moved (SPEC Guarantee 4). */
+const PARTIAL_OUTPUTS = ['digest', 'ref', 'tags', 'written'];
+/** The outputs a run that moved only some tags still hands on: which index, and the tags that serve it. */
+function partialOutputsOf(result) {
+    return pick(outputsOf(result));
+}
+function partialCliOutputsOf(result) {
+    return pick(cliOutputsOf(result));
+}
+function pick(all) {
+    return Object.fromEntries(PARTIAL_OUTPUTS.flatMap((name) => (name in all ? [[name, all[name]]] : [])));
+}
+/** Characters that would be read as Markdown or HTML in a job summary, and their entities. */
+const ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+    '|': '&#124;',
+    '`': '&#96;',
+    '[': '&#91;',
+    ']': '&#93;',
+    '(': '&#40;',
+    ')': '&#41;',
+    '!': '&#33;',
+    '*': '&#42;',
+    _: '&#95;',
+    '~': '&#126;',
+    '\\': '&#92;',
+    '#': '&#35;',
+};
+/**
+ * Escapes text for a Markdown table cell: values come from inputs and registries, so none of them may open a
+ * link, an image, emphasis, HTML or a new row. Line breaks become spaces.
+ */
 function cell(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;')
-        .replace(/`/g, '&#96;')
-        .replace(/\r?\n/g, ' ');
+    return (text
+        .replace(/[&<>"'|`[\]()!*_~\\#]/g, (c) => ENTITIES[c] ?? c)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '));
 }
 function code(text) {
     return `<code>${cell(text)}</code>`;
@@ -23146,7 +22906,13 @@ function size(bytes) {
 }
 /** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
 function summaryMarkdown(result) {
-    const verb = result.dryRun ? 'Dry run: would publish' : result.written ? 'Published' : 'Already published';
+    const verb = result.dryRun
+        ? 'Dry run: would publish'
+        : result.failedTags.length
+            ? 'Published only in part'
+            : result.written
+                ? 'Published'
+                : 'Already published';
     const lines = [
         `### ${verb} ${code(result.ref)}`,
         '',
@@ -23154,15 +22920,15 @@ function summaryMarkdown(result) {
         `|---|---|`,
         `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
     ];
-    for (const tag of result.writtenTags)
-        lines.push(`| Written | ${code(tag)} |`);
-    for (const tag of result.unchangedTags)
-        lines.push(`| Unchanged | ${code(tag)} |`);
-    for (const tag of result.skippedTags)
-        lines.push(`| Skipped (if-tag-exists: skip) | ${code(tag)} |`);
-    if (result.dryRun)
-        for (const tag of result.tags)
-            lines.push(`| Would write | ${code(tag)} |`);
+    const row = (label, tags) => {
+        for (const tag of tags)
+            lines.push(`| ${label} | ${code(tag)} |`);
+    };
+    row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
+    row('Unchanged', result.unchangedTags);
+    row('Skipped (if-tag-exists: skip)', result.skippedTags);
+    for (const { tag, reason } of result.failedTags)
+        lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
     lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
     lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
     for (const row of result.platforms) {
@@ -23172,6 +22938,7 @@ function summaryMarkdown(result) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli.ts
+
 
 
 
@@ -23274,15 +23041,20 @@ async function cli(argv, env) {
         });
         const result = await execute(inputs, log, {
             githubActor: env['GITHUB_ACTOR'],
-            dockerConfig: readDockerConfig(env),
-            runHelper: execHelper,
+            dockerConfig: readDockerConfig(env, (message) => log.warning(message)),
+            runHelper: helperRunner(env, inputs.waitTimeoutMs),
             userAgent: 'manifest-merge-cli',
         });
         process.stdout.write(`${JSON.stringify(cliOutputsOf(result), null, 2)}\n`);
         return 0;
     }
     catch (error) {
-        process.stderr.write(`manifest-merge: ${errorMessage(error)}\n`);
+        if (error instanceof PartialPublishError) {
+            process.stdout.write(`${JSON.stringify(partialCliOutputsOf(error.result), null, 2)}\n`);
+        }
+        if (error instanceof Error && error.stack)
+            log.debug(error.stack);
+        log.error(errorMessage(error));
         return error instanceof InputError ? 2 : 1;
     }
 }

@@ -73,10 +73,14 @@ export class ScopeSet {
     return actions !== undefined && scope.actions.every((a) => actions.has(a));
   }
 
-  /** One string per repository, sorted, in the token spec's form. */
+  /**
+   * One string per repository in the token spec's form: those with push first (some registries read only the
+   * first scope of a token request), then by name.
+   */
   toStrings(): string[] {
+    const pushes = (actions: Set<string>) => (actions.has('push') ? 0 : 1);
     return [...this.byRepository.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
       .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
   }
 

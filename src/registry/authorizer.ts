@@ -8,8 +8,9 @@ import {
   type Scope,
   ScopeSet,
 } from './auth.js';
-import { MAX_ERROR_BODY, parseErrorBody, RegistryError } from './errors.js';
+import { MAX_ERROR_BODY, parseErrorBody, RegistryError, redactUrl } from './errors.js';
 import type { Transport } from './http.js';
+import { isLoopback } from './loopback.js';
 
 interface Token {
   readonly scopes: ScopeSet;
@@ -39,6 +40,8 @@ export class Authorizer {
 
   constructor(
     private readonly registry: string,
+    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
+    private readonly origin: string,
     private readonly credentials: CredentialSource,
     private readonly transport: Transport,
     private readonly clock: Clock,
@@ -77,7 +80,7 @@ export class Authorizer {
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
     if (bearer) {
       this.scheme = 'bearer';
-      this.realm = bearer.params['realm'] ?? '';
+      this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
       this.service = bearer.params['service'];
       if (sent?.startsWith('Bearer ')) {
         const value = sent.slice('Bearer '.length);
@@ -91,6 +94,30 @@ export class Authorizer {
       return (await this.lookup())?.kind === 'basic';
     }
     return false;
+  }
+
+  /**
+   * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
+   * HTTP on this machine and so is the realm (a test or local registry).
+   */
+  private checkedRealm(realm: string): string {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new Error(
+        `${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`,
+      );
+    }
+    const registry = new URL(this.origin);
+    const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
+      throw new Error(
+        `${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
+          'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry',
+      );
+    }
+    return url.toString();
   }
 
   private lookup(): Promise<Credential | undefined> {
@@ -138,8 +165,9 @@ export class Authorizer {
         MAX_TOKEN_BODY,
       );
     }
-    // Token servers without the OAuth flow refuse the POST: ask with GET and Basic, the identity token as password.
-    if (!response || response.status === 404 || response.status === 405) {
+    // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
+    // Basic, the identity token as password.
+    if (!response || [400, 401, 404, 405].includes(response.status)) {
       method = 'GET';
       if (this.service) url.searchParams.set('service', this.service);
       for (const scope of scopeStrings) url.searchParams.append('scope', scope);
@@ -164,19 +192,26 @@ export class Authorizer {
             : `could not get a token for ${this.registry}`,
       });
     }
-    const parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) as {
-      token?: unknown;
-      access_token?: unknown;
-      expires_in?: unknown;
-    };
-    const value = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
+    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
+    } catch {
+      throw new Error(
+        `the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
+          "JSON: check the registry's auth setup (its token realm) or a proxy in between",
+      );
+    }
+    // GHCR and Quay answer `access_token` alone, without `token`.
+    const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
     if (typeof value !== 'string' || value === '') {
-      throw new Error(`the token server for ${this.registry} answered without a token`);
+      throw new Error(
+        `the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`,
+      );
     }
     this.log.secret(value);
     const ttl =
       typeof parsed.expires_in === 'number' && parsed.expires_in > 0
-        ? parsed.expires_in
+        ? Math.min(parsed.expires_in, 24 * 3600)
         : DEFAULT_TOKEN_TTL_S;
     this.log.debug(
       `token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`,

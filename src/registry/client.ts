@@ -1,21 +1,38 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { CredentialSource, Scope } from './auth.js';
 import { Authorizer } from './authorizer.js';
 import { type Digest, digestOf, isDigest, verifyDigest } from './digest.js';
-import { MAX_ERROR_BODY, parseErrorBody, parseRetryAfter, RegistryError, redactUrl } from './errors.js';
+import {
+  ErrorCode,
+  isLag,
+  isTransient,
+  MAX_ERROR_BODY,
+  parseErrorBody,
+  parseRetryAfter,
+  RegistryError,
+  redactUrl,
+} from './errors.js';
 import { discard, type HttpRequest, type HttpResponse, type Transport, undiciTransport } from './http.js';
+import { isLoopback } from './loopback.js';
 import { bareMediaType, isManifestMediaType, isSchema1MediaType, MANIFEST_ACCEPT } from './media-types.js';
+import { CONNECT_BUDGET_MS, ConnectionError, explainNetworkError, isUnreachable } from './network.js';
 import { canonicalName, type Repository } from './reference.js';
-import { BACKOFF, isTransient, withRetry } from './retry.js';
+import { BACKOFF, withRetry } from './retry.js';
 import { Agent } from './undici.js';
 
 /** Largest manifest read or written, as registries commonly enforce. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
+/** A blob copy that moves no byte for this long is cut; one that keeps moving is never cut by a fixed time. */
+export const DEFAULT_STALL_MS = 30_000;
+/** No request is given less than this, even right at the deadline. */
+const MIN_REQUEST_MS = 1_000;
+/** How often "cannot connect, retrying" is logged per registry. */
+const CONNECT_REPORT_MS = 5_000;
 /** Per registry host: enough for 64 sources to be read in one parallel wave. */
 const MAX_CONNECTIONS = 128;
 
@@ -42,6 +59,8 @@ export interface CallOptions {
   readonly untilFound?: boolean;
   /** Told before each retry, e.g. to report what is still missing. */
   readonly onRetry?: (error: unknown) => void;
+  /** `false`: one attempt only (the caller retries a larger unit itself). */
+  readonly retry?: false;
 }
 
 /** What one API call sends: a path under `/v2/<repository>/` or an absolute URL (upload locations). */
@@ -66,6 +85,10 @@ export interface ClientOptions {
   readonly clock: Clock;
   /** `auto` uses HTTP for loopback hosts only. */
   readonly plainHttp?: 'auto' | boolean;
+  /** The registry endpoints `plainHttp` is meant for (the targets); every other registry gets `auto`. */
+  readonly plainHttpEndpoints?: readonly string[];
+  /** How long a blob copy may go without moving a byte (default 30 s). */
+  readonly stallMs?: number;
   readonly timeoutMs?: number;
   /** Defaults to an Agent the client owns and closes in `close()`. */
   readonly dispatcher?: Dispatcher;
@@ -83,12 +106,20 @@ export class Schema1Error extends Error {
   }
 }
 
-/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
-export function isLoopback(endpoint: string): boolean {
-  const host = endpoint.startsWith('[')
-    ? endpoint.slice(0, endpoint.indexOf(']') + 1)
-    : endpoint.split(':')[0];
-  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+/** An upload `Location` or redirect target, and whether the registry's credentials may follow it there. */
+function sameOrigin(a: string, b: string): boolean {
+  return new URL(a).origin === new URL(b).origin;
+}
+
+/** Credentials never travel in clear text except to this machine (SPEC Guarantee 6). */
+function assertSafeForCredentials(url: string): void {
+  const { protocol, host } = new URL(url);
+  if (protocol === 'http:' && !isLoopback(host)) {
+    throw new ConnectionError(
+      `refusing to send credentials in clear text to http://${host}: use HTTPS for this registry (plain-http ` +
+        'is only safe without credentials, or on this machine)',
+    );
+  }
 }
 
 /**
@@ -99,6 +130,9 @@ export class RegistryClient {
   private readonly transport: Transport;
   private readonly authorizers = new Map<string, Authorizer>();
   private readonly ownedAgent: Agent | undefined;
+  /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
+  private readonly registryChecks = new Map<string, Promise<void>>();
+  private readonly connectReports = new Map<string, number>();
 
   constructor(private readonly options: ClientOptions) {
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -122,12 +156,22 @@ export class RegistryClient {
     reference: string,
     options: CallOptions = {},
   ): Promise<Descriptor> {
-    const response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+    let response: HttpResponse;
+    try {
+      response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+    } catch (error) {
+      // Some registries answer HEAD on manifests with 405: GET says the same, at the cost of the body.
+      if (error instanceof RegistryError && error.status === 405) {
+        return (await this.getManifest(repository, reference, options)).descriptor;
+      }
+      throw error;
+    }
     const mediaType = bareMediaType(response.headers['content-type']);
     if (isSchema1MediaType(mediaType)) throw new Schema1Error(this.where(repository, reference));
     const digest = response.headers['docker-content-digest'] ?? '';
-    if (!isDigest(digest)) {
-      // Without the header a HEAD cannot say which digest a tag holds; GET and hash instead.
+    const length = response.headers['content-length'];
+    if (!isDigest(digest) || length === undefined || !/^\d{1,9}$/.test(length)) {
+      // Without the header a HEAD cannot say which digest a tag holds, nor how large it is; GET and hash instead.
       return (await this.getManifest(repository, reference, options)).descriptor;
     }
     if (isDigest(reference) && digest !== reference) {
@@ -135,7 +179,7 @@ export class RegistryClient {
         `${this.where(repository, reference)}: the registry answered for another digest, ${digest}`,
       );
     }
-    return { mediaType, digest, size: Number(response.headers['content-length'] ?? 0) };
+    return { mediaType, digest, size: Number(length) };
   }
 
   async getManifest(
@@ -152,24 +196,27 @@ export class RegistryClient {
     const served = response.headers['docker-content-digest'];
     if (!isDigest(reference) && served && served !== digest) {
       throw new Error(
-        `${where}: the registry says the manifest is ${served}, but its bytes hash to ${digest}`,
+        `${where}: the registry says the manifest is ${JSON.stringify(served.slice(0, 80))}, but its bytes hash to ${digest}`,
       );
     }
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object');
+      json = parsed as Record<string, unknown>;
     } catch {
-      throw new Error(`${where}: the manifest is not valid JSON`);
+      throw new Error(`${where}: the manifest is not a JSON object`);
     }
     if (isSchema1MediaType(contentType) || json['schemaVersion'] === 1) throw new Schema1Error(where);
     const mediaType = typeof json['mediaType'] === 'string' ? json['mediaType'] : contentType;
     if (!isManifestMediaType(mediaType)) {
-      throw new Error(`${where}: unsupported manifest media type "${mediaType}"`);
+      throw new Error(`${where}: unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))}`);
     }
     return { descriptor: { mediaType, digest, size: bytes.length }, bytes, json };
   }
 
-  /** PUTs exact bytes; requires 201 and a `Docker-Content-Digest` (when sent) equal to their hash. */
+  /** PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. */
   async putManifest(
     repository: Repository,
     reference: string,
@@ -184,14 +231,23 @@ export class RegistryClient {
     const digest = digestOf(bytes);
     if (isDigest(reference) && reference !== digest)
       throw new Error(`${where}: the bytes to write hash to ${digest}`);
+    // 201 is the spec's answer; some registries answer 200 or 202 for a stored manifest.
     const response = await this.call(
       repository,
-      { method: 'PUT', path: `manifests/${reference}`, contentType: mediaType, body: bytes, expect: [201] },
+      {
+        method: 'PUT',
+        path: `manifests/${reference}`,
+        contentType: mediaType,
+        body: bytes,
+        expect: [200, 201, 202],
+      },
       options,
     );
     const answered = response.headers['docker-content-digest'];
     if (answered && answered !== digest) {
-      throw new Error(`${where}: the registry stored ${answered}, but we sent ${digest}`);
+      throw new Error(
+        `${where}: the registry stored ${JSON.stringify(answered.slice(0, 80))}, but we sent ${digest}`,
+      );
     }
     return digest;
   }
@@ -226,118 +282,226 @@ export class RegistryClient {
   }
 
   /**
-   * Asks the registry to mount a blob from another repository on it. True when mounted (201); false when the
-   * registry opened an upload instead (202, e.g. no pull access on `from`), which is cancelled here.
+   * Asks the registry to mount a blob from another repository. Mounted (201): done. An upload opened instead
+   * (202: GHCR across organisations, ECR without blob mounting, Quay without access to `from`): its Location is
+   * handed back to be finished by `copyBlob` — cancelling it would need the `delete` action, which Quay never
+   * grants. Any other refusal (Harbor and GitLab answer 401 or 404 for a source they will not mount): not
+   * mounted, upload without mount.
    */
   async mountBlob(
     target: Repository,
     digest: Digest,
     from: Repository,
     options: CallOptions = {},
-  ): Promise<boolean> {
+  ): Promise<{ readonly mounted: true } | { readonly mounted: false; readonly upload?: string }> {
     const query = new URLSearchParams({ mount: digest, from: from.path });
-    const response = await this.call(
-      target,
-      {
-        method: 'POST',
-        path: `blobs/uploads/?${query}`,
-        actions: ['pull', 'push'],
-        also: [{ repository: from.path, actions: ['pull'] }],
-        expect: [201, 202],
-      },
-      options,
-    );
-    if (response.status === 201) return true;
-    const location = response.headers['location'];
-    if (location) {
-      const url = new URL(location, this.baseUrl(target)).toString();
-      await this.call(
+    let response: HttpResponse;
+    try {
+      response = await this.call(
         target,
-        { method: 'DELETE', url, actions: ['pull', 'push'], expect: [204, 404] },
+        {
+          method: 'POST',
+          path: `blobs/uploads/?${query}`,
+          actions: ['pull', 'push'],
+          also: [{ repository: from.path, actions: ['pull'] }],
+          expect: [201, 202],
+        },
         options,
-      ).catch((error: unknown) =>
-        this.options.log.debug(`cancelling an unused upload failed: ${describe(error)}`),
       );
+    } catch (error) {
+      if (error instanceof RegistryError && error.status >= 400 && error.status < 500) {
+        this.options.log.debug(`mount of ${digest} refused (${describe(error)}); uploading it instead`);
+        return { mounted: false };
+      }
+      throw error;
     }
-    return false;
+    if (response.status === 201) return { mounted: true };
+    const location = response.headers['location'];
+    return location ? { mounted: false, upload: location } : { mounted: false };
   }
 
   /**
    * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
    * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+   * Bounded by the deadline and by progress: a copy that moves no byte for `stallMs` is cut, one that keeps
+   * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
    */
   async copyBlob(
     from: Repository,
     target: Repository,
     digest: Digest,
     options: CallOptions = {},
+    upload?: string,
   ): Promise<void> {
-    const { clock, log } = this.options;
-    await this.retrying(`copying ${digest}`, options, async () => {
-      const opened = await this.call(
-        target,
-        { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
-        { ...options, deadline: clock.now() },
-      );
-      const location = opened.headers['location'];
-      if (!location)
-        throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-      const upload = new URL(location, this.baseUrl(target));
-      upload.searchParams.set('digest', digest);
-      const source = await this.openBlob(from, digest);
-      const authorization = await this.authorizer(target).header({
-        repository: target.path,
-        actions: ['pull', 'push'],
-      });
-      const headers: Record<string, string> = {
-        'user-agent': this.userAgent(),
-        'content-type': 'application/octet-stream',
-        ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
-        ...(authorization ? { authorization } : {}),
-      };
-      const request: HttpRequest = { method: 'PUT', url: upload.toString(), headers, body: source.body };
-      let response: HttpResponse;
-      try {
-        response = await this.transport.send(request, MAX_ERROR_BODY);
-      } finally {
-        // A PUT refused before it read the whole blob leaves the source open: close it.
-        if (!source.body.readableEnded) discard(source.body);
-      }
-      log.debug(`PUT ${redactUrl(request.url)} -> ${response.status} (blob ${digest})`);
-      if (response.status !== 201) throw this.failure(target, request, response);
+    let opened = upload;
+    await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
+      const location = opened ?? (await this.openUpload(target, options));
+      opened = undefined;
+      const url = new URL(location, this.baseUrl(target));
+      url.searchParams.set('digest', digest);
+      await this.streamInto(from, target, digest, url.toString(), options);
     });
   }
 
+  private async openUpload(target: Repository, options: CallOptions): Promise<string> {
+    const response = await this.call(
+      target,
+      { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
+      { ...options, retry: false },
+    );
+    const location = response.headers['location'];
+    if (!location)
+      throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+    return location;
+  }
+
+  private async streamInto(
+    from: Repository,
+    target: Repository,
+    digest: Digest,
+    uploadUrl: string,
+    options: CallOptions,
+  ): Promise<void> {
+    const source = await this.openBlob(from, digest, options);
+    // The upload Location may name another host (a storage front end): the registry's token stays home.
+    const authorization = sameOrigin(uploadUrl, this.baseUrl(target))
+      ? await this.authorizer(target).header({ repository: target.path, actions: ['pull', 'push'] })
+      : undefined;
+    const stall = this.stallWatch(source.body, `${this.where(from, digest)} -> ${canonicalName(target)}`);
+    const headers: Record<string, string> = {
+      'user-agent': this.userAgent(),
+      'content-type': 'application/octet-stream',
+      ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+      ...(authorization ? { authorization } : {}),
+    };
+    const request: HttpRequest = {
+      method: 'PUT',
+      url: uploadUrl,
+      headers,
+      body: stall.body,
+      signal: AbortSignal.any([stall.signal, this.deadlineSignal(options, Number.POSITIVE_INFINITY)]),
+    };
+    let response: HttpResponse;
+    try {
+      if (authorization) assertSafeForCredentials(uploadUrl);
+      response = await this.transport.send(request, MAX_ERROR_BODY);
+    } catch (error) {
+      throw stall.reason() ?? error;
+    } finally {
+      stall.stop();
+      // A PUT refused before it read the whole blob leaves the source open: close it.
+      if (!source.body.readableEnded) discard(source.body);
+    }
+    this.options.log.debug(`PUT ${redactUrl(uploadUrl)} -> ${response.status} (blob ${digest})`);
+    if (response.status !== 201 && response.status !== 204) throw this.failure(target, request, response);
+  }
+
+  /** Passes a stream through, and aborts when no byte moved for `stallMs`. */
+  private stallWatch(body: Readable, what: string) {
+    const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+    const controller = new AbortController();
+    const through = new PassThrough();
+    let stalled: Error | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = new StallError(
+          `${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`,
+        );
+        controller.abort(stalled);
+        through.destroy(stalled);
+        discard(body);
+      }, stallMs);
+    };
+    body.on('data', arm);
+    body.on('error', (error) => through.destroy(error));
+    body.pipe(through);
+    arm();
+    return {
+      body: through as Readable,
+      signal: controller.signal,
+      reason: () => stalled,
+      stop: () => clearTimeout(timer),
+    };
+  }
+
   /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
-  private retrying<T>(label: string, options: CallOptions, fn: () => Promise<T>): Promise<T> {
+  private retrying<T>(label: string, origin: string, options: CallOptions, fn: () => Promise<T>): Promise<T> {
     const { clock, log } = this.options;
+    const started = clock.now();
+    let unreachableSince: number | undefined;
+    const canRetry = (error: unknown): boolean => {
+      if (options.retry === false) return false;
+      if (error instanceof StallError) return true;
+      if (isUnreachable(error)) {
+        // A registry that refuses connections is retried briefly, with progress logged, then named.
+        unreachableSince ??= clock.now();
+        if (clock.now() - unreachableSince >= CONNECT_BUDGET_MS) return false;
+        this.reportUnreachable(origin, error);
+        return true;
+      }
+      unreachableSince = undefined;
+      return isTransient(error) || (options.untilFound === true && isLag(error));
+    };
     return withRetry(fn, {
       clock,
       deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
-      retryable: (error) => isTransient(error) || (options.untilFound === true && isLag(error)),
+      retryable: canRetry,
       onRetry: (error, attempt, delay) => {
         log.debug(`${label}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
         options.onRetry?.(error);
       },
       ...(this.options.random ? { random: this.options.random } : {}),
+    }).catch((error: unknown) => {
+      throw explainNetworkError(error, origin, clock.now() - started) ?? error;
     });
+  }
+
+  private reportUnreachable(origin: string, error: unknown): void {
+    const now = this.options.clock.now();
+    const last = this.connectReports.get(origin);
+    if (last !== undefined && now - last < CONNECT_REPORT_MS) return;
+    this.connectReports.set(origin, now);
+    this.options.log.info(
+      `cannot connect to ${origin} (${describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`,
+    );
+  }
+
+  /**
+   * A signal that ends a request at the deadline (never sooner than MIN_REQUEST_MS), and at `capMs` at the
+   * latest, so a slowly trickling answer cannot outlive wait-timeout.
+   */
+  private deadlineSignal(options: CallOptions, capMs: number): AbortSignal {
+    const { clock } = this.options;
+    const deadline = options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS;
+    const ms = Math.min(capMs, Math.max(MIN_REQUEST_MS, deadline - clock.now()));
+    return AbortSignal.timeout(Math.ceil(ms));
   }
 
   /** Opens a blob for reading, following storage redirects without the registry's credentials. */
   private async openBlob(
     from: Repository,
     digest: Digest,
+    options: CallOptions,
   ): Promise<{ body: Readable; size: number | undefined }> {
     const authorizer = this.authorizer(from);
     const scope: Scope = { repository: from.path, actions: ['pull'] };
-    let url = `${this.baseUrl(from)}/v2/${from.path}/blobs/${digest}`;
+    const origin = this.baseUrl(from);
+    let url = `${origin}/v2/${from.path}/blobs/${digest}`;
     let authorization = await authorizer.header(scope);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      if (authorization) assertSafeForCredentials(url);
       const headers: Record<string, string> = {
         'user-agent': this.userAgent(),
         ...(authorization ? { authorization } : {}),
       };
-      const response = await this.transport.stream({ method: 'GET', url, headers });
+      const response = await this.transport.stream({
+        method: 'GET',
+        url,
+        headers,
+        signal: this.deadlineSignal(options, Number.POSITIVE_INFINITY),
+      });
       this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
       if (response.status === 200) {
         const length = response.headers['content-length'];
@@ -346,9 +510,10 @@ export class RegistryClient {
       const location = response.headers['location'];
       if (isRedirect(response.status) && location) {
         discard(response.body);
-        const next = new URL(location, url);
-        if (next.host !== new URL(url).host) authorization = undefined;
-        url = next.toString();
+        const next = new URL(location, url).toString();
+        // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
+        if (!sameOrigin(next, origin)) authorization = undefined;
+        url = next;
         continue;
       }
       const text = await readAtMost(response.body, MAX_ERROR_BODY);
@@ -366,8 +531,10 @@ export class RegistryClient {
     return `${canonicalName(repository)}${separator}${reference}`;
   }
 
+  /** `plain-http` applies to the registries it was given for; every other one is HTTPS unless on loopback. */
   private baseUrl(repository: Repository): string {
-    const plain = this.options.plainHttp ?? 'auto';
+    const meant = this.options.plainHttpEndpoints?.includes(repository.endpoint) ?? true;
+    const plain = meant ? (this.options.plainHttp ?? 'auto') : 'auto';
     const http = plain === 'auto' ? isLoopback(repository.endpoint) : plain;
     return `${http ? 'http' : 'https'}://${repository.endpoint}`;
   }
@@ -377,6 +544,7 @@ export class RegistryClient {
     if (!authorizer) {
       authorizer = new Authorizer(
         repository.registry,
+        this.baseUrl(repository),
         this.options.credentials,
         this.transport,
         this.options.clock,
@@ -389,24 +557,26 @@ export class RegistryClient {
 
   /** One API call, retried as `retrying` says. */
   private call(repository: Repository, spec: CallSpec, options: CallOptions): Promise<HttpResponse> {
-    const url = spec.url ?? `${this.baseUrl(repository)}/v2/${repository.path}/${spec.path ?? ''}`;
+    const origin = this.baseUrl(repository);
+    const url = spec.url ?? `${origin}/v2/${repository.path}/${spec.path ?? ''}`;
     const headers: Record<string, string> = { 'user-agent': this.userAgent() };
     if (spec.method === 'GET' || spec.method === 'HEAD') headers['accept'] = MANIFEST_ACCEPT;
     if (spec.contentType) headers['content-type'] = spec.contentType;
-    const request: HttpRequest = {
-      method: spec.method,
-      url,
-      headers,
-      ...(spec.body ? { body: spec.body } : {}),
-    };
     const write = spec.method !== 'GET' && spec.method !== 'HEAD';
     const scope: Scope = {
       repository: repository.path,
       actions: spec.actions ?? (write ? ['pull', 'push'] : ['pull']),
     };
-    return this.retrying(`${spec.method} ${redactUrl(url)}`, options, () =>
-      this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec),
-    );
+    return this.retrying(`${spec.method} ${redactUrl(url)}`, origin, options, () => {
+      const request: HttpRequest = {
+        method: spec.method,
+        url,
+        headers,
+        ...(spec.body ? { body: spec.body } : {}),
+        signal: this.deadlineSignal(options, 2 * (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
+      };
+      return this.authorized(repository, request, [scope, ...(spec.also ?? [])], spec);
+    });
   }
 
   /** Sends with the cached authorization, answers one challenge, follows redirects, and checks the status. */
@@ -427,18 +597,52 @@ export class RegistryClient {
       authorization = await authorizer.header(...scopes);
       response = await this.send(request, authorization, maxBytes);
     }
+    let url = request.url;
     for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
-      const location = new URL(response.headers['location'] ?? '', request.url).toString();
-      // Storage redirects (S3, CDNs) must never see the registry's credentials.
-      const sameHost = new URL(location).host === new URL(request.url).host;
-      response = await this.send(
-        { ...request, url: location },
-        sameHost ? authorization : undefined,
-        maxBytes,
-      );
+      const location = new URL(response.headers['location'] ?? '', url).toString();
+      // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
+      if (!sameOrigin(location, url)) authorization = undefined;
+      url = location;
+      response = await this.send({ ...request, url }, authorization, maxBytes);
     }
-    if (!(spec.expect ?? [200]).includes(response.status)) throw this.failure(repository, request, response);
-    return response;
+    if ((spec.expect ?? [200]).includes(response.status)) return response;
+    if (response.status === 404) await this.checkIsRegistry(repository, response);
+    throw this.failure(repository, request, response);
+  }
+
+  /**
+   * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
+   * server that is not a registry at all; GET /v2/ tells, once per origin. A registry answers it 200 or 401.
+   */
+  private async checkIsRegistry(repository: Repository, response: HttpResponse): Promise<void> {
+    if (response.headers['docker-distribution-api-version'] !== undefined) return;
+    if (parseErrorBody(Buffer.from(response.body).toString('utf8')).length > 0) return;
+    const origin = this.baseUrl(repository);
+    let check = this.registryChecks.get(origin);
+    if (!check) {
+      check = (async () => {
+        const probe = await this.transport.send(
+          { method: 'GET', url: `${origin}/v2/`, headers: { 'user-agent': this.userAgent() } },
+          MAX_ERROR_BODY,
+        );
+        const type = bareMediaType(probe.headers['content-type']);
+        const looksLikeRegistry =
+          probe.status === 401 ||
+          (probe.status === 200 &&
+            (probe.headers['docker-distribution-api-version'] !== undefined ||
+              type === 'application/json' ||
+              probe.body.length <= 2));
+        if (!looksLikeRegistry) {
+          throw new ConnectionError(
+            `${origin} is not a container registry: GET /v2/ answered ${probe.status}` +
+              `${type ? ` (${type.slice(0, 60)})` : ''}, where a registry answers 200 or 401. ` +
+              'Check the registry host and port in "image" or the source entry',
+          );
+        }
+      })();
+      this.registryChecks.set(origin, check);
+    }
+    await check;
   }
 
   private async send(
@@ -447,6 +651,7 @@ export class RegistryClient {
     maxBytes: number,
   ): Promise<HttpResponse> {
     const started = this.options.clock.now();
+    if (authorization) assertSafeForCredentials(request.url);
     const headers = authorization ? { ...request.headers, authorization } : request.headers;
     const response = await this.transport.send({ ...request, headers }, maxBytes);
     this.options.log.debug(
@@ -460,16 +665,24 @@ export class RegistryClient {
     let codes = parseErrorBody(text);
     // HEAD answers have no body: name the code the distribution spec would have sent.
     if (codes.length === 0 && response.status === 404) {
-      const code = request.url.includes('/manifests/') ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN';
+      const code = request.url.includes('/manifests/') ? ErrorCode.MANIFEST_UNKNOWN : ErrorCode.BLOB_UNKNOWN;
       codes = [
-        { code, message: code === 'MANIFEST_UNKNOWN' ? 'manifest unknown' : 'blob unknown to registry' },
+        {
+          code,
+          message: code === ErrorCode.MANIFEST_UNKNOWN ? 'manifest unknown' : 'blob unknown to registry',
+        },
       ];
     }
+    const read = request.method === 'GET' || request.method === 'HEAD';
     let hint: string | undefined;
     if (response.status === 401) {
       hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
     } else if (response.status === 403) {
-      hint = `access denied to ${canonicalName(repository)}: the credentials need ${request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push'} access`;
+      hint = read
+        ? `access denied to ${canonicalName(repository)}: the credentials need pull access`
+        : `the registry refused to write to ${canonicalName(repository)}: the credentials need push access, or a registry rule (immutable tags, quota) forbids this write`;
+    } else if (response.status === 404 && !read && codes.some((c) => c.code === ErrorCode.NAME_UNKNOWN)) {
+      hint = `the repository ${canonicalName(repository)} does not exist: create it first (ECR, GAR and Harbor projects need that), or check "image"`;
     }
     return new RegistryError({
       method: request.method,
@@ -482,9 +695,9 @@ export class RegistryClient {
   }
 }
 
-/** Answers that mean "not visible yet" right after another runner pushed. */
-export function isLag(error: unknown): boolean {
-  return error instanceof RegistryError && (error.status === 404 || error.hasCode('MANIFEST_BLOB_UNKNOWN'));
+/** A blob copy that stopped moving. */
+class StallError extends Error {
+  override readonly name = 'StallError';
 }
 
 function isRedirect(status: number): boolean {

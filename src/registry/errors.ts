@@ -4,8 +4,25 @@ export interface RegistryErrorCode {
   readonly message: string;
 }
 
+/** The distribution spec's error codes this project acts on, plus the ones registries add for tags. */
+export const ErrorCode = {
+  BLOB_UNKNOWN: 'BLOB_UNKNOWN',
+  MANIFEST_UNKNOWN: 'MANIFEST_UNKNOWN',
+  MANIFEST_BLOB_UNKNOWN: 'MANIFEST_BLOB_UNKNOWN',
+  NAME_UNKNOWN: 'NAME_UNKNOWN',
+  DENIED: 'DENIED',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  TOOMANYREQUESTS: 'TOOMANYREQUESTS',
+  /** ECR: "… cannot be overwritten because the tag is immutable". */
+  TAG_INVALID: 'TAG_INVALID',
+  /** Quay. */
+  TAG_IMMUTABLE: 'TAG_IMMUTABLE',
+} as const;
+
 /** Longest error body read from a registry; the rest is discarded unread. */
 export const MAX_ERROR_BODY = 64 * 1024;
+/** Longest registry-supplied message kept in an error. */
+const MAX_MESSAGE = 300;
 
 /**
  * A registry answered with an unexpected status. Classified by status and OCI error code, never by text.
@@ -18,6 +35,8 @@ export class RegistryError extends Error {
   readonly codes: readonly RegistryErrorCode[];
   /** Milliseconds the registry asked us to wait (`Retry-After`), when it said. */
   readonly retryAfterMs: number | undefined;
+  /** What the registry said, without our hint: `PUT <url>: 403 DENIED: …`. */
+  readonly summary: string;
 
   constructor(init: {
     method: string;
@@ -32,13 +51,15 @@ export class RegistryError extends Error {
     const detail = codes.length
       ? codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
       : statusText(init.status);
-    super(`${init.method} ${url}: ${init.status} ${detail}${init.hint ? `. ${init.hint}` : ''}`);
+    const summary = `${init.method} ${url}: ${init.status} ${detail}`;
+    super(`${summary}${init.hint ? `. ${init.hint}` : ''}`);
     this.name = 'RegistryError';
     this.method = init.method;
     this.url = url;
     this.status = init.status;
     this.codes = codes;
     this.retryAfterMs = init.retryAfterMs;
+    this.summary = summary;
   }
 
   hasCode(code: string): boolean {
@@ -46,26 +67,77 @@ export class RegistryError extends Error {
   }
 }
 
-/** Parses the distribution error JSON; anything else gives no codes. */
+/**
+ * Answers that mean "not visible yet" right after another runner pushed: a 404 for a manifest or blob, and an
+ * index PUT refused because a child is not served yet. A PUT answered NAME_UNKNOWN is not lag: the repository
+ * does not exist (it was just read from, so it would exist if it could).
+ */
+export function isLag(error: unknown): boolean {
+  if (!(error instanceof RegistryError)) return false;
+  if (error.hasCode(ErrorCode.MANIFEST_BLOB_UNKNOWN)) return true;
+  if (error.status !== 404) return false;
+  return !(error.method === 'PUT' && error.hasCode(ErrorCode.NAME_UNKNOWN));
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** The `code` of an error or of one of its causes, e.g. `ECONNREFUSED`. */
+export function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof RegistryError) {
+    return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
+  }
+  const code = errorCode(error);
+  return code !== undefined && NETWORK_CODES.has(code);
+}
+
+/** Parses the distribution error JSON; anything else gives no codes. Messages are cut and made one line. */
 export function parseErrorBody(body: string): RegistryErrorCode[] {
   try {
     const parsed: unknown = JSON.parse(body);
     const errors = (parsed as { errors?: unknown }).errors;
     if (!Array.isArray(errors)) return [];
-    return errors.flatMap((e: unknown) => {
+    return errors.slice(0, 8).flatMap((e: unknown) => {
       if (typeof e !== 'object' || e === null) return [];
       const { code, message } = e as { code?: unknown; message?: unknown };
-      if (typeof code !== 'string') return [];
-      return [
-        { code: code.toUpperCase(), message: typeof message === 'string' ? message.slice(0, 500) : '' },
-      ];
+      if (typeof code !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(code)) return [];
+      return [{ code: code.toUpperCase(), message: typeof message === 'string' ? oneLine(message) : '' }];
     });
   } catch {
     return [];
   }
 }
 
-/** Drops userinfo and query values (upload `_state`, tokens) from a URL for messages and logs. */
+/** A registry's message as one bounded line: control characters become spaces. */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').slice(0, MAX_MESSAGE);
+}
+
+/** Drops userinfo and query values (upload `_state`, tokens, storage signatures) from a URL for messages and logs. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -90,6 +162,8 @@ function statusText(status: number): string {
     404: 'Not Found',
     405: 'Method Not Allowed',
     408: 'Request Timeout',
+    409: 'Conflict',
+    412: 'Precondition Failed',
     413: 'Payload Too Large',
     429: 'Too Many Requests',
     500: 'Internal Server Error',
@@ -104,7 +178,7 @@ function statusText(status: number): string {
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { redactUrl } from './errors.js';
 import { request } from './undici.js';
 
 export interface HttpRequest {
@@ -8,6 +9,11 @@ export interface HttpRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** A stream is sent as is (blob copies), so the request cannot be repeated: callers retry the whole copy. */
   readonly body?: Uint8Array | string | Readable;
+  /**
+   * Ends the request, body included. Without it a whole-body request is bounded by twice the transport's
+   * timeout; streams are bounded only between chunks.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -22,7 +28,7 @@ export class BodyTooLargeError extends Error {
     readonly url: string,
     readonly limit: number,
   ) {
-    super(`${url}: response body is larger than ${limit} bytes`);
+    super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
     this.name = 'BodyTooLargeError';
   }
 }
@@ -57,7 +63,7 @@ export function undiciTransport(dispatcher: Dispatcher, timeoutMs: number): Tran
       headersTimeout: timeoutMs,
       // Between chunks, not for the whole body: a large layer may take long but must keep moving.
       bodyTimeout: timeoutMs,
-      ...(whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+      ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
     });
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {

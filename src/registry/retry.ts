@@ -20,33 +20,6 @@ export const BACKOFF = {
   TRANSIENT_BUDGET_MS: 60_000,
 } as const;
 
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
-
-/** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof RegistryError) {
-    return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
-  }
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
 export interface RetryOptions {
   clock: Clock;
   /** Clock time after which no new attempt starts. */
@@ -64,10 +37,13 @@ export function retryDelay(
   elapsedMs: number,
   random: () => number = Math.random,
 ): number {
-  if (error instanceof RegistryError && error.retryAfterMs !== undefined) return error.retryAfterMs;
   const cap = Math.min(BACKOFF.MAX_MS, Math.max(BACKOFF.FLOOR_MS, elapsedMs * BACKOFF.ELAPSED_SHARE));
   const ceiling = Math.min(cap, BACKOFF.BASE_MS * 2 ** (attempt - 1));
-  return Math.floor(random() * ceiling);
+  const backoff = Math.floor(random() * ceiling);
+  // `Retry-After` may lengthen the wait, never shorten it: `Retry-After: 0` would otherwise turn backoff off.
+  if (error instanceof RegistryError && error.retryAfterMs !== undefined)
+    return Math.max(error.retryAfterMs, backoff);
+  return backoff;
 }
 
 /**

@@ -1,0 +1,85 @@
+import { errorCode } from './errors.js';
+
+/**
+ * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
+ * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
+ */
+
+/** How long a registry that refuses connections is retried before the run gives up on it. */
+export const CONNECT_BUDGET_MS = 30_000;
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
+export function isUnreachable(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && UNREACHABLE.has(code);
+}
+
+/** A failure that already says what is wrong with the registry's address or transport; never retried. */
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+}
+
+/**
+ * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
+ * (an HTTP answer, or a failure of our own).
+ */
+export function explainNetworkError(error: unknown, origin: string, waitedMs: number): Error | undefined {
+  if (error instanceof ConnectionError) return error;
+  const code = errorCode(error);
+  const name = (error as { name?: unknown } | undefined)?.name;
+  const { host, protocol } = new URL(origin);
+  if (name === 'TimeoutError') {
+    return new ConnectionError(
+      `${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
+        'the registry or the network is too slow; try again, or raise wait-timeout',
+    );
+  }
+  if (code === undefined) return undefined;
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    return new ConnectionError(
+      `${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
+        'you trust, set plain-http: true; otherwise check the registry host and port',
+    );
+  }
+  if (CERTIFICATE.has(code)) {
+    return new ConnectionError(
+      `${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
+        "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate",
+    );
+  }
+  if (code === 'ENOTFOUND') {
+    return new ConnectionError(
+      `cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`,
+    );
+  }
+  if (isUnreachable(error)) {
+    const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
+    const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
+    return new ConnectionError(
+      `cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
+        `registry is running, and that it serves ${scheme} there`,
+    );
+  }
+  return undefined;
+}
