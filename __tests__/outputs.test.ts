@@ -41,3 +41,25 @@ test('summary escapes values that came from inputs or registries', () => {
   expect(markdown).toContain('2.0 KiB');
   expect(cell('a\nb')).toBe('a b');
 });
+
+test.each([
+  ['a link', '[click](https://evil.example)', '&#91;click&#93;&#40;https://evil.example&#41;'],
+  ['an image', '![x](http://t.example/p.png)', '&#33;&#91;x&#93;&#40;http://t.example/p.png&#41;'],
+  ['emphasis', '*bold* _it_ ~~del~~', '&#42;bold&#42; &#95;it&#95; &#126;&#126;del&#126;&#126;'],
+  ['HTML', '<img src=x onerror="y">', '&lt;img src=x onerror=&quot;y&quot;&gt;'],
+  ['a new row', 'a|b\n| c |', 'a&#124;b &#124; c &#124;'],
+  ['a backslash escape', '\\*', '&#92;&#42;'],
+])('a summary cell shows %s as text', (_name, input, expected) => {
+  expect(cell(input)).toBe(expected);
+});
+
+test('a partial write shows which tags were not written and why, escaped', () => {
+  const markdown = summaryMarkdown({
+    ...result,
+    failedTags: [{ tag: 'b', reason: 'PUT …: 403 DENIED [see](http://x)' }],
+  });
+  expect(markdown).toContain('### Published only in part');
+  expect(markdown).toContain(
+    '| Not written | <code>b</code>: PUT …: 403 DENIED &#91;see&#93;&#40;http://x&#41; |',
+  );
+});
