@@ -21,7 +21,7 @@ import { startRegistry, type TestRegistry } from './helpers/registry.js';
  * parallel, the index PUT by digest beside the tag HEADs, the tag PUTs, the read-back), at most 2 more for
  * Bearer auth, for any number of sources up to 64. A change that adds a sequential request fails here.
  * (Storing the index by digest before any tag moves and reading the tags right before the write cost the fifth
- * round; see docs/adr/0004-publish-after-storing-by-digest.md.)
+ * round; see docs/adr/0004-store-by-digest-first.md.)
  */
 
 const SIZES = [2, 8, 32, 64] as const;
