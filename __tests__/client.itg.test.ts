@@ -274,7 +274,7 @@ describe('htpasswd registry (Basic auth)', () => {
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(error).toBeInstanceOf(RegistryError);
       expect((error as RegistryError).status).toBe(401);
-      expect((error as Error).message).toContain(`authentication failed for ${reg.host}`);
+      expect((error as Error).message).toContain(`Authentication failed for ${reg.host}`);
       expect((error as Error).message).not.toContain(password);
       expect(log.lines.join('\n')).not.toContain(password);
       expect(log.lines.join('\n')).not.toContain(

@@ -253,7 +253,7 @@ describe('credentials under faults', () => {
       const requests = proxy.log.map((e) => `${e.method} ${e.path}`);
       figure('wrong password: exit after', `${Math.round(took)} ms, ${requests.length} requests`);
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain(`authentication failed for ${proxy.host}`);
+      expect(result.stdout).toContain(`Authentication failed for ${proxy.host}`);
       // `::add-mask::` is how the runner learns what to mask; no other line may carry the password.
       const printed = `${result.stdout}\n${result.stderr}`
         .split('\n')

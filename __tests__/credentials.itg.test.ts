@@ -141,7 +141,7 @@ describe('htpasswd registry', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`::error::`);
-    expect(result.stdout).toContain(`authentication failed for ${reg.host}`);
+    expect(result.stdout).toContain(`Authentication failed for ${reg.host}`);
     expectNoSecret(result, [wrong, reg.password]);
     expect(await served(reg, repo, 'auths')).toBe(before);
   });

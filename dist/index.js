@@ -47395,7 +47395,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6051);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4808);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)();
 
@@ -47404,7 +47404,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6051:
+/***/ 4808:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50930,8 +50930,6 @@ function describe(credential) {
     return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/registry/auth.ts
 /**
  * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
@@ -51022,6 +51020,7 @@ const ErrorCode = {
     TAG_INVALID: 'TAG_INVALID',
     /** Quay. */
     TAG_IMMUTABLE: 'TAG_IMMUTABLE',
+    MANIFEST_INVALID: 'MANIFEST_INVALID',
 };
 /** Longest error body read from a registry; the rest is discarded unread. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -51040,14 +51039,21 @@ class RegistryError extends Error {
     retryAfterMs;
     /** What the registry said, without our hint: `PUT <url>: 403 DENIED: …`. */
     summary;
+    /**
+     * A 429 that waiting within the run cannot cure: Docker Hub's pull limit answers `ratelimit-remaining: 0;w=…`
+     * and no Retry-After, and stays exhausted for hours. Failing at once beats retrying until wait-timeout.
+     */
+    exhausted;
     constructor(init) {
         const codes = init.codes ?? [];
         const url = redactUrl(init.url);
         const detail = codes.length
-            ? codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
+            ? codes
+                .map((c) => `${c.message ? `${c.code}: ${c.message}` : c.code}${c.detail ? ` (${c.detail})` : ''}`)
+                .join('; ')
             : statusText(init.status);
         const summary = `${init.method} ${url}: ${init.status} ${detail}`;
-        super(`${summary}${init.hint ? `. ${init.hint}` : ''}`);
+        super(init.hint ? sentences(summary, init.hint) : summary);
         this.name = 'RegistryError';
         this.method = init.method;
         this.url = url;
@@ -51055,10 +51061,16 @@ class RegistryError extends Error {
         this.codes = codes;
         this.retryAfterMs = init.retryAfterMs;
         this.summary = summary;
+        this.exhausted = init.exhausted ?? false;
     }
     hasCode(code) {
         return this.codes.some((c) => c.code === code);
     }
+}
+/** Joins two texts as sentences: one period between them, the second capitalised. */
+function sentences(first, second) {
+    const head = first.replace(/[.\s]+$/, '');
+    return `${head}. ${second.charAt(0).toUpperCase()}${second.slice(1)}`;
 }
 /**
  * Answers that mean "not visible yet" right after another runner pushed: a 404 for a manifest or blob, and an
@@ -51070,9 +51082,22 @@ function isLag(error) {
         return false;
     if (error.hasCode(ErrorCode.MANIFEST_BLOB_UNKNOWN))
         return true;
+    if (isMissingChild(error))
+        return true;
     if (error.status !== 404)
         return false;
     return !(error.method === 'PUT' && error.hasCode(ErrorCode.NAME_UNKNOWN));
+}
+/**
+ * Quay answers an index PUT whose child it cannot see yet with 400 MANIFEST_INVALID and the detail "Unable to
+ * retrieve child manifest" (its endpoints/v2/manifest.py), zot with MANIFEST_INVALID naming the missing child:
+ * the same lag as distribution's MANIFEST_BLOB_UNKNOWN. Only this code carries the fact in its text.
+ */
+function isMissingChild(error) {
+    if (error.method !== 'PUT' || error.status !== 400)
+        return false;
+    return error.codes.some((c) => c.code === ErrorCode.MANIFEST_INVALID &&
+        /child manifest|manifest (?:blob )?unknown|not found/i.test(`${c.message} ${c.detail ?? ''}`));
 }
 const NETWORK_CODES = new Set([
     'ECONNRESET',
@@ -51102,6 +51127,8 @@ function errorCode(error) {
 /** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
 function isTransient(error) {
     if (error instanceof RegistryError) {
+        if (error.exhausted)
+            return false;
         return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
     }
     const code = errorCode(error);
@@ -51117,10 +51144,17 @@ function parseErrorBody(body) {
         return errors.slice(0, 8).flatMap((e) => {
             if (typeof e !== 'object' || e === null)
                 return [];
-            const { code, message } = e;
+            const { code, message, detail } = e;
             if (typeof code !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(code))
                 return [];
-            return [{ code: code.toUpperCase(), message: typeof message === 'string' ? oneLine(message) : '' }];
+            const reason = detail?.message ?? detail;
+            return [
+                {
+                    code: code.toUpperCase(),
+                    message: typeof message === 'string' ? oneLine(message) : '',
+                    ...(typeof reason === 'string' && reason ? { detail: oneLine(reason) } : {}),
+                },
+            ];
         });
     }
     catch {
@@ -51130,7 +51164,13 @@ function parseErrorBody(body) {
 /** A registry's message as one bounded line: control characters become spaces. */
 function oneLine(text) {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-    return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').slice(0, MAX_MESSAGE);
+    const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+    if (line.length <= MAX_MESSAGE)
+        return line;
+    // Cut between words: a cut through a word could keep the start of a secret the registry echoed, which no
+    // masker would then recognise. The word the limit falls in is dropped whole.
+    const space = line.lastIndexOf(' ', MAX_MESSAGE);
+    return `${space > 0 ? line.slice(0, space) : ''} …`;
 }
 /** Drops userinfo and query values (upload `_state`, tokens, storage signatures) from a URL for messages and logs. */
 function redactUrl(url) {
@@ -51260,6 +51300,9 @@ class Authorizer {
             this.scheme = 'bearer';
             this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
             this.service = bearer.params['service'];
+            // A challenge may name the scope the request needs (e.g. another repository's pull for a mount): ask for it.
+            for (const scope of repositoryScopes(bearer.params['scope'] ?? ''))
+                this.wanted.add(scope);
             if (sent?.startsWith('Bearer ')) {
                 const value = sent.slice('Bearer '.length);
                 this.tokens = this.tokens.filter((t) => t.value !== value);
@@ -51388,6 +51431,18 @@ class Authorizer {
         this.tokens.push(token);
         return token;
     }
+}
+/** The `repository:<name>:<actions>` scopes of a challenge, with the actions this client asks for. */
+function repositoryScopes(text) {
+    return text.split(' ').flatMap((item) => {
+        const match = /^repository:([a-z0-9][a-z0-9._/-]{0,254}):([a-z,*]+)$/.exec(item);
+        if (!match)
+            return [];
+        const actions = (match[2] ?? '')
+            .split(',')
+            .filter((a) => a === 'pull' || a === 'push');
+        return actions.length ? [{ repository: match[1] ?? '', actions }] : [];
+    });
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
@@ -52015,6 +52070,164 @@ async function withRetry(fn, options) {
     }, { retries: BACKOFF.MAX_ATTEMPTS, minTimeout: 0, factor: 1, randomize: false });
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/registry/upload.ts
+
+
+
+/**
+ * Blob uploads into a registry, streamed: one PUT with the whole blob (what every registry takes, and the only
+ * style GAR has), or PATCH chunks then a closing PUT for registries that refuse large bodies (ACR answers 413
+ * above about 20 MB). Bounded by progress: a source that moves no byte for `stallMs` cuts the upload.
+ */
+/** Chunk size for chunked uploads; halved on a 413 down to MIN_CHUNK_BYTES (or the registry's minimum). */
+const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+const MIN_CHUNK_BYTES = 64 * 1024;
+/** A blob copy that stopped moving. */
+class StallError extends Error {
+    name = 'StallError';
+}
+/** Uploads the whole blob in one PUT to `url` (which carries `?digest=`). */
+async function putWhole(context, url, source, stallMs) {
+    const stall = stallWatch(source.body, source.what, stallMs);
+    const authorization = await context.authorization(url);
+    const request = {
+        method: 'PUT',
+        url,
+        headers: {
+            'user-agent': context.userAgent,
+            'content-type': 'application/octet-stream',
+            ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
+            ...(authorization ? { authorization } : {}),
+        },
+        body: stall.body,
+        signal: AbortSignal.any([stall.signal, context.signal()]),
+    };
+    try {
+        const response = await context.transport.send(request, MAX_ERROR_BODY);
+        context.log.debug(`PUT ${redactUrl(url)} -> ${response.status} (${source.what})`);
+        return response;
+    }
+    catch (error) {
+        throw stall.reason() ?? error;
+    }
+    finally {
+        stall.stop();
+        // A PUT refused before it read the whole blob leaves the source open: close it.
+        if (!source.body.readableEnded)
+            discard(source.body);
+    }
+}
+/**
+ * Uploads in PATCH chunks, then closes with a PUT carrying `digest`. A chunk refused with 413 is sent again in
+ * halves (each chunk is held in memory, so it can be), and later chunks keep the smaller size.
+ */
+async function putChunked(context, location, digest, source, options) {
+    const floor = Math.max(MIN_CHUNK_BYTES, options.minChunkBytes ?? 0);
+    const state = { url: location, offset: 0, size: Math.max(floor, options.chunkBytes) };
+    const stall = stallWatch(source.body, source.what, options.stallMs);
+    try {
+        for await (const chunk of chunksOf(stall.body, () => state.size)) {
+            await patch(context, state, chunk, floor);
+        }
+    }
+    catch (error) {
+        throw stall.reason() ?? error;
+    }
+    finally {
+        stall.stop();
+        if (!source.body.readableEnded)
+            discard(source.body);
+    }
+    const closing = new URL(state.url);
+    closing.searchParams.set('digest', digest);
+    return send(context, 'PUT', closing.toString(), Buffer.alloc(0), {});
+}
+async function patch(context, state, chunk, floor) {
+    const end = state.offset + chunk.length - 1;
+    const response = await send(context, 'PATCH', state.url, chunk, {
+        'content-range': `${state.offset}-${end}`,
+    });
+    if (response.status === 413 && chunk.length / 2 >= floor) {
+        state.size = Math.max(floor, Math.floor(chunk.length / 2));
+        context.log.debug(`a ${chunk.length}-byte chunk was refused (413); sending ${state.size}-byte chunks`);
+        await patch(context, state, chunk.subarray(0, state.size), floor);
+        await patch(context, state, chunk.subarray(state.size), floor);
+        return;
+    }
+    if (response.status !== 202 && response.status !== 204) {
+        throw context.failure({ method: 'PATCH', url: state.url, headers: {} }, response);
+    }
+    const location = response.headers['location'];
+    if (location)
+        state.url = new URL(location, state.url).toString();
+    state.offset = end + 1;
+}
+async function send(context, method, url, body, extra) {
+    const authorization = await context.authorization(url);
+    const request = {
+        method,
+        url,
+        headers: {
+            'user-agent': context.userAgent,
+            'content-type': 'application/octet-stream',
+            'content-length': String(body.length),
+            ...extra,
+            ...(authorization ? { authorization } : {}),
+        },
+        body,
+        signal: context.signal(),
+    };
+    const response = await context.transport.send(request, MAX_ERROR_BODY);
+    context.log.debug(`${method} ${redactUrl(url)} -> ${response.status} (${body.length} bytes)`);
+    return response;
+}
+/** Splits a stream into chunks of `size()` bytes (the last one shorter). */
+async function* chunksOf(body, size) {
+    let pending = [];
+    let length = 0;
+    for await (const data of body) {
+        pending.push(data);
+        length += data.length;
+        while (length >= size()) {
+            const all = Buffer.concat(pending, length);
+            const chunk = all.subarray(0, size());
+            pending = [all.subarray(chunk.length)];
+            length -= chunk.length;
+            yield chunk;
+        }
+    }
+    if (length > 0)
+        yield Buffer.concat(pending, length);
+}
+/** Passes a stream through, and aborts when no byte moved for `stallMs`. */
+function stallWatch(body, what, stallMs) {
+    const controller = new AbortController();
+    const through = new external_node_stream_.PassThrough();
+    let stalled;
+    let timer;
+    const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+            stalled = new StallError(`${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`);
+            controller.abort(stalled);
+            through.destroy(stalled);
+            discard(body);
+        }, stallMs);
+    };
+    body.on('data', arm);
+    body.on('error', (error) => through.destroy(error));
+    body.pipe(through);
+    arm();
+    return {
+        body: through,
+        signal: controller.signal,
+        reason: () => stalled,
+        stop: () => clearTimeout(timer),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/registry/client.ts
 
 
@@ -52070,6 +52283,8 @@ class RegistryClient {
     /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
     registryChecks = new Map();
     connectReports = new Map();
+    /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
+    chunkedTargets = new Set();
     constructor(options) {
         this.options = options;
         const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -52212,87 +52427,77 @@ class RegistryClient {
      * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
      */
     async copyBlob(from, target, digest, options = {}, upload) {
-        let opened = upload;
+        let opened = upload ? { location: upload } : undefined;
         await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
-            const location = opened ?? (await this.openUpload(target, options));
+            const next = opened ?? (await this.openUpload(target, options));
             opened = undefined;
-            const url = new URL(location, this.baseUrl(target));
-            url.searchParams.set('digest', digest);
-            await this.streamInto(from, target, digest, url.toString(), options);
+            if (this.chunkedTargets.has(target.endpoint))
+                return this.copyChunked(from, target, digest, next, options);
+            const context = this.uploadContext(target, options);
+            const whole = new URL(next.location, this.baseUrl(target));
+            whole.searchParams.set('digest', digest);
+            const source = await this.copySource(from, target, digest, options);
+            const response = await putWhole(context, whole.toString(), source, this.stallMs());
+            if (isStored(response))
+                return;
+            if (response.status !== 413) {
+                throw context.failure({ method: 'PUT', url: whole.toString(), headers: {} }, response);
+            }
+            // ACR refuses large single-request uploads: from now on this registry gets chunks.
+            this.chunkedTargets.add(target.endpoint);
+            this.options.log.info(`${target.registry} refused ${source.what} in one request (413); uploading in chunks`);
+            return this.copyChunked(from, target, digest, await this.openUpload(target, options), options);
         });
+    }
+    async copyChunked(from, target, digest, upload, options) {
+        const context = this.uploadContext(target, options);
+        const location = new URL(upload.location, this.baseUrl(target)).toString();
+        const source = await this.copySource(from, target, digest, options);
+        const response = await putChunked(context, location, digest, source, {
+            stallMs: this.stallMs(),
+            chunkBytes: this.options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+            ...(upload.minChunkBytes ? { minChunkBytes: upload.minChunkBytes } : {}),
+        });
+        if (!isStored(response))
+            throw context.failure({ method: 'PUT', url: location, headers: {} }, response);
+    }
+    async copySource(from, target, digest, options) {
+        const opened = await this.openBlob(from, digest, options);
+        return { ...opened, what: `${this.where(from, digest)} -> ${canonicalName(target)}` };
+    }
+    stallMs() {
+        return this.options.stallMs ?? DEFAULT_STALL_MS;
+    }
+    uploadContext(target, options) {
+        const origin = this.baseUrl(target);
+        return {
+            transport: this.transport,
+            log: this.options.log,
+            userAgent: this.userAgent(),
+            // The upload Location may name another host (a storage front end): the registry's token stays home.
+            authorization: async (url) => {
+                if (!sameOrigin(url, origin))
+                    return undefined;
+                const header = await this.authorizer(target).header({
+                    repository: target.path,
+                    actions: ['pull', 'push'],
+                });
+                if (header)
+                    assertSafeForCredentials(url);
+                return header;
+            },
+            signal: () => this.deadlineSignal(options, Number.POSITIVE_INFINITY),
+            failure: (request, response) => this.failure(target, request, response),
+        };
     }
     async openUpload(target, options) {
         const response = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, retry: false });
         const location = response.headers['location'];
         if (!location)
             throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-        return location;
-    }
-    async streamInto(from, target, digest, uploadUrl, options) {
-        const source = await this.openBlob(from, digest, options);
-        // The upload Location may name another host (a storage front end): the registry's token stays home.
-        const authorization = sameOrigin(uploadUrl, this.baseUrl(target))
-            ? await this.authorizer(target).header({ repository: target.path, actions: ['pull', 'push'] })
-            : undefined;
-        const stall = this.stallWatch(source.body, `${this.where(from, digest)} -> ${canonicalName(target)}`);
-        const headers = {
-            'user-agent': this.userAgent(),
-            'content-type': 'application/octet-stream',
-            ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
-            ...(authorization ? { authorization } : {}),
-        };
-        const request = {
-            method: 'PUT',
-            url: uploadUrl,
-            headers,
-            body: stall.body,
-            signal: AbortSignal.any([stall.signal, this.deadlineSignal(options, Number.POSITIVE_INFINITY)]),
-        };
-        let response;
-        try {
-            if (authorization)
-                assertSafeForCredentials(uploadUrl);
-            response = await this.transport.send(request, MAX_ERROR_BODY);
-        }
-        catch (error) {
-            throw stall.reason() ?? error;
-        }
-        finally {
-            stall.stop();
-            // A PUT refused before it read the whole blob leaves the source open: close it.
-            if (!source.body.readableEnded)
-                discard(source.body);
-        }
-        this.options.log.debug(`PUT ${redactUrl(uploadUrl)} -> ${response.status} (blob ${digest})`);
-        if (response.status !== 201 && response.status !== 204)
-            throw this.failure(target, request, response);
-    }
-    /** Passes a stream through, and aborts when no byte moved for `stallMs`. */
-    stallWatch(body, what) {
-        const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
-        const controller = new AbortController();
-        const through = new external_node_stream_.PassThrough();
-        let stalled;
-        let timer;
-        const arm = () => {
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-                stalled = new StallError(`${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`);
-                controller.abort(stalled);
-                through.destroy(stalled);
-                discard(body);
-            }, stallMs);
-        };
-        body.on('data', arm);
-        body.on('error', (error) => through.destroy(error));
-        body.pipe(through);
-        arm();
-        return {
-            body: through,
-            signal: controller.signal,
-            reason: () => stalled,
-            stop: () => clearTimeout(timer),
-        };
+        // The distribution spec's OCI-Chunk-Min-Length: chunks below it are refused.
+        const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
+        return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
     }
     /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
     retrying(label, origin, options, fn) {
@@ -52455,9 +52660,22 @@ class RegistryClient {
         }
         if ((spec.expect ?? [200]).includes(response.status))
             return response;
+        if (!sameOrigin(url, request.url))
+            throw this.storageFailure(request, url, response);
         if (response.status === 404)
             await this.checkIsRegistry(repository, response);
         throw this.failure(repository, request, response);
+    }
+    /** The storage a registry redirected to refused: the registry's credentials and hints are beside the point. */
+    storageFailure(request, url, response) {
+        const origin = new URL(url).origin;
+        return new RegistryError({
+            method: request.method,
+            url: request.url,
+            status: response.status,
+            hint: `the registry redirected to its storage at ${origin}, which refused the read: the registry's storage link is broken or expired; retry later or report it to the registry's operator`,
+            retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
+        });
     }
     /**
      * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
@@ -52512,9 +52730,18 @@ class RegistryClient {
             ];
         }
         const read = request.method === 'GET' || request.method === 'HEAD';
+        const exhausted = isPullLimit(response);
         let hint;
-        if (response.status === 401) {
+        if (response.status === 401 &&
+            /error="?insufficient_scope/i.test(response.headers['www-authenticate'] ?? '')) {
+            // A fresh token that still lacks the scope: the credentials are right, the access is not.
+            hint = `the credentials cannot ${read ? 'pull from' : 'push to'} ${canonicalName(repository)}, or the repository does not exist: check its name and the access the credentials (token scopes, GHCR package settings, Harbor project membership) grant`;
+        }
+        else if (response.status === 401) {
             hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
+        }
+        else if (exhausted) {
+            hint = `the registry's pull limit is used up (ratelimit-remaining: ${(response.headers['ratelimit-remaining'] ?? '').slice(0, 40)}): on Docker Hub, log in (docker/login-action) for a higher limit, or wait for the window to pass`;
         }
         else if (response.status === 403) {
             hint = read
@@ -52531,12 +52758,22 @@ class RegistryClient {
             codes,
             retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
             ...(hint ? { hint } : {}),
+            exhausted,
         });
     }
 }
-/** A blob copy that stopped moving. */
-class StallError extends Error {
-    name = 'StallError';
+/**
+ * Docker Hub's pull limit: 429 TOOMANYREQUESTS with `ratelimit-remaining: 0;w=21600` and no Retry-After. The
+ * window is hours long, so retrying within wait-timeout only adds requests that count against the limit.
+ */
+function isPullLimit(response) {
+    return (response.status === 429 &&
+        response.headers['retry-after'] === undefined &&
+        /^\s*0\s*(?:;|$)/.test(response.headers['ratelimit-remaining'] ?? ''));
+}
+/** A blob upload's closing answer: 201 in the spec, 200 or 204 from some registries. */
+function isStored(response) {
+    return response.status === 200 || response.status === 201 || response.status === 204;
 }
 function isRedirect(status) {
     return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
@@ -53036,9 +53273,9 @@ function refusal(error) {
         error.status === 403;
     if (!immutable)
         return error.message;
-    return (`${error.summary}. The registry refuses to move this tag: it is probably immutable or protected (ECR image ` +
-        'tag mutability, Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or ' +
-        'allow overwriting it in the registry');
+    return sentences(error.summary, 'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
+        'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
+        'overwriting it in the registry');
 }
 /** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
 async function readBack(image, tag, digest, before, context) {

@@ -4,7 +4,7 @@ import type { Logger } from './log.js';
 import type { AssembledIndex } from './model.js';
 import type { RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
-import { ErrorCode, isLag, RegistryError } from './registry/errors.js';
+import { ErrorCode, isLag, RegistryError, sentences } from './registry/errors.js';
 import { type Repository, tagRef } from './registry/reference.js';
 import { withRetry } from './registry/retry.js';
 
@@ -147,10 +147,11 @@ function refusal(error: RegistryError): string {
     error.status === 412 ||
     error.status === 403;
   if (!immutable) return error.message;
-  return (
-    `${error.summary}. The registry refuses to move this tag: it is probably immutable or protected (ECR image ` +
-    'tag mutability, Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or ' +
-    'allow overwriting it in the registry'
+  return sentences(
+    error.summary,
+    'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
+      'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
+      'overwriting it in the registry',
   );
 }
 

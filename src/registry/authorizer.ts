@@ -82,6 +82,8 @@ export class Authorizer {
       this.scheme = 'bearer';
       this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
       this.service = bearer.params['service'];
+      // A challenge may name the scope the request needs (e.g. another repository's pull for a mount): ask for it.
+      for (const scope of repositoryScopes(bearer.params['scope'] ?? '')) this.wanted.add(scope);
       if (sent?.startsWith('Bearer ')) {
         const value = sent.slice('Bearer '.length);
         this.tokens = this.tokens.filter((t) => t.value !== value);
@@ -220,4 +222,16 @@ export class Authorizer {
     this.tokens.push(token);
     return token;
   }
+}
+
+/** The `repository:<name>:<actions>` scopes of a challenge, with the actions this client asks for. */
+function repositoryScopes(text: string): Scope[] {
+  return text.split(' ').flatMap((item) => {
+    const match = /^repository:([a-z0-9][a-z0-9._/-]{0,254}):([a-z,*]+)$/.exec(item);
+    if (!match) return [];
+    const actions = (match[2] ?? '')
+      .split(',')
+      .filter((a): a is 'pull' | 'push' => a === 'pull' || a === 'push');
+    return actions.length ? [{ repository: match[1] ?? '', actions }] : [];
+  });
 }

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -22,6 +22,7 @@ import { CONNECT_BUDGET_MS, ConnectionError, explainNetworkError, isUnreachable 
 import { canonicalName, type Repository } from './reference.js';
 import { BACKOFF, withRetry } from './retry.js';
 import { Agent } from './undici.js';
+import { DEFAULT_CHUNK_BYTES, putChunked, putWhole, StallError, type UploadContext } from './upload.js';
 
 /** Largest manifest read or written, as registries commonly enforce. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -89,6 +90,8 @@ export interface ClientOptions {
   readonly plainHttpEndpoints?: readonly string[];
   /** How long a blob copy may go without moving a byte (default 30 s). */
   readonly stallMs?: number;
+  /** Chunk size once a registry refused a whole-blob upload (default 8 MiB, halved on each 413). */
+  readonly chunkBytes?: number;
   readonly timeoutMs?: number;
   /** Defaults to an Agent the client owns and closes in `close()`. */
   readonly dispatcher?: Dispatcher;
@@ -133,6 +136,8 @@ export class RegistryClient {
   /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
   private readonly registryChecks = new Map<string, Promise<void>>();
   private readonly connectReports = new Map<string, number>();
+  /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
+  private readonly chunkedTargets = new Set<string>();
 
   constructor(private readonly options: ClientOptions) {
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -333,17 +338,79 @@ export class RegistryClient {
     options: CallOptions = {},
     upload?: string,
   ): Promise<void> {
-    let opened = upload;
+    let opened: Upload | undefined = upload ? { location: upload } : undefined;
     await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
-      const location = opened ?? (await this.openUpload(target, options));
+      const next = opened ?? (await this.openUpload(target, options));
       opened = undefined;
-      const url = new URL(location, this.baseUrl(target));
-      url.searchParams.set('digest', digest);
-      await this.streamInto(from, target, digest, url.toString(), options);
+      if (this.chunkedTargets.has(target.endpoint))
+        return this.copyChunked(from, target, digest, next, options);
+      const context = this.uploadContext(target, options);
+      const whole = new URL(next.location, this.baseUrl(target));
+      whole.searchParams.set('digest', digest);
+      const source = await this.copySource(from, target, digest, options);
+      const response = await putWhole(context, whole.toString(), source, this.stallMs());
+      if (isStored(response)) return;
+      if (response.status !== 413) {
+        throw context.failure({ method: 'PUT', url: whole.toString(), headers: {} }, response);
+      }
+      // ACR refuses large single-request uploads: from now on this registry gets chunks.
+      this.chunkedTargets.add(target.endpoint);
+      this.options.log.info(
+        `${target.registry} refused ${source.what} in one request (413); uploading in chunks`,
+      );
+      return this.copyChunked(from, target, digest, await this.openUpload(target, options), options);
     });
   }
 
-  private async openUpload(target: Repository, options: CallOptions): Promise<string> {
+  private async copyChunked(
+    from: Repository,
+    target: Repository,
+    digest: Digest,
+    upload: Upload,
+    options: CallOptions,
+  ): Promise<void> {
+    const context = this.uploadContext(target, options);
+    const location = new URL(upload.location, this.baseUrl(target)).toString();
+    const source = await this.copySource(from, target, digest, options);
+    const response = await putChunked(context, location, digest, source, {
+      stallMs: this.stallMs(),
+      chunkBytes: this.options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      ...(upload.minChunkBytes ? { minChunkBytes: upload.minChunkBytes } : {}),
+    });
+    if (!isStored(response)) throw context.failure({ method: 'PUT', url: location, headers: {} }, response);
+  }
+
+  private async copySource(from: Repository, target: Repository, digest: Digest, options: CallOptions) {
+    const opened = await this.openBlob(from, digest, options);
+    return { ...opened, what: `${this.where(from, digest)} -> ${canonicalName(target)}` };
+  }
+
+  private stallMs(): number {
+    return this.options.stallMs ?? DEFAULT_STALL_MS;
+  }
+
+  private uploadContext(target: Repository, options: CallOptions): UploadContext {
+    const origin = this.baseUrl(target);
+    return {
+      transport: this.transport,
+      log: this.options.log,
+      userAgent: this.userAgent(),
+      // The upload Location may name another host (a storage front end): the registry's token stays home.
+      authorization: async (url) => {
+        if (!sameOrigin(url, origin)) return undefined;
+        const header = await this.authorizer(target).header({
+          repository: target.path,
+          actions: ['pull', 'push'],
+        });
+        if (header) assertSafeForCredentials(url);
+        return header;
+      },
+      signal: () => this.deadlineSignal(options, Number.POSITIVE_INFINITY),
+      failure: (request, response) => this.failure(target, request, response),
+    };
+  }
+
+  private async openUpload(target: Repository, options: CallOptions): Promise<Upload> {
     const response = await this.call(
       target,
       { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
@@ -352,78 +419,9 @@ export class RegistryClient {
     const location = response.headers['location'];
     if (!location)
       throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-    return location;
-  }
-
-  private async streamInto(
-    from: Repository,
-    target: Repository,
-    digest: Digest,
-    uploadUrl: string,
-    options: CallOptions,
-  ): Promise<void> {
-    const source = await this.openBlob(from, digest, options);
-    // The upload Location may name another host (a storage front end): the registry's token stays home.
-    const authorization = sameOrigin(uploadUrl, this.baseUrl(target))
-      ? await this.authorizer(target).header({ repository: target.path, actions: ['pull', 'push'] })
-      : undefined;
-    const stall = this.stallWatch(source.body, `${this.where(from, digest)} -> ${canonicalName(target)}`);
-    const headers: Record<string, string> = {
-      'user-agent': this.userAgent(),
-      'content-type': 'application/octet-stream',
-      ...(source.size !== undefined ? { 'content-length': String(source.size) } : {}),
-      ...(authorization ? { authorization } : {}),
-    };
-    const request: HttpRequest = {
-      method: 'PUT',
-      url: uploadUrl,
-      headers,
-      body: stall.body,
-      signal: AbortSignal.any([stall.signal, this.deadlineSignal(options, Number.POSITIVE_INFINITY)]),
-    };
-    let response: HttpResponse;
-    try {
-      if (authorization) assertSafeForCredentials(uploadUrl);
-      response = await this.transport.send(request, MAX_ERROR_BODY);
-    } catch (error) {
-      throw stall.reason() ?? error;
-    } finally {
-      stall.stop();
-      // A PUT refused before it read the whole blob leaves the source open: close it.
-      if (!source.body.readableEnded) discard(source.body);
-    }
-    this.options.log.debug(`PUT ${redactUrl(uploadUrl)} -> ${response.status} (blob ${digest})`);
-    if (response.status !== 201 && response.status !== 204) throw this.failure(target, request, response);
-  }
-
-  /** Passes a stream through, and aborts when no byte moved for `stallMs`. */
-  private stallWatch(body: Readable, what: string) {
-    const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
-    const controller = new AbortController();
-    const through = new PassThrough();
-    let stalled: Error | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        stalled = new StallError(
-          `${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`,
-        );
-        controller.abort(stalled);
-        through.destroy(stalled);
-        discard(body);
-      }, stallMs);
-    };
-    body.on('data', arm);
-    body.on('error', (error) => through.destroy(error));
-    body.pipe(through);
-    arm();
-    return {
-      body: through as Readable,
-      signal: controller.signal,
-      reason: () => stalled,
-      stop: () => clearTimeout(timer),
-    };
+    // The distribution spec's OCI-Chunk-Min-Length: chunks below it are refused.
+    const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
+    return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
   }
 
   /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
@@ -606,8 +604,21 @@ export class RegistryClient {
       response = await this.send({ ...request, url }, authorization, maxBytes);
     }
     if ((spec.expect ?? [200]).includes(response.status)) return response;
+    if (!sameOrigin(url, request.url)) throw this.storageFailure(request, url, response);
     if (response.status === 404) await this.checkIsRegistry(repository, response);
     throw this.failure(repository, request, response);
+  }
+
+  /** The storage a registry redirected to refused: the registry's credentials and hints are beside the point. */
+  private storageFailure(request: HttpRequest, url: string, response: HttpResponse): RegistryError {
+    const origin = new URL(url).origin;
+    return new RegistryError({
+      method: request.method,
+      url: request.url,
+      status: response.status,
+      hint: `the registry redirected to its storage at ${origin}, which refused the read: the registry's storage link is broken or expired; retry later or report it to the registry's operator`,
+      retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
+    });
   }
 
   /**
@@ -674,9 +685,18 @@ export class RegistryClient {
       ];
     }
     const read = request.method === 'GET' || request.method === 'HEAD';
+    const exhausted = isPullLimit(response);
     let hint: string | undefined;
-    if (response.status === 401) {
+    if (
+      response.status === 401 &&
+      /error="?insufficient_scope/i.test(response.headers['www-authenticate'] ?? '')
+    ) {
+      // A fresh token that still lacks the scope: the credentials are right, the access is not.
+      hint = `the credentials cannot ${read ? 'pull from' : 'push to'} ${canonicalName(repository)}, or the repository does not exist: check its name and the access the credentials (token scopes, GHCR package settings, Harbor project membership) grant`;
+    } else if (response.status === 401) {
       hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
+    } else if (exhausted) {
+      hint = `the registry's pull limit is used up (ratelimit-remaining: ${(response.headers['ratelimit-remaining'] ?? '').slice(0, 40)}): on Docker Hub, log in (docker/login-action) for a higher limit, or wait for the window to pass`;
     } else if (response.status === 403) {
       hint = read
         ? `access denied to ${canonicalName(repository)}: the credentials need pull access`
@@ -691,13 +711,32 @@ export class RegistryClient {
       codes,
       retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
       ...(hint ? { hint } : {}),
+      exhausted,
     });
   }
 }
 
-/** A blob copy that stopped moving. */
-class StallError extends Error {
-  override readonly name = 'StallError';
+/**
+ * Docker Hub's pull limit: 429 TOOMANYREQUESTS with `ratelimit-remaining: 0;w=21600` and no Retry-After. The
+ * window is hours long, so retrying within wait-timeout only adds requests that count against the limit.
+ */
+function isPullLimit(response: HttpResponse): boolean {
+  return (
+    response.status === 429 &&
+    response.headers['retry-after'] === undefined &&
+    /^\s*0\s*(?:;|$)/.test(response.headers['ratelimit-remaining'] ?? '')
+  );
+}
+
+/** A blob upload's closing answer: 201 in the spec, 200 or 204 from some registries. */
+function isStored(response: HttpResponse): boolean {
+  return response.status === 200 || response.status === 201 || response.status === 204;
+}
+
+/** An upload the registry opened, and the smallest chunk it takes. */
+interface Upload {
+  readonly location: string;
+  readonly minChunkBytes?: number;
 }
 
 function isRedirect(status: number): boolean {

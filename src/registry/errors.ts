@@ -2,6 +2,8 @@
 export interface RegistryErrorCode {
   readonly code: string;
   readonly message: string;
+  /** The `detail` as text (Quay puts its reason there), bounded and on one line; '' when absent. */
+  readonly detail?: string;
 }
 
 /** The distribution spec's error codes this project acts on, plus the ones registries add for tags. */
@@ -17,6 +19,7 @@ export const ErrorCode = {
   TAG_INVALID: 'TAG_INVALID',
   /** Quay. */
   TAG_IMMUTABLE: 'TAG_IMMUTABLE',
+  MANIFEST_INVALID: 'MANIFEST_INVALID',
 } as const;
 
 /** Longest error body read from a registry; the rest is discarded unread. */
@@ -37,6 +40,11 @@ export class RegistryError extends Error {
   readonly retryAfterMs: number | undefined;
   /** What the registry said, without our hint: `PUT <url>: 403 DENIED: …`. */
   readonly summary: string;
+  /**
+   * A 429 that waiting within the run cannot cure: Docker Hub's pull limit answers `ratelimit-remaining: 0;w=…`
+   * and no Retry-After, and stays exhausted for hours. Failing at once beats retrying until wait-timeout.
+   */
+  readonly exhausted: boolean;
 
   constructor(init: {
     method: string;
@@ -45,14 +53,17 @@ export class RegistryError extends Error {
     codes?: readonly RegistryErrorCode[];
     retryAfterMs?: number | undefined;
     hint?: string;
+    exhausted?: boolean;
   }) {
     const codes = init.codes ?? [];
     const url = redactUrl(init.url);
     const detail = codes.length
-      ? codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
+      ? codes
+          .map((c) => `${c.message ? `${c.code}: ${c.message}` : c.code}${c.detail ? ` (${c.detail})` : ''}`)
+          .join('; ')
       : statusText(init.status);
     const summary = `${init.method} ${url}: ${init.status} ${detail}`;
-    super(`${summary}${init.hint ? `. ${init.hint}` : ''}`);
+    super(init.hint ? sentences(summary, init.hint) : summary);
     this.name = 'RegistryError';
     this.method = init.method;
     this.url = url;
@@ -60,11 +71,18 @@ export class RegistryError extends Error {
     this.codes = codes;
     this.retryAfterMs = init.retryAfterMs;
     this.summary = summary;
+    this.exhausted = init.exhausted ?? false;
   }
 
   hasCode(code: string): boolean {
     return this.codes.some((c) => c.code === code);
   }
+}
+
+/** Joins two texts as sentences: one period between them, the second capitalised. */
+export function sentences(first: string, second: string): string {
+  const head = first.replace(/[.\s]+$/, '');
+  return `${head}. ${second.charAt(0).toUpperCase()}${second.slice(1)}`;
 }
 
 /**
@@ -75,8 +93,23 @@ export class RegistryError extends Error {
 export function isLag(error: unknown): boolean {
   if (!(error instanceof RegistryError)) return false;
   if (error.hasCode(ErrorCode.MANIFEST_BLOB_UNKNOWN)) return true;
+  if (isMissingChild(error)) return true;
   if (error.status !== 404) return false;
   return !(error.method === 'PUT' && error.hasCode(ErrorCode.NAME_UNKNOWN));
+}
+
+/**
+ * Quay answers an index PUT whose child it cannot see yet with 400 MANIFEST_INVALID and the detail "Unable to
+ * retrieve child manifest" (its endpoints/v2/manifest.py), zot with MANIFEST_INVALID naming the missing child:
+ * the same lag as distribution's MANIFEST_BLOB_UNKNOWN. Only this code carries the fact in its text.
+ */
+function isMissingChild(error: RegistryError): boolean {
+  if (error.method !== 'PUT' || error.status !== 400) return false;
+  return error.codes.some(
+    (c) =>
+      c.code === ErrorCode.MANIFEST_INVALID &&
+      /child manifest|manifest (?:blob )?unknown|not found/i.test(`${c.message} ${c.detail ?? ''}`),
+  );
 }
 
 const NETWORK_CODES = new Set([
@@ -108,6 +141,7 @@ export function errorCode(error: unknown): string | undefined {
 /** 408, 429, 5xx and socket-level failures are worth another try; 4xx answers are final. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof RegistryError) {
+    if (error.exhausted) return false;
     return error.status === 408 || error.status === 429 || (error.status >= 500 && error.status !== 501);
   }
   const code = errorCode(error);
@@ -122,9 +156,16 @@ export function parseErrorBody(body: string): RegistryErrorCode[] {
     if (!Array.isArray(errors)) return [];
     return errors.slice(0, 8).flatMap((e: unknown) => {
       if (typeof e !== 'object' || e === null) return [];
-      const { code, message } = e as { code?: unknown; message?: unknown };
+      const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown };
       if (typeof code !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(code)) return [];
-      return [{ code: code.toUpperCase(), message: typeof message === 'string' ? oneLine(message) : '' }];
+      const reason = (detail as { message?: unknown } | null)?.message ?? detail;
+      return [
+        {
+          code: code.toUpperCase(),
+          message: typeof message === 'string' ? oneLine(message) : '',
+          ...(typeof reason === 'string' && reason ? { detail: oneLine(reason) } : {}),
+        },
+      ];
     });
   } catch {
     return [];
@@ -134,7 +175,12 @@ export function parseErrorBody(body: string): RegistryErrorCode[] {
 /** A registry's message as one bounded line: control characters become spaces. */
 function oneLine(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').slice(0, MAX_MESSAGE);
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  if (line.length <= MAX_MESSAGE) return line;
+  // Cut between words: a cut through a word could keep the start of a secret the registry echoed, which no
+  // masker would then recognise. The word the limit falls in is dropped whole.
+  const space = line.lastIndexOf(' ', MAX_MESSAGE);
+  return `${space > 0 ? line.slice(0, space) : ''} …`;
 }
 
 /** Drops userinfo and query values (upload `_state`, tokens, storage signatures) from a URL for messages and logs. */
