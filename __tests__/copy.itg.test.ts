@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { systemClock } from '../src/clock.js';
+import { RegistryClient } from '../src/registry/client.js';
+import type { Digest } from '../src/registry/digest.js';
+import { recordingLogger, repoAt } from './helpers/client.js';
+import { type HostileServer, startHostile } from './helpers/hostile.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+
+/**
+ * SPEC Guarantee 7: a blob copy between registries is bounded by its progress, never by a fixed total time.
+ * The source is a scripted registry that streams the blob slowly; the target is a real registry.
+ */
+
+let reg: TestRegistry;
+let source: HostileServer;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  source = await startHostile();
+});
+afterAll(async () => {
+  await source?.close();
+  await reg?.stop();
+});
+
+const CHUNKS = Array.from({ length: 12 }, (_, i) => Buffer.alloc(4096, i + 1));
+const BLOB = Buffer.concat(CHUNKS);
+const DIGEST = `sha256:${createHash('sha256').update(BLOB).digest('hex')}` as Digest;
+
+function client(options: { timeoutMs: number; stallMs: number }) {
+  const log = recordingLogger();
+  return {
+    log,
+    client: new RegistryClient({ credentials: async () => undefined, log, clock: systemClock, ...options }),
+  };
+}
+
+async function served(repo: string): Promise<number> {
+  return (await fetch(`${reg.url}/v2/${repo}/blobs/${DIGEST}`, { method: 'HEAD' })).status;
+}
+
+test('a copy that keeps moving is not cut, however long it takes against the request timeout', async () => {
+  // 12 chunks 100 ms apart take about 1.2 s; the per-request timeout is 0.3 s (a whole answer was cut at
+  // twice that before), and the stall limit is far above the gap between chunks.
+  source.setHandler(() => ({
+    kind: 'trickle',
+    status: 200,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(BLOB.length) },
+    chunk: (i) => CHUNKS[i] ?? Buffer.alloc(0),
+    everyMs: 100,
+    count: CHUNKS.length,
+  }));
+  const { client: c } = client({ timeoutMs: 300, stallMs: 5_000 });
+  try {
+    await c.copyBlob(repoAt(source.host, 'src/app'), repoAt(reg.host, 'copy/steady'), DIGEST, {
+      deadline: systemClock.now() + 20_000,
+    });
+  } finally {
+    await c.close();
+  }
+  expect(await served('copy/steady')).toBe(200);
+});
+
+test('a copy that stops moving is cut and named, retried, and given up at the deadline', async () => {
+  source.setHandler(() => ({
+    kind: 'trickle',
+    status: 200,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(BLOB.length) },
+    chunk: (i) => CHUNKS[i] ?? Buffer.alloc(0),
+    // One chunk, then silence far longer than the stall limit.
+    everyMs: 60_000,
+  }));
+  const before = source.log.length;
+  const { client: c, log } = client({ timeoutMs: 30_000, stallMs: 300 });
+  let error: unknown;
+  try {
+    await c
+      .copyBlob(repoAt(source.host, 'src/app'), repoAt(reg.host, 'copy/stalled'), DIGEST, {
+        deadline: systemClock.now() + 1_500,
+      })
+      .catch((e: unknown) => {
+        error = e;
+      });
+  } finally {
+    await c.close();
+  }
+  expect(String(error)).toContain('no data moved for 300 ms; the copy was cut');
+  expect(String(error)).toContain(`${source.host}/src/app@${DIGEST} -> ${reg.host}/copy/stalled`);
+  // Cut and tried again: more than one read of the source, each one ended by the stall, not by a timeout.
+  expect(source.log.length - before).toBeGreaterThan(1);
+  expect(log.lines.some((line) => line.includes('retrying'))).toBe(true);
+  expect(await served('copy/stalled')).toBe(404);
+});
