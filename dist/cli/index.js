@@ -20835,7 +20835,8 @@ function stallWatch(body, what, stallMs) {
     const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-            stalled = new StallError(`${what}: no data moved for ${Math.round(stallMs / 1000)} s; the copy was cut`);
+            const limit = stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`;
+            stalled = new StallError(`${what}: no data moved for ${limit}; the copy was cut`);
             controller.abort(stalled);
             through.destroy(stalled);
             discard(body);
