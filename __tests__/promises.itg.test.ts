@@ -196,3 +196,24 @@ test('a tag another writer moves during the wait is decided on its new state (if
     proxy.setHandler(undefined);
   }
 });
+
+test('an OCI index over Docker v2 images warns (older Quay refuses it); an all-OCI one does not', async () => {
+  const repo = 'promises/mixed';
+  const docker = await pushImage(reg, repo, {
+    platform: { os: 'linux', architecture: 'amd64' },
+    format: 'docker',
+  });
+  const oci = await pushImage(reg, repo, { platform: { os: 'linux', architecture: 'arm64' }, format: 'oci' });
+  const mixed = await runAction({
+    image: `${reg.host}/${repo}`,
+    tags: 'mixed',
+    sources: `${docker.digest}\n${oci.digest}`,
+  });
+  expect(mixed.code, mixed.stdout).toBe(0);
+  expect(mixed.stdout).toMatch(
+    /::warning title=OCI index with Docker v2 children::.*1 Docker v2 image manifest\(s\) \(linux\/amd64\)/,
+  );
+  const pure = await runAction({ image: `${reg.host}/${repo}`, tags: 'pure', sources: oci.digest });
+  expect(pure.code, pure.stdout).toBe(0);
+  expect(pure.stdout).not.toContain('OCI index with Docker v2 children');
+});

@@ -8,6 +8,7 @@ import { platformKey } from './platform.js';
 import { partialWriteMessage, planTags, readTags, type WriteReport, writeTags } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
+import { DOCKER_MANIFEST, OCI_INDEX } from './registry/media-types.js';
 import { digestRef, sameRepository, tagRef } from './registry/reference.js';
 import { resolveSources } from './resolve.js';
 import { bringIn } from './transfer.js';
@@ -93,6 +94,7 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     log.info(
       `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`,
     );
+    checkMixedMediaTypes(assembled.mediaType, images, log);
     return assembled;
   });
 
@@ -176,6 +178,22 @@ function resultOf(inputs: Inputs, outcome: Outcome): Result {
     })),
     waitedMs: Math.round(outcome.wait.waitedMs),
   };
+}
+
+/**
+ * Older Quay refuses an OCI index whose children are Docker v2 manifests. The index is still right, so this is a
+ * warning with the way out, not an error.
+ */
+function checkMixedMediaTypes(mediaType: string, images: readonly PlatformImage[], log: Logger): void {
+  if (mediaType !== OCI_INDEX) return;
+  const docker = images.filter((image) => image.descriptor.mediaType === DOCKER_MANIFEST);
+  if (docker.length === 0) return;
+  log.warning(
+    `the OCI index lists ${docker.length} Docker v2 image manifest(s) (${docker.map((i) => platformKey(i.descriptor.platform)).join(', ')}); ` +
+      'older Quay versions refuse such an index. If yours does, build every platform with the same ' +
+      'output type (BuildKit: oci-mediatypes=true), or use media-type: docker without annotations and attestations',
+    'OCI index with Docker v2 children',
+  );
 }
 
 /** Annotations whose usual value is the time of the build: each run would give a new digest. */

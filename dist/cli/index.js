@@ -22302,6 +22302,7 @@ function digestsOf(descriptors) {
 
 
 
+
 /** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
 class PartialPublishError extends Error {
     result;
@@ -22342,6 +22343,7 @@ async function run(inputs, deps) {
         checkAnnotations(inputs, clock, log);
         const assembled = assemble(images, { mediaType: inputs.mediaType, annotations: inputs.annotations });
         log.info(`${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`);
+        checkMixedMediaTypes(assembled.mediaType, images, log);
         return assembled;
     });
     return log.group('Publish', async () => {
@@ -22413,6 +22415,20 @@ function resultOf(inputs, outcome) {
         })),
         waitedMs: Math.round(outcome.wait.waitedMs),
     };
+}
+/**
+ * Older Quay refuses an OCI index whose children are Docker v2 manifests. The index is still right, so this is a
+ * warning with the way out, not an error.
+ */
+function checkMixedMediaTypes(mediaType, images, log) {
+    if (mediaType !== OCI_INDEX)
+        return;
+    const docker = images.filter((image) => image.descriptor.mediaType === DOCKER_MANIFEST);
+    if (docker.length === 0)
+        return;
+    log.warning(`the OCI index lists ${docker.length} Docker v2 image manifest(s) (${docker.map((i) => platformKey(i.descriptor.platform)).join(', ')}); ` +
+        'older Quay versions refuse such an index. If yours does, build every platform with the same ' +
+        'output type (BuildKit: oci-mediatypes=true), or use media-type: docker without annotations and attestations', 'OCI index with Docker v2 children');
 }
 /** Annotations whose usual value is the time of the build: each run would give a new digest. */
 const WALL_CLOCK_ANNOTATIONS = ['org.opencontainers.image.created'];
