@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { isTransient, RegistryError } from '../src/registry/errors.js';
-import { BACKOFF, retryDelay, withRetry } from '../src/registry/retry.js';
+import { BACKOFF, PollPacer, retryDelay, withRetry } from '../src/registry/retry.js';
 import { fakeClock } from './helpers/fake-clock.js';
 
 const status = (s: number, retryAfterMs?: number) =>
@@ -124,4 +124,38 @@ test('stops at the deadline, never sleeping past it', async () => {
   ).rejects.toBeInstanceOf(RegistryError);
   expect(clock.now()).toBe(1_000);
   expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(1_000);
+});
+
+test('polls of one host share a budget: the tenth poll at one moment waits its turn', async () => {
+  const clock = fakeClock();
+  const pacer = new PollPacer(clock, 50);
+  for (let i = 0; i < 10; i++) await pacer.slot();
+  // The first goes at once, each later one 20 ms (1 s / 50) after the one before.
+  expect(clock.sleeps).toEqual(Array.from({ length: 9 }, () => 20));
+  expect(clock.now()).toBe(180);
+});
+
+test('withRetry awaits the pace after each backoff, before the next attempt', async () => {
+  const clock = fakeClock();
+  const paced: unknown[] = [];
+  let calls = 0;
+  await withRetry(
+    async () => {
+      calls += 1;
+      if (calls < 3) throw status(503);
+      return 'ok';
+    },
+    {
+      clock,
+      deadline: 10_000,
+      retryable: isTransient,
+      random: () => 0,
+      pace: (error) => {
+        paced.push(error);
+        return clock.sleep(7);
+      },
+    },
+  );
+  expect(paced).toHaveLength(2);
+  expect(clock.sleeps).toEqual([0, 7, 0, 7]);
 });

@@ -52032,7 +52032,30 @@ const BACKOFF = {
     MAX_ATTEMPTS: 10_000,
     /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
     TRANSIENT_BUDGET_MS: 60_000,
+    /**
+     * Most lag polls per second to one registry host, however many digests are missing: 64 hidden sources polled
+     * every 150 ms would be 400 requests a second, which rate limiters (Docker Hub, GHCR) punish.
+     */
+    POLLS_PER_SECOND: 50,
 };
+/** Spreads the polls of one registry host so they stay within POLLS_PER_SECOND, on the injected clock. */
+class PollPacer {
+    clock;
+    perSecond;
+    next = Number.NEGATIVE_INFINITY;
+    constructor(clock, perSecond = BACKOFF.POLLS_PER_SECOND) {
+        this.clock = clock;
+        this.perSecond = perSecond;
+    }
+    /** Resolves when the next poll may go. */
+    async slot() {
+        const now = this.clock.now();
+        const at = Math.max(now, this.next);
+        this.next = at + 1000 / this.perSecond;
+        if (at > now)
+            await this.clock.sleep(at - now);
+    }
+}
 /** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
 function retryDelay(error, attempt, elapsedMs, random = Math.random) {
     const cap = Math.min(BACKOFF.MAX_MS, Math.max(BACKOFF.FLOOR_MS, elapsedMs * BACKOFF.ELAPSED_SHARE));
@@ -52065,6 +52088,7 @@ async function withRetry(fn, options) {
             const delay = Math.min(retryDelay(error, attempt, elapsed, random), remaining);
             options.onRetry?.(error, attempt, delay);
             await options.clock.sleep(delay);
+            await options.pace?.(error);
             throw error;
         }
     }, { retries: BACKOFF.MAX_ATTEMPTS, minTimeout: 0, factor: 1, randomize: false });
@@ -52284,6 +52308,8 @@ class RegistryClient {
     /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
     registryChecks = new Map();
     connectReports = new Map();
+    /** Lag polls per registry origin share one budget. */
+    pacers = new Map();
     /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
     chunkedTargets = new Set();
     constructor(options) {
@@ -52529,10 +52555,19 @@ class RegistryClient {
                 log.debug(`${label}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
+            pace: (error) => (isLag(error) ? this.pacer(origin).slot() : undefined),
             ...(this.options.random ? { random: this.options.random } : {}),
         }).catch((error) => {
             throw explainNetworkError(error, origin, clock.now() - started) ?? error;
         });
+    }
+    pacer(origin) {
+        let pacer = this.pacers.get(origin);
+        if (!pacer) {
+            pacer = new PollPacer(this.options.clock);
+            this.pacers.set(origin, pacer);
+        }
+        return pacer;
     }
     reportUnreachable(origin, error) {
         const now = this.options.clock.now();

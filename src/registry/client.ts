@@ -20,7 +20,7 @@ import { isLoopback } from './loopback.js';
 import { bareMediaType, isManifestMediaType, isSchema1MediaType, MANIFEST_ACCEPT } from './media-types.js';
 import { CONNECT_BUDGET_MS, ConnectionError, explainNetworkError, isUnreachable } from './network.js';
 import { canonicalName, type Repository } from './reference.js';
-import { BACKOFF, withRetry } from './retry.js';
+import { BACKOFF, PollPacer, withRetry } from './retry.js';
 import { Agent } from './undici.js';
 import { DEFAULT_CHUNK_BYTES, putChunked, putWhole, StallError, type UploadContext } from './upload.js';
 
@@ -136,6 +136,8 @@ export class RegistryClient {
   /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
   private readonly registryChecks = new Map<string, Promise<void>>();
   private readonly connectReports = new Map<string, number>();
+  /** Lag polls per registry origin share one budget. */
+  private readonly pacers = new Map<string, PollPacer>();
   /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
   private readonly chunkedTargets = new Set<string>();
 
@@ -450,10 +452,20 @@ export class RegistryClient {
         log.debug(`${label}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
         options.onRetry?.(error);
       },
+      pace: (error) => (isLag(error) ? this.pacer(origin).slot() : undefined),
       ...(this.options.random ? { random: this.options.random } : {}),
     }).catch((error: unknown) => {
       throw explainNetworkError(error, origin, clock.now() - started) ?? error;
     });
+  }
+
+  private pacer(origin: string): PollPacer {
+    let pacer = this.pacers.get(origin);
+    if (!pacer) {
+      pacer = new PollPacer(this.options.clock);
+      this.pacers.set(origin, pacer);
+    }
+    return pacer;
   }
 
   private reportUnreachable(origin: string, error: unknown): void {

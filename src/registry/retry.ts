@@ -18,6 +18,11 @@ export const BACKOFF = {
   MAX_ATTEMPTS: 10_000,
   /** How long transient faults (429, 5xx, resets) are retried when the caller gives no deadline. */
   TRANSIENT_BUDGET_MS: 60_000,
+  /**
+   * Most lag polls per second to one registry host, however many digests are missing: 64 hidden sources polled
+   * every 150 ms would be 400 requests a second, which rate limiters (Docker Hub, GHCR) punish.
+   */
+  POLLS_PER_SECOND: 50,
 } as const;
 
 export interface RetryOptions {
@@ -27,7 +32,27 @@ export interface RetryOptions {
   retryable: (error: unknown) => boolean;
   /** Told before each wait, e.g. to log a debug line. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Awaited after the backoff, before the next attempt: a shared budget may hold it back further. */
+  pace?: (error: unknown) => Promise<void> | undefined;
   random?: () => number;
+}
+
+/** Spreads the polls of one registry host so they stay within POLLS_PER_SECOND, on the injected clock. */
+export class PollPacer {
+  private next = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly perSecond: number = BACKOFF.POLLS_PER_SECOND,
+  ) {}
+
+  /** Resolves when the next poll may go. */
+  async slot(): Promise<void> {
+    const now = this.clock.now();
+    const at = Math.max(now, this.next);
+    this.next = at + 1000 / this.perSecond;
+    if (at > now) await this.clock.sleep(at - now);
+  }
 }
 
 /** Full-jitter delay for the given retry, or what `Retry-After` asked for when the registry said. */
@@ -68,6 +93,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
         const delay = Math.min(retryDelay(error, attempt, elapsed, random), remaining);
         options.onRetry?.(error, attempt, delay);
         await options.clock.sleep(delay);
+        await options.pace?.(error);
         throw error;
       }
     },
