@@ -269,9 +269,7 @@ describe('htpasswd registry (Basic auth)', () => {
     const client = clientFor({ credential: { kind: 'basic', username: reg.username, password }, log });
     log.secret(password);
     try {
-      const started = performance.now();
       const error = await client.headManifest(repoAt(reg.host, 'basic/app'), 'v1').catch((e: unknown) => e);
-      expect(performance.now() - started).toBeLessThan(2_000);
       expect(error).toBeInstanceOf(RegistryError);
       expect((error as RegistryError).status).toBe(401);
       expect((error as Error).message).toContain(`Authentication failed for ${reg.host}`);

@@ -210,9 +210,18 @@ describe('README.md', () => {
     expect(readme).toContain(projectSources(ROOT).example('docker-build').trimEnd());
   });
 
-  test('keeps the newcomer commands', () => {
-    expect(readme).toContain('sudo apt-get install -y docker-registry && npm ci && npm test');
-    expect(readme).toContain('npm run demo');
+  test('keeps the newcomer commands, and CI runs exactly its test commands', () => {
+    const commands = [
+      'apt-get install -y docker-registry',
+      'npm ci',
+      'npm test',
+      'npm run test:itg',
+      'npm run demo',
+    ];
+    for (const command of commands) expect(readme).toContain(command);
+    expect(readme).not.toMatch(/^sudo /m);
+    const ci = readFileSync(resolve(ROOT, '.ci/run'), 'utf8').split('\n');
+    for (const command of ['npm test', 'npm run test:itg']) expect(ci).toContain(command);
   });
 
   test('documents every input and output by name', () => {
