@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { assemble, indexJson, orderEntries } from '../src/assemble.js';
-import type { AssembleOptions, IndexDescriptor, PlatformImage } from '../src/model.js';
+import { type AssembleOptions, assemble } from '../src/assemble.js';
+import { indexJson } from '../src/canonical-json.js';
 import { type Platform, parsePlatform, platformKey } from '../src/platform.js';
+import { indexEntries, type PlatformImage } from '../src/platform-images.js';
+import type { Descriptor } from '../src/registry/descriptor.js';
 import { type Digest, digestOf } from '../src/registry/digest.js';
 import { mulberry32 } from './helpers/chaos.js';
 
@@ -28,7 +30,7 @@ function image(
   platform: string | Platform,
   digest: Digest,
   extra: Partial<Omit<PlatformImage['descriptor'], 'platform' | 'digest'>> = {},
-  attestations: IndexDescriptor[] = [],
+  attestations: Descriptor[] = [],
 ): PlatformImage {
   const p = typeof platform === 'string' ? parsePlatform(platform, 'test') : platform;
   return {
@@ -39,7 +41,7 @@ function image(
 }
 
 /** A buildx-style attestation manifest descriptor for the image `of`. */
-function attestation(digest: Digest, of: Digest, size = 840): IndexDescriptor {
+function attestation(digest: Digest, of: Digest, size = 840): Descriptor {
   return {
     mediaType: OCI_MANIFEST,
     digest,
@@ -56,8 +58,8 @@ function text(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
 
-function manifests(bytes: Uint8Array): IndexDescriptor[] {
-  return (JSON.parse(text(bytes)) as { manifests: IndexDescriptor[] }).manifests;
+function manifests(bytes: Uint8Array): Descriptor[] {
+  return (JSON.parse(text(bytes)) as { manifests: Descriptor[] }).manifests;
 }
 
 describe('golden output', () => {
@@ -125,7 +127,7 @@ describe('ordering', () => {
     return image(key, digest, { mediaType: OCI_MANIFEST }, [attestation(named(`att ${key}`), digest)]);
   });
   // Reversed, so a sort that kept input order would fail every row.
-  const entries = orderEntries([...images].reverse());
+  const entries = indexEntries([...images].reverse());
 
   test.each(ORDER.map((key, i) => [key, i] as const))(
     '%s is image %i, its attestation right after',
@@ -160,7 +162,7 @@ describe('ordering', () => {
       attestation(dg('e'), dg('a')),
     ]);
     const arm = image('linux/arm64', dg('0'), {}, [attestation(dg('b'), dg('0'))]);
-    expect(orderEntries([img, arm]).map((d) => d.digest)).toEqual([
+    expect(indexEntries([img, arm]).map((d) => d.digest)).toEqual([
       dg('a'),
       dg('e'),
       dg('f'),

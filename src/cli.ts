@@ -2,11 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { helperRunner, readDockerConfig } from './credential-helper.js';
 import { errorMessage } from './errors.js';
-import { execute } from './execute.js';
-import { DEFAULTS, INPUT, InputError, parseInputs } from './inputs.js';
+import { INPUT, InputError } from './input-names.js';
+import { DEFAULTS, parseInputs } from './inputs.js';
 import { consoleLogger } from './log.js';
-import { cliOutputsOf, partialCliOutputsOf } from './outputs.js';
+import { outputValues, partialCliOutputsOf } from './outputs.js';
 import { PartialPublishError } from './run.js';
+import { runWithClient } from './run-with-client.js';
 
 const USAGE = `Usage: manifest-merge --image REPO --tag TAG [--tag TAG...] --source DIGEST [--source DIGEST...] [options]
 
@@ -97,13 +98,13 @@ export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
       listDir: (path) => readdirSync(path),
       secret: (value) => log.secret(value),
     });
-    const result = await execute(inputs, log, {
+    const result = await runWithClient(inputs, log, {
       githubActor: env['GITHUB_ACTOR'],
       dockerConfig: readDockerConfig(env, (message) => log.warning(message)),
       runHelper: helperRunner(env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-cli',
     });
-    process.stdout.write(`${JSON.stringify(cliOutputsOf(result), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(outputValues(result), null, 2)}\n`);
     return 0;
   } catch (error) {
     if (error instanceof PartialPublishError) {

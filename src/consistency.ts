@@ -1,6 +1,8 @@
 import type { Clock } from './clock.js';
+import type { RunContext } from './context.js';
 import type { Logger } from './log.js';
-import type { Descriptor, FetchedManifest, RegistryClient } from './registry/client.js';
+import type { FetchedManifest, RegistryClient } from './registry/client.js';
+import type { Descriptor } from './registry/descriptor.js';
 import type { Digest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { canonicalName, type Repository } from './registry/reference.js';
@@ -20,13 +22,14 @@ export class ConsistencyWait {
   /** Longest time any digest took to appear, for the summary. */
   waitedMs = 0;
 
-  constructor(
-    private readonly client: RegistryClient,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    readonly deadline: number,
-  ) {
-    this.started = clock.now();
+  private readonly client: RegistryClient;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly deadline: number;
+
+  constructor(context: RunContext) {
+    ({ client: this.client, clock: this.clock, log: this.log, deadline: this.deadline } = context);
+    this.started = this.clock.now();
     this.lastReport = this.started;
   }
 

@@ -3,11 +3,11 @@ import * as core from '@actions/core';
 import { actionsLogger } from './actions-log.js';
 import { helperRunner, readDockerConfig } from './credential-helper.js';
 import { errorMessage } from './errors.js';
-import { execute } from './execute.js';
 import { parseInputs } from './inputs.js';
 import { printable } from './log.js';
 import { outputsOf, partialOutputsOf, summaryMarkdown } from './outputs.js';
 import { PartialPublishError } from './run.js';
+import { runWithClient } from './run-with-client.js';
 
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 export async function main(): Promise<void> {
@@ -18,7 +18,7 @@ export async function main(): Promise<void> {
       listDir: (path) => readdirSync(path),
       secret: (value) => core.setSecret(value),
     });
-    const result = await execute(inputs, log, {
+    const result = await runWithClient(inputs, log, {
       githubActor: process.env['GITHUB_ACTOR'],
       dockerConfig: readDockerConfig(process.env, (message) => log.warning(message)),
       runHelper: helperRunner(process.env, inputs.waitTimeoutMs),

@@ -1,20 +1,7 @@
 import type { Result } from './run.js';
 
-/** The action's outputs, named as in action.yml. */
-export function outputsOf(result: Result): Record<string, string> {
-  return {
-    digest: result.digest,
-    ref: result.ref,
-    tags: JSON.stringify(result.tags),
-    'platform-digests': JSON.stringify(result.platformDigests),
-    'platform-refs': JSON.stringify(result.platformRefs),
-    manifest: result.manifest,
-    written: String(result.written),
-  };
-}
-
-/** The CLI's stdout: the same names, with JSON values as JSON rather than strings holding JSON. */
-export function cliOutputsOf(result: Result): Record<string, unknown> {
+/** Every output, by the name action.yml gives it, with structured values: the CLI prints these as JSON. */
+export function outputValues(result: Result): Record<string, unknown> {
   return {
     digest: result.digest,
     ref: result.ref,
@@ -26,20 +13,31 @@ export function cliOutputsOf(result: Result): Record<string, unknown> {
   };
 }
 
+/** The action's outputs: the same names, structured values as JSON text. */
+export function outputsOf(result: Result): Record<string, string> {
+  return asText(outputValues(result));
+}
+
+function asText(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
+  );
+}
+
 /** Output names a failed run still sets when some tags moved (SPEC Guarantee 4). */
 const PARTIAL_OUTPUTS = ['digest', 'ref', 'tags', 'written'] as const;
 
 /** The outputs a run that moved only some tags still hands on: which index, and the tags that serve it. */
 export function partialOutputsOf(result: Result): Record<string, string> {
-  return pick(outputsOf(result));
+  return asText(partialCliOutputsOf(result));
 }
 
 export function partialCliOutputsOf(result: Result): Record<string, unknown> {
-  return pick(cliOutputsOf(result));
-}
-
-function pick<T>(all: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(PARTIAL_OUTPUTS.flatMap((name) => (name in all ? [[name, all[name] as T]] : [])));
+  const all = outputValues(result);
+  return Object.fromEntries(PARTIAL_OUTPUTS.map((name) => [name, all[name]]));
 }
 
 /** Characters that would be read as Markdown or HTML in a job summary, and their entities. */

@@ -129,7 +129,8 @@ export function platformMatches(expected: Platform, actual: Platform): boolean {
   );
 }
 
-function compareText(a: string | undefined, b: string | undefined): number {
+/** Plain code-unit order of two texts, absent as empty: the order every sort of this project uses. */
+export function compareText(a: string | undefined, b: string | undefined): number {
   const x = a ?? '';
   const y = b ?? '';
   return x < y ? -1 : x > y ? 1 : 0;

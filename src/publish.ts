@@ -1,7 +1,6 @@
-import type { Clock } from './clock.js';
+import type { AssembledIndex } from './assemble.js';
+import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
-import type { Logger } from './log.js';
-import type { AssembledIndex } from './model.js';
 import type { RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
 import { ErrorCode, isLag, RegistryError, sentences } from './registry/errors.js';
@@ -28,13 +27,6 @@ export interface WriteReport {
   readonly moved: readonly string[];
   /** Not serving the digest after the run, each with its cause. */
   readonly failed: readonly { readonly tag: string; readonly reason: string }[];
-}
-
-export interface PublishContext {
-  readonly client: RegistryClient;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly deadline: number;
 }
 
 /** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
@@ -102,7 +94,7 @@ export async function writeTags(
   index: AssembledIndex,
   plan: TagPlan,
   states: TagStates,
-  context: PublishContext,
+  context: RunContext,
 ): Promise<WriteReport> {
   const outcomes = await Promise.all(
     plan.write.map(async (tag) => {
@@ -126,7 +118,7 @@ export async function writeTags(
  * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
  * re-push), is success; otherwise the registry's refusal is explained.
  */
-async function writeTag(image: Repository, tag: string, index: AssembledIndex, context: PublishContext) {
+async function writeTag(image: Repository, tag: string, index: AssembledIndex, context: RunContext) {
   const { client, deadline } = context;
   try {
     await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
@@ -161,7 +153,7 @@ async function readBack(
   tag: string,
   digest: Digest,
   before: Digest | undefined,
-  context: PublishContext,
+  context: RunContext,
 ): Promise<void> {
   const { client, clock, log, deadline } = context;
   await withRetry(

@@ -1,8 +1,6 @@
-import { canonicalImages } from './assemble.js';
 import type { ConsistencyWait } from './consistency.js';
+import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
-import type { Logger } from './log.js';
-import type { IndexDescriptor, PlatformImage, SourceEntry } from './model.js';
 import {
   InvalidPlatformError,
   type Platform,
@@ -10,25 +8,21 @@ import {
   platformKey,
   platformMatches,
 } from './platform.js';
-import {
-  type Descriptor,
-  type FetchedManifest,
-  MAX_MANIFEST_BYTES,
-  type RegistryClient,
-} from './registry/client.js';
+import { canonicalImages, type PlatformImage } from './platform-images.js';
+import { type FetchedManifest, MAX_MANIFEST_BYTES } from './registry/client.js';
+import type { Descriptor } from './registry/descriptor.js';
 import { isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isImageMediaType, isIndexMediaType, isManifestMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
+import type { SourceEntry } from './sources.js';
 
 export const REFERENCE_TYPE = 'vnd.docker.reference.type';
 export const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
 export const ATTESTATION_MANIFEST = 'attestation-manifest';
 
-export interface ResolveContext {
-  readonly client: RegistryClient;
+export interface ResolveContext extends RunContext {
   readonly wait: ConsistencyWait;
-  readonly log: Logger;
   /** The target repository: sources are read from here, so the index PUT finds its children. */
   readonly image: Repository;
   /** Read each source from its own repository instead (a dry run, which brings nothing into the image). */
@@ -95,7 +89,7 @@ async function resolveImage(
   }
   const configDigest = configRef.digest;
   const bytes = await context.client.getBlob(readFrom(source, context), configDigest, MAX_MANIFEST_BYTES, {
-    deadline: context.wait.deadline,
+    deadline: context.deadline,
     untilFound: true,
   });
   let config: unknown;
@@ -158,7 +152,7 @@ async function resolveIndex(
       }
     }),
   );
-  const attestations = new Map<string, IndexDescriptor[]>();
+  const attestations = new Map<string, Descriptor[]>();
   const images: PlatformImage[] = [];
   children.forEach((child, i) => {
     const annotations = child.annotations ?? {};
@@ -203,12 +197,12 @@ export function nestedIndexError(source: SourceEntry, digest: string): Error {
 }
 
 /** An attestation stored as an OCI artifact: typed, without a runnable platform, and not Docker-annotated. */
-function isArtifactAttestation(child: IndexDescriptor): boolean {
+function isArtifactAttestation(child: Descriptor): boolean {
   const unknown = !child.platform || child.platform.os === 'unknown';
   return unknown && child.artifactType !== undefined && child.annotations?.[REFERENCE_TYPE] === undefined;
 }
 
-function parseChildren(source: SourceEntry, value: unknown): IndexDescriptor[] {
+function parseChildren(source: SourceEntry, value: unknown): Descriptor[] {
   if (!Array.isArray(value))
     throw new Error(`sources: "${source.text}" is an index without a manifests list`);
   return value.map((raw: unknown) => {
@@ -264,7 +258,7 @@ function platformOf(source: SourceEntry, value: unknown, where: string): Platfor
  * A child descriptor copied from a source index must describe what the registry serves: the same size and
  * (where the registry names a manifest type) the same media type, or the published index would be wrong.
  */
-function checkServed(source: SourceEntry, child: IndexDescriptor, served: Descriptor, from: Repository) {
+function checkServed(source: SourceEntry, child: Descriptor, served: Descriptor, from: Repository) {
   const typed = isManifestMediaType(served.mediaType);
   if (served.size === child.size && (!typed || served.mediaType === child.mediaType)) return;
   throw new Error(

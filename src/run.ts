@@ -1,10 +1,12 @@
+import type { AssembledIndex } from './assemble.js';
 import { assemble } from './assemble.js';
 import type { Clock } from './clock.js';
 import { ConsistencyWait } from './consistency.js';
+import type { RunContext } from './context.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
-import type { AssembledIndex, PlatformImage } from './model.js';
 import { platformKey } from './platform.js';
+import type { PlatformImage } from './platform-images.js';
 import { partialWriteMessage, planTags, readTags, type WriteReport, writeTags } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
@@ -70,15 +72,15 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
   // One token per registry for the whole run: push on the image unless nothing is written, pull on sources.
   client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
   for (const source of foreign) client.declare(source.repository, ['pull']);
-  const wait = new ConsistencyWait(client, clock, log, deadline);
+  const context: RunContext = { client, log, clock, deadline };
+  const wait = new ConsistencyWait(context);
 
   const images = await log.group('Resolve sources', async () => {
     // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-    if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { client, wait, log, deadline });
+    if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { ...context, wait });
     const resolved = await resolveSources(inputs.sources, inputs, {
-      client,
+      ...context,
       wait,
-      log,
       image,
       readFromSources: inputs.dryRun,
     });
@@ -123,7 +125,7 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
       for (const tag of plan.write) log.info(`dry run: would write ${tagRef(image, tag)}`);
       return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
     }
-    const report = await writeTags(image, index, plan, states, { client, clock, log, deadline });
+    const report = await writeTags(image, index, plan, states, context);
     for (const tag of report.moved) log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
     const result = resultOf(inputs, { ...outcome, ...report });
     if (report.failed.length) {

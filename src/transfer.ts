@@ -1,19 +1,16 @@
 import type { ConsistencyWait } from './consistency.js';
+import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
-import type { Logger } from './log.js';
-import type { SourceEntry } from './model.js';
 import type { RegistryClient } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
 import { nestedIndexError } from './resolve.js';
+import type { SourceEntry } from './sources.js';
 
-export interface TransferContext {
-  readonly client: RegistryClient;
+export interface TransferContext extends RunContext {
   readonly wait: ConsistencyWait;
-  readonly log: Logger;
-  readonly deadline: number;
 }
 
 interface Tally {

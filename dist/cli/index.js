@@ -19027,7 +19027,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3816);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4081);
 
 // exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2), process.env);
@@ -19037,7 +19037,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3816:
+/***/ 4081:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -19065,13 +19065,16 @@ function isDigest(value) {
     return DIGEST_PATTERN.test(value);
 }
 /** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
-function digest_parseDigest(value, what = 'digest') {
+function parseDigest(value, what = 'digest') {
     if (isDigest(value))
         return value;
-    if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
-        throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
+    if (/^sha256:[a-fA-F0-9]{64}$/i.test(value)) {
+        throw new Error(`${what} "${value}" must be lowercase: sha256:${value.slice(7).toLowerCase()}`);
     }
-    throw new Error(`${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`);
+    if (/^[a-fA-F0-9]{64}$/.test(value)) {
+        throw new Error(`${what} "${value}" lacks its algorithm: write sha256:${value.toLowerCase()}`);
+    }
+    throw new Error(`${what} "${value}" is not a digest: expected sha256:<64 hex> (64 lowercase hex characters after "sha256:")`);
 }
 function digestOf(bytes, algorithm = 'sha256') {
     return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
@@ -19164,8 +19167,9 @@ function parseReference(value, what = 'reference') {
     if (colon > lastSlash) {
         tag = rest.slice(colon + 1);
         rest = rest.slice(0, colon);
-        if (!isValidTag(tag))
-            throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}"`);
+        if (!isValidTag(tag)) {
+            throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}": up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"`);
+        }
     }
     const repository = parseRepository(rest, what);
     return { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
@@ -19498,137 +19502,1059 @@ function errorMessage(error) {
     return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
 }
 
-;// CONCATENATED MODULE: ./src/clock.ts
-const systemClock = {
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-    date: () => Date.now(),
+;// CONCATENATED MODULE: ./src/input-names.ts
+/** The names every parser, action.yml and the CLI share, the error that names one, and the list grammar. */
+/** The input names, shared by action.yml and the CLI flags. */
+const INPUT = {
+    image: 'image',
+    tags: 'tags',
+    sources: 'sources',
+    sourcesDir: 'sources-dir',
+    platforms: 'platforms',
+    attestations: 'attestations',
+    annotations: 'annotations',
+    mediaType: 'media-type',
+    ifTagExists: 'if-tag-exists',
+    waitTimeout: 'wait-timeout',
+    username: 'username',
+    password: 'password',
+    githubToken: 'github-token',
+    dryRun: 'dry-run',
+    plainHttp: 'plain-http',
 };
+/** A wrong input: the message starts with `input "<name>": ` and ends with an example or the fix. */
+class InputError extends Error {
+    name = 'InputError';
+    input;
+    constructor(input, detail) {
+        super(`input "${input}": ${detail}`);
+        this.input = input;
+    }
+}
+/** Splits on newlines and commas, trims, drops blanks. */
+function listOf(text) {
+    return text
+        .split(/[\r\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
 
-;// CONCATENATED MODULE: ./src/credentials.ts
-
+;// CONCATENATED MODULE: ./src/platform.ts
+const WORD = /^[a-z0-9][a-z0-9._-]*$/;
+/** A platform field from a registry: enough for os.version and features, nothing that can break a line. */
+const TOKEN = /^[A-Za-z0-9._+-]{1,128}$/;
+/** Control characters and Unicode line breaks: in a log line they could start a workflow command. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+const SHOWN_CHARS = 80;
+/** A registry gave a platform field that is not a short token; the message shows the value escaped and cut. */
+class InvalidPlatformError extends Error {
+    name = 'InvalidPlatformError';
+    field;
+    constructor(field, value) {
+        super(`platform field "${field}" is ${quote(value, SHOWN_CHARS)}, not a short token (letters, digits, ".", "_", "+", "-")`);
+        this.field = field;
+    }
+}
+/** What JSON.stringify leaves as is but a log line must not hold raw: C1 controls, format characters, line breaks. */
+const UNSHOWN = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 /**
- * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
- * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
- * masked before anything else happens with it.
+ * `value` JSON-quoted, with every control, format and line-break character escaped, so it cannot start a
+ * workflow command or hide text; cut after the quote (`"abc"…`) past `max` characters. Printable non-ASCII
+ * stays, so a redaction of the JSON-escaped form of a secret still finds it.
  */
-function credentialSource(options) {
-    return async (registry) => {
-        const found = await lookup(options, registry);
-        if (found)
-            maskSecret(options.log, found);
-        options.log.debug(`credentials for ${registry}: ${describe(found)}`);
-        return found;
+function quote(value, max = Number.POSITIVE_INFINITY) {
+    let text = '';
+    for (const char of value) {
+        const escaped = JSON.stringify(char).slice(1, -1).replace(UNSHOWN, unicodeEscape);
+        if (text.length + escaped.length > max)
+            return `"${text}"…`;
+        text += escaped;
+    }
+    return `"${text}"`;
+}
+/** `\uXXXX` per UTF-16 unit, as JSON writes it. */
+function unicodeEscape(char) {
+    return char
+        .split('')
+        .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .join('');
+}
+/**
+ * Parses `os/arch[/variant]`, as `platforms` and `<platform>=` prefixes give it; `what` names the input.
+ * `os.version` may follow after a colon (`windows/amd64:10.0.20348.2113`), as in the output keys.
+ */
+function parsePlatform(text, what) {
+    const trimmed = text.trim();
+    const colon = trimmed.indexOf(':');
+    const path = colon >= 0 ? trimmed.slice(0, colon) : trimmed;
+    const osVersion = colon >= 0 ? trimmed.slice(colon + 1) : undefined;
+    const parts = path.split('/');
+    const [os, architecture, variant] = parts;
+    if (osVersion !== undefined && CONTROL.test(osVersion)) {
+        throw new Error(`${what}: ${quote(trimmed)} has a control character in its os.version: ` +
+            'write it on one line as the image gives it, e.g. windows/amd64:10.0.20348.2113');
+    }
+    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p)) || osVersion === '') {
+        throw new Error(`${what}: "${trimmed}" is not a platform: write os/architecture[/variant], e.g. linux/amd64 or linux/arm/v7`);
+    }
+    return {
+        os: os,
+        architecture: architecture,
+        ...(variant === undefined ? {} : { variant }),
+        ...(osVersion === undefined ? {} : { 'os.version': osVersion }),
     };
 }
-function maskSecret(log, credential) {
-    if (credential.kind === 'identity-token') {
-        log.secret(credential.token);
-        return;
-    }
-    log.secret(credential.password);
-    // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
-    log.secret(`${credential.username}:${credential.password}`);
+/**
+ * The output key: `os/architecture[/variant]`, then `:os.version` where present (Windows). Variants that mean
+ * nothing are left out (`linux/arm64/v8` is `linux/arm64`), so e2e jobs can look up the names they build with;
+ * others are kept, even when implied (`linux/arm` is `linux/arm/v7`).
+ */
+function platformKey(platform) {
+    const base = [platform.os, platform.architecture, keyVariant(platform)].filter(Boolean).join('/');
+    return platform['os.version'] ? `${base}:${platform['os.version']}` : base;
 }
-async function lookup(options, registry) {
-    if (registry === options.image.registry && options.username && options.password) {
-        return { kind: 'basic', username: options.username, password: options.password };
+/**
+ * The variant an architecture has when none is given, as container runtimes normalise them; `inKey` says
+ * whether output keys show it (arm/v7 differs from arm/v6, but arm64/v8 and amd64/v1 are what everyone means).
+ * A Map, so an architecture such as "constructor" finds nothing.
+ */
+const DEFAULT_VARIANT = new Map([
+    ['arm', { variant: 'v7', inKey: true }],
+    ['arm64', { variant: 'v8', inKey: false }],
+    ['amd64', { variant: 'v1', inKey: false }],
+]);
+/** The variant spelled out: `linux/arm` is `linux/arm/v7`. */
+function fullVariant(platform) {
+    return platform.variant || DEFAULT_VARIANT.get(platform.architecture)?.variant || '';
+}
+function keyVariant(platform) {
+    const variant = fullVariant(platform);
+    const implied = DEFAULT_VARIANT.get(platform.architecture);
+    return implied && !implied.inKey && implied.variant === variant ? '' : variant;
+}
+/**
+ * Whether an asserted or expected platform matches an image's: os and architecture equal, variants equal once
+ * spelled out (`linux/arm64` is `linux/arm64/v8`, `linux/arm` is `linux/arm/v7`), and os.version equal when the
+ * assertion gives one.
+ */
+function platformMatches(expected, actual) {
+    return (expected.os === actual.os &&
+        expected.architecture === actual.architecture &&
+        fullVariant(expected) === fullVariant(actual) &&
+        (expected['os.version'] === undefined || expected['os.version'] === actual['os.version']));
+}
+/** Plain code-unit order of two texts, absent as empty: the order every sort of this project uses. */
+function compareText(a, b) {
+    const x = a ?? '';
+    const y = b ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+/** The index order of SPEC guarantee 1: os, architecture, variant, os.version, os.features. */
+function comparePlatforms(a, b) {
+    return (compareText(a.os, b.os) ||
+        compareText(a.architecture, b.architecture) ||
+        compareText(a.variant, b.variant) ||
+        compareText(a['os.version'], b['os.version']) ||
+        compareText([...(a['os.features'] ?? [])].sort().join(','), [...(b['os.features'] ?? [])].sort().join(',')));
+}
+/**
+ * Reads a platform from an image config or an index descriptor; undefined when os or architecture is missing.
+ * The registry is untrusted and its fields end up in logs, output keys and the index, so each field kept must
+ * be a short token: throws InvalidPlatformError otherwise.
+ */
+function platformFrom(value) {
+    if (typeof value !== 'object' || value === null)
+        return undefined;
+    const v = value;
+    const os = v['os'];
+    const architecture = v['architecture'];
+    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
+        return undefined;
+    const variant = v['variant'];
+    const osVersion = v['os.version'];
+    const features = v['os.features'];
+    return {
+        os: token('os', os),
+        architecture: token('architecture', architecture),
+        ...(typeof variant === 'string' && variant ? { variant: token('variant', variant) } : {}),
+        ...(typeof osVersion === 'string' && osVersion ? { 'os.version': token('os.version', osVersion) } : {}),
+        ...(Array.isArray(features) && features.length && features.every((f) => typeof f === 'string')
+            ? { 'os.features': features.map((f) => token('os.features', f)) }
+            : {}),
+    };
+}
+function token(field, value) {
+    if (!TOKEN.test(value))
+        throw new InvalidPlatformError(field, value);
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/sources.ts
+
+
+
+
+
+const DIGEST_FORM = 'sha256:<64 hex>';
+const ENTRY_FORMS = `write ${DIGEST_FORM} or <repository>@${DIGEST_FORM}, optionally prefixed <os>/<arch>[/<variant>]=, e.g. linux/arm64=${DIGEST_FORM}`;
+/**
+ * The `sources` and `sources-dir` inputs: entries one per line, a JSON array of entries or a JSON object of
+ * platform to entry, then the digest files of a folder; one entry per repository and digest.
+ */
+function parseSources(text, dir, image, listDir) {
+    if (!text && !dir) {
+        throw new InputError(INPUT.sources, `required unless "sources-dir" is set: give one digest per line, e.g. linux/amd64=${DIGEST_FORM}`);
     }
-    if (options.dockerConfig && options.runHelper) {
-        const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
-        if (found)
-            return found;
+    const entries = [
+        ...(text ? parseSourceText(text, image) : []),
+        ...(dir ? parseSourcesDir(dir, image, listDir) : []),
+    ];
+    return dedupeSources(entries);
+}
+function parseSourceText(text, image) {
+    let entries;
+    if (text.startsWith('['))
+        entries = parseJsonArray(text, image);
+    else if (text.startsWith('{'))
+        entries = parseJsonObject(text, image);
+    else
+        entries = listOf(text).map((line) => parseEntry(line, image));
+    if (entries.length === 0) {
+        throw new InputError(INPUT.sources, `no entries in ${JSON.stringify(text)}: ${ENTRY_FORMS}`);
     }
-    if (registry === 'ghcr.io' && options.githubToken) {
-        return {
-            kind: 'basic',
-            username: options.githubActor || 'github-actions',
-            password: options.githubToken,
-        };
+    return entries;
+}
+function parseJson(text, form, example) {
+    try {
+        return JSON.parse(text);
+    }
+    catch (error) {
+        throw new InputError(INPUT.sources, `starts with "${text[0]}" but is not valid JSON (${errorMessage(error)}); expected ${form}, e.g. ${example}`);
+    }
+}
+function parseJsonArray(text, image) {
+    const example = `["${DIGEST_FORM}", "linux/arm64=${DIGEST_FORM}"]`;
+    const value = parseJson(text, 'a JSON array of entry strings', example);
+    if (!Array.isArray(value)) {
+        throw new InputError(INPUT.sources, `expected a JSON array of entry strings, e.g. ${example}`);
+    }
+    return value.map((item, index) => {
+        // An empty item is most likely a build job's missing output, not formatting: refuse rather than skip it.
+        if (typeof item !== 'string' || item.trim() === '') {
+            throw new InputError(INPUT.sources, `JSON array item ${index} is ${JSON.stringify(item)}, not an entry (is a build job's digest output empty?); ` +
+                `each item is a string, e.g. ${example}`);
+        }
+        return parseEntry(item.trim(), image);
+    });
+}
+function parseJsonObject(text, image) {
+    const example = `{"linux/amd64": "${DIGEST_FORM}", "linux/arm64": "ghcr.io/org/app@${DIGEST_FORM}"}`;
+    const value = parseJson(text, 'a JSON object of platform to digest', example);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new InputError(INPUT.sources, `expected a JSON object of platform to digest, e.g. ${example}`);
+    }
+    refuseDuplicateKeys(text);
+    return Object.entries(value).map(([key, item]) => {
+        if (typeof item !== 'string' || item.trim() === '') {
+            throw new InputError(INPUT.sources, `JSON object value for "${key}" is ${JSON.stringify(item)}, not a digest (is a build job's digest output empty?); ` +
+                `e.g. ${example}`);
+        }
+        const body = item.trim();
+        const entryText = `${key.trim()}=${body}`;
+        if (body.includes('=')) {
+            throw new InputError(INPUT.sources, `JSON object value "${body}" has a platform prefix; the key is the platform, e.g. ${example}`);
+        }
+        const platform = platformOf(key, entryText);
+        return { ...targetOf(body, entryText, image), platform };
+    });
+}
+/** JSON.parse keeps the last of two equal keys, silently dropping a digest: refuse them instead. */
+function refuseDuplicateKeys(text) {
+    const seen = new Set();
+    for (const key of topLevelKeys(text)) {
+        if (seen.has(key)) {
+            throw new InputError(INPUT.sources, `key ${quote(key)} appears twice in the JSON object: keep one entry per platform`);
+        }
+        seen.add(key);
+    }
+}
+/**
+ * The keys of the top-level object in `text`, which JSON.parse has accepted, unescaped. A key is a string
+ * read at depth 1 right after `{` or `,`; strings are skipped whole, so brackets and quotes in them do not count.
+ */
+function topLevelKeys(text) {
+    const keys = [];
+    let depth = 0;
+    let expectKey = false;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (char === '"') {
+            const end = stringEnd(text, i);
+            if (depth === 1 && expectKey)
+                keys.push(JSON.parse(text.slice(i, end + 1)));
+            expectKey = false;
+            i = end;
+        }
+        else if (char === '{' || char === '[') {
+            depth++;
+            expectKey = depth === 1;
+        }
+        else if (char === '}' || char === ']') {
+            depth--;
+        }
+        else if (char === ',') {
+            expectKey = depth === 1;
+        }
+    }
+    return keys;
+}
+/** The index of the quote closing the string that opens at `start`, stepping over escapes. */
+function stringEnd(text, start) {
+    let i = start + 1;
+    while (i < text.length && text[i] !== '"')
+        i += text[i] === '\\' ? 2 : 1;
+    return i;
+}
+/** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex>)`. */
+function parseEntry(text, image) {
+    const eq = text.indexOf('=');
+    if (eq < 0)
+        return targetOf(text, text, image);
+    const platform = platformOf(text.slice(0, eq), text);
+    return { ...targetOf(text.slice(eq + 1).trim(), text, image), platform };
+}
+function platformOf(text, entry) {
+    try {
+        return parsePlatform(text, 'platform');
+    }
+    catch {
+        // Quoted: the text may hold a control character, the reason it was refused.
+        throw new InputError(INPUT.sources, `entry ${quote(entry)}: ${quote(text.trim())} is not a platform: ` +
+            'write <os>/<arch>[/<variant>][:<os.version>]=, e.g. linux/amd64= or linux/arm/v7=');
+    }
+}
+/** Where an entry's digest lives, without its platform. */
+function targetOf(body, entry, image) {
+    if (!body.includes('@')) {
+        // A digest alone (or bare hex, as sources-dir file names are) lives in the image.
+        if (/^(sha\d+:|[a-f0-9]+$)/i.test(body)) {
+            const digest = /^[a-f0-9]{64}$/i.test(body) ? `sha256:${body}` : body;
+            return { text: entry, repository: image, digest: inputDigest(digest, entry) };
+        }
+        if (body.includes('/') || body.includes(':')) {
+            throw new InputError(INPUT.sources, `entry "${entry}" has no digest: sources are pinned by digest, write <repository>@${DIGEST_FORM} ` +
+                `(a tag may stay: <repository>:<tag>@${DIGEST_FORM})`);
+        }
+        throw new InputError(INPUT.sources, `entry "${entry}" is not a digest: ${ENTRY_FORMS}`);
+    }
+    // `repo:tag@digest` is how some tools print a pinned image; the digest decides, so the tag is dropped.
+    // Messages name the whole entry, platform prefix included, once.
+    const prefixed = body !== entry;
+    try {
+        const { repository, digest } = parseReference(body, prefixed ? 'reference' : 'entry');
+        return { text: entry, repository, digest: digest };
+    }
+    catch (error) {
+        throw new InputError(INPUT.sources, `${prefixed ? `entry "${entry}": ` : ''}${errorMessage(error)}`);
+    }
+}
+function inputDigest(text, entry) {
+    try {
+        return parseDigest(text, `entry "${entry}": digest`);
+    }
+    catch (error) {
+        throw new InputError(INPUT.sources, errorMessage(error));
+    }
+}
+function parseSourcesDir(dir, image, listDir) {
+    let names;
+    try {
+        names = listDir(dir);
+    }
+    catch (error) {
+        throw new InputError(INPUT.sourcesDir, `cannot list folder "${dir}" (${errorMessage(error)}): check the path, e.g. where actions/download-artifact put the digests`);
+    }
+    const base = dir.replace(/[\\/]+$/, '') || dir;
+    // Sorted, because directory order differs between file systems and the entries' order shows in messages.
+    const files = names.filter((name) => !name.startsWith('.')).sort();
+    if (files.length === 0) {
+        throw new InputError(INPUT.sourcesDir, `no digest files in "${dir}"; each build job should \`touch "$DIR/\${digest#sha256:}"\` and upload the folder`);
+    }
+    return files.map((name) => {
+        if (!/^[a-f0-9]{64}$/.test(name)) {
+            throw new InputError(INPUT.sourcesDir, `file "${name}" in "${dir}" is not a digest file: its name must be 64 lowercase hex characters, ` +
+                `as \`touch "$DIR/\${digest#sha256:}"\` makes; remove other files from the folder`);
+        }
+        return { text: `${base}/${name}`, repository: image, digest: `sha256:${name}` };
+    });
+}
+/** One entry per repository and digest; a platform asserted once holds for all, asserted twice must agree. */
+function dedupeSources(entries) {
+    const result = [];
+    // Positions in result by digest, so thousands of sources stay linear; one position per repository.
+    const byDigest = new Map();
+    for (const entry of entries) {
+        const positions = byDigest.get(entry.digest) ?? [];
+        let known = false;
+        for (const i of positions) {
+            const seen = result[i];
+            // A digest names the same content in any repository, so assertions on it must agree across repositories too.
+            refuseConflict(seen, entry);
+            if (!sameRepository(seen.repository, entry.repository))
+                continue;
+            result[i] = { ...seen, ...morePrecise(seen.platform, entry.platform) };
+            known = true;
+        }
+        if (!known) {
+            positions.push(result.length);
+            byDigest.set(entry.digest, positions);
+            result.push(entry);
+        }
+    }
+    return result;
+}
+function refuseConflict(seen, entry) {
+    if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
+        throw new InputError(INPUT.sources, `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
+            `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`);
+    }
+}
+function samePlatform(a, b) {
+    return platformMatches(a, b) || platformMatches(b, a);
+}
+/** The assertion that says more: one with os.version over one without. */
+function morePrecise(a, b) {
+    if (a === undefined)
+        return b === undefined ? {} : { platform: b };
+    if (b !== undefined && a['os.version'] === undefined && b['os.version'] !== undefined)
+        return { platform: b };
+    return { platform: a };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+
+
+
+
+/** The defaults of action.yml, applied here too so the CLI behaves the same. */
+const DEFAULTS = {
+    [INPUT.attestations]: 'keep',
+    [INPUT.mediaType]: 'auto',
+    [INPUT.ifTagExists]: 'overwrite',
+    [INPUT.waitTimeout]: '120s',
+    [INPUT.dryRun]: 'false',
+    [INPUT.plainHttp]: 'auto',
+};
+const MAX_TIMEOUT_MS = 6 * 3600_000;
+const DURATION_EXAMPLES = 'e.g. 90s, 2m, 1m30s, 500ms, 1h or 120 (seconds)';
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+/** Reads, validates and normalises every input; throws InputError on the first wrong one. */
+function parseInputs(source) {
+    // Secrets first, so they are masked before any other input (or error) can echo them.
+    const password = readSecret(source, INPUT.password);
+    const githubToken = readSecret(source, INPUT.githubToken);
+    try {
+        return parseRest(source, password, githubToken);
+    }
+    catch (error) {
+        throw redact(error, [password, githubToken]);
+    }
+}
+function parseRest(source, password, githubToken) {
+    const get = (name) => source.read(name).trim();
+    const orDefault = (name) => get(name) || DEFAULTS[name];
+    const image = parseImage(get(INPUT.image));
+    const tags = parseTags(get(INPUT.tags), image);
+    const sources = parseSources(get(INPUT.sources), get(INPUT.sourcesDir), image, (path) => source.listDir(path));
+    const platformsText = get(INPUT.platforms);
+    const platforms = platformsText ? parsePlatforms(platformsText) : undefined;
+    const attestations = parseChoice(INPUT.attestations, orDefault(INPUT.attestations), ['keep', 'drop']);
+    const { annotations, ignored } = parseAnnotations(get(INPUT.annotations));
+    const mediaType = parseChoice(INPUT.mediaType, orDefault(INPUT.mediaType), ['auto', 'oci', 'docker']);
+    const ifTagExists = parseChoice(INPUT.ifTagExists, orDefault(INPUT.ifTagExists), [
+        'overwrite',
+        'fail',
+        'skip',
+    ]);
+    const waitTimeoutMs = parseDuration(orDefault(INPUT.waitTimeout), INPUT.waitTimeout);
+    const username = get(INPUT.username) || undefined;
+    if (username !== undefined && password === undefined) {
+        throw new InputError(INPUT.password, `required when "username" is set: give both or neither, e.g. password: \${{ secrets.REGISTRY_TOKEN }}`);
+    }
+    if (password !== undefined && username === undefined) {
+        throw new InputError(INPUT.username, `required when "password" is set: give both or neither, e.g. username: \${{ github.actor }}`);
+    }
+    const dryRun = parseBoolean(orDefault(INPUT.dryRun), INPUT.dryRun);
+    const plainHttpText = orDefault(INPUT.plainHttp);
+    const plainHttp = plainHttpText === 'auto' ? 'auto' : booleanOf(plainHttpText);
+    if (plainHttp === undefined) {
+        throw new InputError(INPUT.plainHttp, `"${plainHttpText}" is not allowed: write auto, true or false`);
+    }
+    return {
+        image,
+        tags,
+        sources,
+        platforms,
+        attestations,
+        annotations,
+        ignoredAnnotations: ignored,
+        mediaType,
+        ifTagExists,
+        waitTimeoutMs,
+        username,
+        password,
+        githubToken,
+        dryRun,
+        plainHttp,
+    };
+}
+function readSecret(source, name) {
+    const value = source.read(name).trim();
+    if (!value)
+        return undefined;
+    source.secret(value);
+    return value;
+}
+/** A message may echo any input, and a secret pasted into the wrong one must still not show. */
+function redact(error, secrets) {
+    // Also the JSON-escaped form, since some messages quote values with JSON.stringify.
+    const present = secrets
+        .filter((s) => !!s)
+        .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])
+        .sort((a, b) => b.length - a.length);
+    if (!(error instanceof Error) || present.length === 0)
+        return error;
+    const mask = (text) => present.reduce((t, secret) => t.split(secret).join('***'), text);
+    if (error instanceof InputError) {
+        const prefix = `input "${error.input}": `;
+        const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+        return new InputError(error.input, mask(detail));
+    }
+    error.message = mask(error.message);
+    if (error.stack)
+        error.stack = mask(error.stack);
+    return error;
+}
+function parseImage(text) {
+    if (!text)
+        throw new InputError(INPUT.image, 'required: give the target repository, e.g. ghcr.io/org/app');
+    try {
+        return parseRepository(text, 'image');
+    }
+    catch (error) {
+        throw new InputError(INPUT.image, errorMessage(error));
+    }
+}
+function parseTags(text, image) {
+    const example = `e.g. latest or 1.2.3, or ${image.display}:1.2.3`;
+    if (!text)
+        throw new InputError(INPUT.tags, `required: give at least one tag, ${example}`);
+    const tags = [];
+    for (const line of listOf(text)) {
+        const tag = tagOf(line, image, example);
+        if (!tags.includes(tag))
+            tags.push(tag);
+    }
+    if (tags.length === 0)
+        throw new InputError(INPUT.tags, `no tags in ${JSON.stringify(text)}: ${example}`);
+    return tags;
+}
+/** A plain tag, or the tag of a full reference to `image` as docker/metadata-action outputs it. */
+function tagOf(line, image, example) {
+    if (isValidTag(line))
+        return line;
+    const rules = 'up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"';
+    if (line.includes('@')) {
+        throw new InputError(INPUT.tags, `"${line}" holds a digest; tags take no digest, drop "@…": ${example}`);
+    }
+    if (!line.includes('/') && !line.includes(':')) {
+        throw new InputError(INPUT.tags, `"${line}" is not a valid tag: ${rules}; ${example}`);
+    }
+    let reference;
+    try {
+        reference = parseReference(line, 'tag');
+    }
+    catch (error) {
+        throw new InputError(INPUT.tags, `${errorMessage(error)}: ${example}`);
+    }
+    const { repository, tag } = reference;
+    if (tag === undefined) {
+        // `feature/x` reads as a repository; a branch name is the usual cause, which metadata-action sanitises.
+        throw new InputError(INPUT.tags, `"${line}" is not a valid tag ("/" is not allowed; ${rules}) nor a full reference with ":<tag>": ` +
+            `write ${image.display}:<tag>, or let docker/metadata-action turn branch names into tags; ${example}`);
+    }
+    if (!sameRepository(repository, image)) {
+        throw new InputError(INPUT.tags, `"${line}" is a tag of ${canonicalName(repository)}, not of image ${canonicalName(image)}: ` +
+            `write the tag alone or ${image.display}:${tag}`);
+    }
+    return tag;
+}
+function parsePlatforms(text) {
+    const platforms = [];
+    for (const item of listOf(text)) {
+        let platform;
+        try {
+            platform = parsePlatform(item, 'platform');
+        }
+        catch {
+            // Quoted: the item may hold a control character, the reason it was refused.
+            throw new InputError(INPUT.platforms, `${quote(item)} is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`);
+        }
+        if (!platforms.some((p) => platformMatches(p, platform) && platformMatches(platform, p))) {
+            platforms.push(platform);
+        }
+    }
+    if (platforms.length === 0) {
+        throw new InputError(INPUT.platforms, `no platforms in ${JSON.stringify(text)}: e.g. linux/amd64,linux/arm64`);
+    }
+    return platforms;
+}
+const INDEX_PREFIX = 'index:';
+/** Control characters and Unicode line breaks. */
+const inputs_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** docker buildx's annotation targets other than the index, optionally with a `[platform]` qualifier. */
+const OTHER_TARGET = /^(?:manifest|index-descriptor|manifest-descriptor)(?:\[[^\]]*\])?:/;
+function parseAnnotations(text) {
+    // A Map, not `{}`: keys such as `constructor` or `__proto__` must be plain keys, not Object.prototype's.
+    const annotations = new Map();
+    const ignored = [];
+    const example = 'e.g. org.opencontainers.image.source=https://github.com/org/app';
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line)
+            continue;
+        const eq = line.indexOf('=');
+        if (eq < 0)
+            throw new InputError(INPUT.annotations, `"${line}" is not key=value: ${example}`);
+        let key = line.slice(0, eq).trim();
+        const value = line.slice(eq + 1).trim();
+        if (OTHER_TARGET.test(key)) {
+            ignored.push(line);
+            continue;
+        }
+        if (key.startsWith(INDEX_PREFIX))
+            key = key.slice(INDEX_PREFIX.length).trim();
+        if (!key)
+            throw new InputError(INPUT.annotations, `"${line}" has an empty key: ${example}`);
+        refuseControl(key, value);
+        const previous = annotations.get(key);
+        if (previous !== undefined && previous !== value) {
+            throw new InputError(INPUT.annotations, `"${key}" is given twice, as "${previous}" and "${value}": keep one line per key`);
+        }
+        annotations.set(key, value);
+    }
+    // fromEntries defines own properties, so `__proto__` becomes a real key that Object.keys and JSON see.
+    return { annotations: Object.fromEntries(annotations), ignored };
+}
+/** Annotations end up in logs and the index: a control character could start a workflow command. */
+function refuseControl(key, value) {
+    const where = inputs_CONTROL.test(key) ? 'key' : inputs_CONTROL.test(value) ? 'value' : undefined;
+    if (where === undefined)
+        return;
+    throw new InputError(INPUT.annotations, `${quote(key)} has a control character in its ${where} (${quote(value)}): ` +
+        'write each annotation as key=value on one line of printable text');
+}
+function parseChoice(input, text, allowed) {
+    const found = allowed.find((choice) => choice === text);
+    if (found === undefined) {
+        throw new InputError(input, `"${text}" is not allowed: write one of ${allowed.join(', ')}`);
+    }
+    return found;
+}
+/** YAML 1.2 core schema booleans, as the runner passes them. */
+function booleanOf(text) {
+    if (TRUE.includes(text))
+        return true;
+    if (FALSE.includes(text))
+        return false;
+    return undefined;
+}
+function parseBoolean(text, input) {
+    const value = booleanOf(text);
+    if (value === undefined)
+        throw new InputError(input, `"${text}" is not a boolean: write true or false`);
+    return value;
+}
+const UNIT_MS = { h: 3600_000, m: 60_000, s: 1000, ms: 1 };
+/** Parses `90s`, `2m`, `1m30s`, `500ms`, `1h` or plain seconds (`120`) into milliseconds, > 0 and ≤ 6h. */
+function parseDuration(text, input) {
+    const trimmed = text.trim();
+    let ms;
+    if (/^\d+$/.test(trimmed)) {
+        ms = Number(trimmed) * 1000;
+    }
+    else {
+        const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(trimmed);
+        if (match && trimmed !== '') {
+            const [, h, m, s, milli] = match;
+            ms =
+                Number(h ?? 0) * UNIT_MS.h +
+                    Number(m ?? 0) * UNIT_MS.m +
+                    Number(s ?? 0) * UNIT_MS.s +
+                    Number(milli ?? 0);
+        }
+    }
+    if (ms === undefined) {
+        throw new InputError(input, `"${trimmed}" is not a duration: ${DURATION_EXAMPLES}`);
+    }
+    if (!(ms > 0 && ms <= MAX_TIMEOUT_MS)) {
+        throw new InputError(input, `"${trimmed}" must be more than 0 and at most 6h: ${DURATION_EXAMPLES}`);
+    }
+    return ms;
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
+ * registry or an input can neither start a line of its own nor move the cursor, and a line that would start
+ * with `::` (a workflow command) is defused. Applied by every logger, to every message.
+ */
+function printable(text) {
+    const escaped = text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    return /^\s*::/.test(escaped) ? `\\${escaped.trimStart()}` : escaped;
+}
+/** Replaces every registered secret (and its base64 forms, as they appear in Basic headers) in a text. */
+class SecretMasker {
+    secrets = new Set();
+    add(value) {
+        if (value.length < 3)
+            return;
+        this.secrets.add(value);
+        this.secrets.add(Buffer.from(value).toString('base64'));
+    }
+    mask(text) {
+        let masked = text;
+        for (const secret of this.secrets)
+            masked = masked.split(secret).join('***');
+        return masked;
+    }
+}
+/** The CLI's logger: facts on stderr so stdout stays machine-readable; debug only when asked. */
+function consoleLogger(options) {
+    const masker = new SecretMasker();
+    const write = options.write ?? ((line) => process.stderr.write(`${line}\n`));
+    const emit = (line) => write(printable(masker.mask(line)));
+    return {
+        /** The CLI's last line: masked and escaped like every other. */
+        error: (message) => emit(`manifest-merge: ${message}`),
+        debug: (message) => {
+            if (options.debug)
+                emit(`debug: ${message}`);
+        },
+        info: (message) => emit(message),
+        warning: (message, title) => emit(`warning: ${title ? `${title}: ` : ''}${message}`),
+        group: async (name, fn) => {
+            emit(`== ${name}`);
+            return fn();
+        },
+        secret: (value) => masker.add(value),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/outputs.ts
+/** Every output, by the name action.yml gives it, with structured values: the CLI prints these as JSON. */
+function outputValues(result) {
+    return {
+        digest: result.digest,
+        ref: result.ref,
+        tags: result.tags,
+        'platform-digests': result.platformDigests,
+        'platform-refs': result.platformRefs,
+        manifest: result.manifest,
+        written: result.written,
+    };
+}
+/** The action's outputs: the same names, structured values as JSON text. */
+function outputsOf(result) {
+    return asText(outputValues(result));
+}
+function asText(values) {
+    return Object.fromEntries(Object.entries(values).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : JSON.stringify(value),
+    ]));
+}
+/** Output names a failed run still sets when some tags moved (SPEC Guarantee 4). */
+const PARTIAL_OUTPUTS = ['digest', 'ref', 'tags', 'written'];
+/** The outputs a run that moved only some tags still hands on: which index, and the tags that serve it. */
+function partialOutputsOf(result) {
+    return asText(partialCliOutputsOf(result));
+}
+function partialCliOutputsOf(result) {
+    const all = outputValues(result);
+    return Object.fromEntries(PARTIAL_OUTPUTS.map((name) => [name, all[name]]));
+}
+/** Characters that would be read as Markdown or HTML in a job summary, and their entities. */
+const ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+    '|': '&#124;',
+    '`': '&#96;',
+    '[': '&#91;',
+    ']': '&#93;',
+    '(': '&#40;',
+    ')': '&#41;',
+    '!': '&#33;',
+    '*': '&#42;',
+    _: '&#95;',
+    '~': '&#126;',
+    '\\': '&#92;',
+    '#': '&#35;',
+};
+/**
+ * Escapes text for a Markdown table cell: values come from inputs and registries, so none of them may open a
+ * link, an image, emphasis, HTML or a new row. Line breaks become spaces.
+ */
+function cell(text) {
+    return (text
+        .replace(/[&<>"'|`[\]()!*_~\\#]/g, (c) => ENTITIES[c] ?? c)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '));
+}
+function code(text) {
+    return `<code>${cell(text)}</code>`;
+}
+function size(bytes) {
+    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+/** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
+function summaryMarkdown(result) {
+    const verb = result.dryRun
+        ? 'Dry run: would publish'
+        : result.failedTags.length
+            ? 'Published only in part'
+            : result.written
+                ? 'Published'
+                : 'Already published';
+    const lines = [
+        `### ${verb} ${code(result.ref)}`,
+        '',
+        `| | |`,
+        `|---|---|`,
+        `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
+    ];
+    const row = (label, tags) => {
+        for (const tag of tags)
+            lines.push(`| ${label} | ${code(tag)} |`);
+    };
+    row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
+    row('Unchanged', result.unchangedTags);
+    row('Skipped (if-tag-exists: skip)', result.skippedTags);
+    for (const { tag, reason } of result.failedTags)
+        lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
+    lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
+    lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
+    for (const row of result.platforms) {
+        lines.push(`| ${code(row.platform)} | ${code(row.digest)} | ${size(row.size)} | ${code(row.source)} | ${row.attestations} |`);
+    }
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/canonical-json.ts
+/**
+ * The one JSON serialisation of an index (SPEC Guarantee 1, ADR 0003): keys in a fixed order, no whitespace.
+ * The text is written from ordered field lists rather than objects, so neither the key order of the caller's
+ * objects nor JavaScript's rule of enumerating integer-like keys (an annotation named "10") first can change
+ * the bytes.
+ */
+function indexJson(mediaType, entries, annotations) {
+    return objectJson([
+        ['schemaVersion', '2'],
+        ['mediaType', JSON.stringify(mediaType)],
+        ['manifests', `[${entries.map(descriptorJson).join(',')}]`],
+        ['annotations', annotationsJson(annotations)],
+    ]);
+}
+function objectJson(fields) {
+    const written = fields.flatMap(([name, json]) => json === undefined ? [] : [`${JSON.stringify(name)}:${json}`]);
+    return `{${written.join(',')}}`;
+}
+function descriptorJson(d) {
+    return objectJson([
+        ['mediaType', JSON.stringify(d.mediaType)],
+        ['digest', JSON.stringify(d.digest)],
+        ['size', JSON.stringify(d.size)],
+        ['artifactType', d.artifactType ? JSON.stringify(d.artifactType) : undefined],
+        ['platform', d.platform && platformJson(d.platform)],
+        ['annotations', d.annotations && annotationsJson(d.annotations)],
+    ]);
+}
+/** The OCI image-index field order; absent and empty fields are left out rather than written empty. */
+function platformJson(p) {
+    const features = p['os.features'];
+    return objectJson([
+        ['architecture', JSON.stringify(p.architecture)],
+        ['os', JSON.stringify(p.os)],
+        ['os.version', p['os.version'] ? JSON.stringify(p['os.version']) : undefined],
+        ['os.features', features && features.length > 0 ? JSON.stringify(features) : undefined],
+        ['variant', p.variant ? JSON.stringify(p.variant) : undefined],
+    ]);
+}
+/** Keys sorted; undefined when there are none, so an empty map is left out rather than written `{}`. */
+function annotationsJson(annotations) {
+    const keys = sortKeys(Object.keys(annotations));
+    if (keys.length === 0)
+        return undefined;
+    return objectJson(keys.map((key) => [key, JSON.stringify(annotations[key])]));
+}
+/**
+ * Code-point order, which is UTF-8 byte order (as Go and most registries' tools sort): plain `<` compares
+ * UTF-16 units and differs for characters outside the Basic Multilingual Plane. Locale collation would vary.
+ */
+function sortKeys(keys) {
+    return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+}
+
+;// CONCATENATED MODULE: ./src/platform-images.ts
+
+
+/**
+ * Collapses images with the same digest and unions their attestations, deduplicated by digest; returns them
+ * ordered by platform, then digest, with attestations by digest. When two inputs share a digest but differ
+ * otherwise (which a registry cannot produce), the one whose serialisation sorts first wins, so the choice
+ * does not depend on input order.
+ */
+function canonicalImages(images) {
+    const byDigest = new Map();
+    for (const image of images) {
+        const digest = image.descriptor.digest;
+        let entry = byDigest.get(digest);
+        if (!entry) {
+            entry = { image, attestations: new Map() };
+            byDigest.set(digest, entry);
+        }
+        else if (
+        // The source only shows in messages, but those should not depend on input order either.
+        (compareSerialised(image.descriptor, entry.image.descriptor) ||
+            compareText(image.source, entry.image.source)) < 0) {
+            entry.image = image;
+        }
+        for (const attestation of image.attestations) {
+            const seen = entry.attestations.get(attestation.digest);
+            if (!seen || compareSerialised(attestation, seen) < 0)
+                entry.attestations.set(attestation.digest, attestation);
+        }
+    }
+    return [...byDigest.values()]
+        .map(({ image, attestations }) => ({
+        descriptor: image.descriptor,
+        attestations: [...attestations.values()].sort(compareDigests),
+        source: image.source,
+    }))
+        .sort((a, b) => comparePlatforms(a.descriptor.platform, b.descriptor.platform) ||
+        compareDigests(a.descriptor, b.descriptor));
+}
+/** The index entries in their fixed order: each image followed by the attestations that describe it. */
+function indexEntries(images) {
+    return canonicalImages(images).flatMap((image) => [image.descriptor, ...image.attestations]);
+}
+function compareDigests(a, b) {
+    return compareText(a.digest, b.digest);
+}
+function compareSerialised(a, b) {
+    return compareText(descriptorJson(a), descriptorJson(b));
+}
+
+;// CONCATENATED MODULE: ./src/registry/media-types.ts
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+const DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json';
+const DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
+/**
+ * Sent on every manifest GET and HEAD. Without all four, the distribution registry answers 404 for stored OCI
+ * content, serves a Docker list's amd64 child for a tag, or rewrites a v2 manifest into schema 1.
+ */
+const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ');
+function isIndexMediaType(mediaType) {
+    return mediaType === OCI_INDEX || mediaType === DOCKER_LIST;
+}
+function isImageMediaType(mediaType) {
+    return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
+}
+function isManifestMediaType(mediaType) {
+    return isIndexMediaType(mediaType) || isImageMediaType(mediaType);
+}
+function isSchema1MediaType(mediaType) {
+    return mediaType === DOCKER_SCHEMA1 || mediaType === DOCKER_SCHEMA1_SIGNED;
+}
+/** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
+function bareMediaType(contentType) {
+    return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/assemble.ts
+
+
+
+
+
+/**
+ * Builds the index from the per-platform images. The bytes depend only on the set of images (duplicates
+ * collapse) and the options: never on input order, on duplicates, or on the key order of input objects.
+ */
+function assemble(images, options) {
+    if (images.length === 0)
+        throw new Error('no source images to assemble');
+    const merged = canonicalImages(images);
+    const mediaType = chooseMediaType(merged, options);
+    const text = indexJson(mediaType, indexEntries(merged), options.annotations);
+    const bytes = new TextEncoder().encode(text);
+    return { mediaType, bytes, digest: digestOf(bytes) };
+}
+/**
+ * Picks the index media type for `options.mediaType`, or throws when `docker` cannot represent the input.
+ * Takes merged, ordered images so the child named in an error does not depend on input order.
+ */
+function chooseMediaType(images, options) {
+    if (options.mediaType === 'oci')
+        return OCI_INDEX;
+    const annotationKeys = Object.keys(options.annotations);
+    const obstacle = images.map(dockerObstacle).find((o) => o !== undefined);
+    if (options.mediaType === 'auto') {
+        // Annotations would be lost in a Docker list, so their presence alone means OCI.
+        return obstacle === undefined && annotationKeys.length === 0 ? DOCKER_LIST : OCI_INDEX;
+    }
+    if (annotationKeys.length > 0) {
+        throw new Error(`media-type: docker cannot carry the index annotations (annotations: ${sortKeys(annotationKeys).join(', ')}): ` +
+            'Docker manifest lists have no annotations. Use media-type: oci or auto, or remove annotations');
+    }
+    if (obstacle !== undefined) {
+        throw new Error(`media-type: docker cannot hold ${obstacle}: a Docker manifest list holds only Docker v2 image manifests ` +
+            'without annotations or artifactType. Use media-type: oci or auto');
+    }
+    return DOCKER_LIST;
+}
+/** Why an image (or one of its attestations) cannot go in a Docker manifest list, naming it; else undefined. */
+function dockerObstacle(image) {
+    const where = `${platformKey(image.descriptor.platform)} ${image.descriptor.digest} (from ${image.source})`;
+    const own = descriptorObstacle(image.descriptor);
+    if (own)
+        return `${where}: ${own}`;
+    const attestation = image.attestations[0];
+    if (attestation) {
+        return `the attestation manifest ${attestation.digest} of ${where}: attestations are OCI-only`;
     }
     return undefined;
 }
-/** Says where credentials came from without a trace of the secret. */
-function describe(credential) {
-    if (!credential)
-        return 'none (anonymous)';
-    return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
-}
-
-;// CONCATENATED MODULE: ./src/registry/auth.ts
-/**
- * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
- * Values may be quoted (with commas and escaped quotes inside) or bare tokens.
- */
-function parseChallenges(header) {
-    const challenges = [];
-    const pattern = /\s*(?:([A-Za-z][A-Za-z0-9_-]*)\s+)?([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*,?/y;
-    let index = 0;
-    let current;
-    const text = header.trim();
-    while (index < text.length) {
-        pattern.lastIndex = index;
-        const match = pattern.exec(text);
-        if (match) {
-            const [, scheme, key = '', raw = ''] = match;
-            if (scheme !== undefined || current === undefined) {
-                current = { scheme: (scheme ?? '').toLowerCase(), params: {} };
-                challenges.push(current);
-            }
-            current.params[key.toLowerCase()] = raw.startsWith('"')
-                ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
-                : raw;
-            index = pattern.lastIndex;
-            continue;
-        }
-        // A scheme with no parameters, e.g. a bare `Basic`.
-        const bare = /\s*([A-Za-z][A-Za-z0-9_-]*)\s*,?/y;
-        bare.lastIndex = index;
-        const scheme = bare.exec(text);
-        if (!scheme)
-            break;
-        current = { scheme: (scheme[1] ?? '').toLowerCase(), params: {} };
-        challenges.push(current);
-        index = bare.lastIndex;
-    }
-    return challenges;
-}
-/** A set of scopes, merged per repository, with a stable text form used as a cache key and in token requests. */
-class ScopeSet {
-    byRepository = new Map();
-    add(scope) {
-        const actions = this.byRepository.get(scope.repository) ?? new Set();
-        for (const action of scope.actions)
-            actions.add(action);
-        this.byRepository.set(scope.repository, actions);
-        return this;
-    }
-    covers(scope) {
-        const actions = this.byRepository.get(scope.repository);
-        return actions !== undefined && scope.actions.every((a) => actions.has(a));
-    }
-    /**
-     * One string per repository in the token spec's form: those with push first (some registries read only the
-     * first scope of a token request), then by name.
-     */
-    toStrings() {
-        const pushes = (actions) => (actions.has('push') ? 0 : 1);
-        return [...this.byRepository.entries()]
-            .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
-            .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
-    }
-    key() {
-        return this.toStrings().join(' ');
-    }
-    clone() {
-        const copy = new ScopeSet();
-        for (const [repository, actions] of this.byRepository)
-            copy.byRepository.set(repository, new Set(actions));
-        return copy;
-    }
-}
-function basicAuthorization(username, password) {
-    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+function descriptorObstacle(d) {
+    if (d.mediaType !== DOCKER_MANIFEST)
+        return `its media type is ${d.mediaType}, not ${DOCKER_MANIFEST}`;
+    if (d.artifactType)
+        return `it has artifactType ${d.artifactType}`;
+    if (d.annotations && Object.keys(d.annotations).length > 0)
+        return 'it has annotations';
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
@@ -19846,423 +20772,68 @@ function parseRetryAfter(value, now) {
     return Math.max(0, date - now);
 }
 
-;// CONCATENATED MODULE: ./src/registry/loopback.ts
-/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
-function isLoopback(endpoint) {
-    const host = endpoint.startsWith('[')
-        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
-        : endpoint.split(':')[0];
-    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
-}
-
-;// CONCATENATED MODULE: ./src/registry/authorizer.ts
+;// CONCATENATED MODULE: ./src/consistency.ts
 
 
-
-/** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
-const EXPIRY_MARGIN_MS = 10_000;
-/** Used when a token server gives no `expires_in` (the token spec's default). */
-const DEFAULT_TOKEN_TTL_S = 60;
-const MAX_TOKEN_BODY = 64 * 1024;
+/** How often the names of the digests still missing are logged while waiting. */
+const REPORT_EVERY_MS = 2_000;
 /**
- * Authorization for one registry host, driven by its challenge: requests start anonymous; a 401 tells whether
- * to send Basic or fetch a Bearer token. Tokens are cached by scope set; concurrent requests share one fetch.
+ * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
+ * is often unknown for a while). Polls with HEAD, which does not count against pull limits, and remembers what
+ * is still missing so the log can say so.
  */
-class Authorizer {
-    registry;
-    origin;
-    credentials;
-    transport;
+class ConsistencyWait {
+    missing = new Set();
+    lastReport;
+    started;
+    /** Longest time any digest took to appear, for the summary. */
+    waitedMs = 0;
+    client;
     clock;
     log;
-    scheme = 'unknown';
-    realm = '';
-    service;
-    /** Every scope asked for so far: each token asks for all of them, so one token serves the whole run. */
-    wanted = new ScopeSet();
-    tokens = [];
-    inflight = new Map();
-    credential;
-    constructor(registry, 
-    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
-    origin, credentials, transport, clock, log) {
-        this.registry = registry;
-        this.origin = origin;
-        this.credentials = credentials;
-        this.transport = transport;
-        this.clock = clock;
-        this.log = log;
+    deadline;
+    constructor(context) {
+        ({ client: this.client, clock: this.clock, log: this.log, deadline: this.deadline } = context);
+        this.started = this.clock.now();
+        this.lastReport = this.started;
     }
-    /** Declares scopes ahead of the first request, so the first token already covers them all. */
-    declare(scope) {
-        this.wanted.add(scope);
-    }
-    /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
-    async header(...scopes) {
-        for (const scope of scopes)
-            this.wanted.add(scope);
-        if (this.scheme === 'basic') {
-            const credential = await this.lookup();
-            return credential?.kind === 'basic'
-                ? basicAuthorization(credential.username, credential.password)
-                : undefined;
+    /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
+    async manifest(repository, digest) {
+        try {
+            return await this.client.getManifest(repository, digest, { deadline: this.deadline });
         }
-        if (this.scheme !== 'bearer')
-            return undefined;
+        catch (error) {
+            if (!isLag(error))
+                throw error;
+            this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
+        }
+        await this.head(repository, digest);
+        return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
+    }
+    /** Polls a manifest with HEAD until the repository serves it. */
+    async head(repository, digest) {
+        const label = `${canonicalName(repository)}@${digest}`;
+        this.missing.add(label);
+        try {
+            return await this.client.headManifest(repository, digest, {
+                deadline: this.deadline,
+                untilFound: true,
+                onRetry: () => this.report(),
+            });
+        }
+        finally {
+            this.missing.delete(label);
+            this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
+        }
+    }
+    report() {
         const now = this.clock.now();
-        const cached = this.tokens.find((t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now);
-        const token = cached ?? (await this.fetchToken(this.wanted.clone()));
-        return `Bearer ${token.value}`;
+        if (now - this.lastReport < REPORT_EVERY_MS || this.missing.size === 0)
+            return;
+        this.lastReport = now;
+        const seconds = Math.round((now - this.started) / 1000);
+        this.log.info(`still waiting after ${seconds}s for ${this.missing.size} digest(s): ${[...this.missing].join(', ')}`);
     }
-    /**
-     * Learns from a 401. Returns true when the request is worth sending once more with a fresh header: the first
-     * challenge, or a Bearer token that was refused (expired or too narrow) and is now dropped.
-     */
-    async challenged(wwwAuthenticate, sent) {
-        const challenges = parseChallenges(wwwAuthenticate ?? '');
-        const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
-        if (bearer) {
-            this.scheme = 'bearer';
-            this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
-            this.service = bearer.params['service'];
-            // A challenge may name the scope the request needs (e.g. another repository's pull for a mount): ask for it.
-            for (const scope of repositoryScopes(bearer.params['scope'] ?? ''))
-                this.wanted.add(scope);
-            if (sent?.startsWith('Bearer ')) {
-                const value = sent.slice('Bearer '.length);
-                this.tokens = this.tokens.filter((t) => t.value !== value);
-            }
-            return true;
-        }
-        if (challenges.some((c) => c.scheme === 'basic')) {
-            if (sent?.startsWith('Basic '))
-                return false;
-            this.scheme = 'basic';
-            return (await this.lookup())?.kind === 'basic';
-        }
-        return false;
-    }
-    /**
-     * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
-     * HTTP on this machine and so is the realm (a test or local registry).
-     */
-    checkedRealm(realm) {
-        let url;
-        try {
-            url = new URL(realm);
-        }
-        catch {
-            throw new Error(`${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`);
-        }
-        const registry = new URL(this.origin);
-        const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
-        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
-            throw new Error(`${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
-                'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry');
-        }
-        return url.toString();
-    }
-    lookup() {
-        this.credential ??= this.credentials(this.registry).then((credential) => {
-            if (credential?.kind === 'basic')
-                this.log.secret(credential.password);
-            if (credential?.kind === 'identity-token')
-                this.log.secret(credential.token);
-            return credential;
-        });
-        return this.credential;
-    }
-    fetchToken(scopes) {
-        const key = scopes.key();
-        let pending = this.inflight.get(key);
-        if (!pending) {
-            pending = this.requestToken(scopes).finally(() => this.inflight.delete(key));
-            this.inflight.set(key, pending);
-        }
-        return pending;
-    }
-    async requestToken(scopes) {
-        const credential = await this.lookup();
-        const url = new URL(this.realm);
-        const scopeStrings = scopes.toStrings();
-        const started = this.clock.now();
-        let method = 'POST';
-        let response;
-        if (credential?.kind === 'identity-token') {
-            // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
-            const form = new URLSearchParams({
-                grant_type: 'refresh_token',
-                refresh_token: credential.token,
-                client_id: 'manifest-merge',
-                scope: scopeStrings.join(' '),
-            });
-            if (this.service)
-                form.set('service', this.service);
-            response = await this.transport.send({
-                method,
-                url: url.toString(),
-                headers: { 'content-type': 'application/x-www-form-urlencoded' },
-                body: form.toString(),
-            }, MAX_TOKEN_BODY);
-        }
-        // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
-        // Basic, the identity token as password.
-        if (!response || [400, 401, 404, 405].includes(response.status)) {
-            method = 'GET';
-            if (this.service)
-                url.searchParams.set('service', this.service);
-            for (const scope of scopeStrings)
-                url.searchParams.append('scope', scope);
-            const headers = {};
-            if (credential?.kind === 'basic') {
-                headers['authorization'] = basicAuthorization(credential.username, credential.password);
-            }
-            else if (credential?.kind === 'identity-token') {
-                headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
-            }
-            response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
-        }
-        if (response.status !== 200) {
-            const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
-            throw new RegistryError({
-                method,
-                url: url.toString(),
-                status: response.status,
-                codes: parseErrorBody(text),
-                hint: response.status === 401 || response.status === 403
-                    ? `the token server for ${this.registry} refused the credentials: check username and password (or token) for ${this.registry}`
-                    : `could not get a token for ${this.registry}`,
-            });
-        }
-        let parsed;
-        try {
-            parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
-        }
-        catch {
-            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
-                "JSON: check the registry's auth setup (its token realm) or a proxy in between");
-        }
-        // GHCR and Quay answer `access_token` alone, without `token`.
-        const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
-        if (typeof value !== 'string' || value === '') {
-            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`);
-        }
-        this.log.secret(value);
-        const ttl = typeof parsed.expires_in === 'number' && parsed.expires_in > 0
-            ? Math.min(parsed.expires_in, 24 * 3600)
-            : DEFAULT_TOKEN_TTL_S;
-        this.log.debug(`token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`);
-        const token = { scopes, value, expiresAt: started + ttl * 1000 };
-        this.tokens.push(token);
-        return token;
-    }
-}
-/** The `repository:<name>:<actions>` scopes of a challenge, with the actions this client asks for. */
-function repositoryScopes(text) {
-    return text.split(' ').flatMap((item) => {
-        const match = /^repository:([a-z0-9][a-z0-9._/-]{0,254}):([a-z,*]+)$/.exec(item);
-        if (!match)
-            return [];
-        const actions = (match[2] ?? '')
-            .split(',')
-            .filter((a) => a === 'pull' || a === 'push');
-        return actions.length ? [{ repository: match[1] ?? '', actions }] : [];
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
-var api_request = __nccwpck_require__(4043);
-var api_request_default = /*#__PURE__*/__nccwpck_require__.n(api_request);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
-var agent = __nccwpck_require__(7405);
-var agent_default = /*#__PURE__*/__nccwpck_require__.n(agent);
-;// CONCATENATED MODULE: ./src/registry/undici.ts
-
-
-/**
- * Just the parts of undici the client uses: a connection-pooling Agent and `request`. The package's entry point
- * also loads fetch, WebSocket, caches and mocks, which doubles the bundle and adds about 20 ms to every start
- * (measured: see docs/benchmarks.md). undici is pinned to an exact version, so these paths do not move.
- */
-const Agent = (agent_default());
-function request(dispatcher, url, options) {
-    const parsed = new URL(url);
-    return api_request_default().call(dispatcher, {
-        ...options,
-        origin: parsed.origin,
-        path: `${parsed.pathname}${parsed.search}`,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/registry/http.ts
-
-
-class BodyTooLargeError extends Error {
-    url;
-    limit;
-    constructor(url, limit) {
-        super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
-        this.url = url;
-        this.limit = limit;
-        this.name = 'BodyTooLargeError';
-    }
-}
-/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
-function discard(body) {
-    body.on('error', () => { });
-    body.destroy();
-}
-/** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
-function undiciTransport(dispatcher, timeoutMs) {
-    const open = async (req, whole) => {
-        const response = await request(dispatcher, req.url, {
-            method: req.method,
-            headers: req.headers,
-            body: req.body ?? null,
-            headersTimeout: timeoutMs,
-            // Between chunks, not for the whole body: a large layer may take long but must keep moving.
-            bodyTimeout: timeoutMs,
-            ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
-        });
-        const headers = {};
-        for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined)
-                headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        return { response, headers };
-    };
-    return {
-        async stream(req) {
-            const { response, headers } = await open(req, false);
-            return { status: response.statusCode, headers, body: response.body };
-        },
-        async send(req, maxBytes) {
-            const { response, headers } = await open(req, true);
-            const declared = Number(headers['content-length'] ?? Number.NaN);
-            const isError = response.statusCode >= 400;
-            if (!isError && declared > maxBytes) {
-                discard(response.body);
-                throw new BodyTooLargeError(req.url, maxBytes);
-            }
-            const chunks = [];
-            let length = 0;
-            for await (const chunk of response.body) {
-                length += chunk.length;
-                if (length > maxBytes) {
-                    discard(response.body);
-                    if (!isError)
-                        throw new BodyTooLargeError(req.url, maxBytes);
-                    chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
-                    length = maxBytes;
-                    break;
-                }
-                chunks.push(chunk);
-            }
-            return { status: response.statusCode, headers, body: Buffer.concat(chunks, length) };
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/registry/media-types.ts
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
-const DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json';
-const DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
-/**
- * Sent on every manifest GET and HEAD. Without all four, the distribution registry answers 404 for stored OCI
- * content, serves a Docker list's amd64 child for a tag, or rewrites a v2 manifest into schema 1.
- */
-const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ');
-function isIndexMediaType(mediaType) {
-    return mediaType === OCI_INDEX || mediaType === DOCKER_LIST;
-}
-function isImageMediaType(mediaType) {
-    return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
-}
-function isManifestMediaType(mediaType) {
-    return isIndexMediaType(mediaType) || isImageMediaType(mediaType);
-}
-function isSchema1MediaType(mediaType) {
-    return mediaType === DOCKER_SCHEMA1 || mediaType === DOCKER_SCHEMA1_SIGNED;
-}
-/** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
-function bareMediaType(contentType) {
-    return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/registry/network.ts
-
-/**
- * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
- * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
- */
-/** How long a registry that refuses connections is retried before the run gives up on it. */
-const CONNECT_BUDGET_MS = 30_000;
-const UNREACHABLE = new Set([
-    'ECONNREFUSED',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'UND_ERR_CONNECT_TIMEOUT',
-]);
-const CERTIFICATE = new Set([
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'CERT_UNTRUSTED',
-    'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
-function isUnreachable(error) {
-    const code = errorCode(error);
-    return code !== undefined && UNREACHABLE.has(code);
-}
-/** A failure that already says what is wrong with the registry's address or transport; never retried. */
-class ConnectionError extends Error {
-    name = 'ConnectionError';
-}
-/**
- * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
- * (an HTTP answer, or a failure of our own).
- */
-function explainNetworkError(error, origin, waitedMs) {
-    if (error instanceof ConnectionError)
-        return error;
-    const code = errorCode(error);
-    const name = error?.name;
-    const { host, protocol } = new URL(origin);
-    if (name === 'TimeoutError') {
-        return new ConnectionError(`${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
-            'the registry or the network is too slow; try again, or raise wait-timeout');
-    }
-    if (code === undefined)
-        return undefined;
-    if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
-        return new ConnectionError(`${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
-            'you trust, set plain-http: true; otherwise check the registry host and port');
-    }
-    if (CERTIFICATE.has(code)) {
-        return new ConnectionError(`${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
-            "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate");
-    }
-    if (code === 'ENOTFOUND') {
-        return new ConnectionError(`cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`);
-    }
-    if (isUnreachable(error)) {
-        const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
-        const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
-        return new ConnectionError(`cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
-            `registry is running, and that it serves ${scheme} there`);
-    }
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -20719,6 +21290,606 @@ async function withRetry(fn, options) {
     }, { retries: BACKOFF.MAX_ATTEMPTS, minTimeout: 0, factor: 1, randomize: false });
 }
 
+;// CONCATENATED MODULE: ./src/publish.ts
+
+
+
+
+/** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
+async function readTags(client, image, tags, deadline) {
+    const states = await Promise.all(tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)]));
+    return new Map(states);
+}
+async function readTag(client, image, tag, deadline) {
+    try {
+        return (await client.headManifest(image, tag, { deadline })).digest;
+    }
+    catch (error) {
+        if (isLag(error))
+            return undefined;
+        throw error;
+    }
+}
+/** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
+function planTags(image, states, digest, ifTagExists) {
+    const write = [];
+    const unchanged = [];
+    const skipped = [];
+    const conflicts = [];
+    for (const [tag, current] of states) {
+        if (current === digest)
+            unchanged.push(tag);
+        else if (current === undefined || ifTagExists === 'overwrite')
+            write.push(tag);
+        else if (ifTagExists === 'skip')
+            skipped.push(tag);
+        else
+            conflicts.push(`${tagRef(image, tag)} is at ${current}`);
+    }
+    if (conflicts.length) {
+        throw new Error(`if-tag-exists is fail and ${conflicts.join(', ')}, not ${digest}: nothing was written. ` +
+            'Use a new tag, or set if-tag-exists to overwrite or skip');
+    }
+    return { write, unchanged, skipped };
+}
+/** The tag still serves what it held before the write: registry lag, worth waiting for. */
+class StaleTag extends Error {
+}
+/**
+ * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
+ * digest. Never throws for one tag: every tag's outcome is reported, so a partial write says what moved.
+ */
+async function writeTags(image, index, plan, states, context) {
+    const outcomes = await Promise.all(plan.write.map(async (tag) => {
+        try {
+            await writeTag(image, tag, index, context);
+            await readBack(image, tag, index.digest, states.get(tag), context);
+            return { tag, reason: undefined };
+        }
+        catch (error) {
+            return { tag, reason: errorMessage(error) };
+        }
+    }));
+    return {
+        moved: outcomes.filter((o) => o.reason === undefined).map((o) => o.tag),
+        failed: outcomes.flatMap((o) => (o.reason === undefined ? [] : [{ tag: o.tag, reason: o.reason }])),
+    };
+}
+/**
+ * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
+ * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
+ * re-push), is success; otherwise the registry's refusal is explained.
+ */
+async function writeTag(image, tag, index, context) {
+    const { client, deadline } = context;
+    try {
+        await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
+    }
+    catch (error) {
+        if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500)
+            throw error;
+        const served = await readTag(client, image, tag, deadline).catch(() => undefined);
+        if (served === index.digest)
+            return;
+        throw new Error(refusal(error));
+    }
+}
+/** Why a registry refused a tag, in words a user can act on. */
+function refusal(error) {
+    const immutable = error.hasCode(ErrorCode.TAG_INVALID) ||
+        error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
+        error.status === 409 ||
+        error.status === 412 ||
+        error.status === 403;
+    if (!immutable)
+        return error.message;
+    return sentences(error.summary, 'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
+        'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
+        'overwriting it in the registry');
+}
+/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
+async function readBack(image, tag, digest, before, context) {
+    const { client, clock, log, deadline } = context;
+    await withRetry(async () => {
+        const served = await readTag(client, image, tag, deadline);
+        if (served === digest)
+            return;
+        if (served === before)
+            throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
+        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
+            'another writer published the same tag; make one job the only writer of it');
+    }, {
+        clock,
+        deadline,
+        // Transient faults are retried inside the client; this loop only waits out a stale tag.
+        retryable: (error) => error instanceof StaleTag,
+        onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
+    }).catch((error) => {
+        if (error instanceof StaleTag) {
+            throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
+        }
+        throw error;
+    });
+}
+/** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
+function partialWriteMessage(image, digest, report) {
+    const failed = report.failed
+        .map(({ tag, reason }) => {
+        const ref = tagRef(image, tag);
+        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
+    })
+        .join('; ');
+    const moved = report.moved.map((tag) => tagRef(image, tag)).join(', ');
+    return report.moved.length
+        ? `only some tags were written. Now serving ${digest}: ${moved}. Not serving it: ${failed}`
+        : `no tag serves ${digest} after the write: ${failed}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/auth.ts
+/**
+ * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
+ * Values may be quoted (with commas and escaped quotes inside) or bare tokens.
+ */
+function parseChallenges(header) {
+    const challenges = [];
+    const pattern = /\s*(?:([A-Za-z][A-Za-z0-9_-]*)\s+)?([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*,?/y;
+    let index = 0;
+    let current;
+    const text = header.trim();
+    while (index < text.length) {
+        pattern.lastIndex = index;
+        const match = pattern.exec(text);
+        if (match) {
+            const [, scheme, key = '', raw = ''] = match;
+            if (scheme !== undefined || current === undefined) {
+                current = { scheme: (scheme ?? '').toLowerCase(), params: {} };
+                challenges.push(current);
+            }
+            current.params[key.toLowerCase()] = raw.startsWith('"')
+                ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
+                : raw;
+            index = pattern.lastIndex;
+            continue;
+        }
+        // A scheme with no parameters, e.g. a bare `Basic`.
+        const bare = /\s*([A-Za-z][A-Za-z0-9_-]*)\s*,?/y;
+        bare.lastIndex = index;
+        const scheme = bare.exec(text);
+        if (!scheme)
+            break;
+        current = { scheme: (scheme[1] ?? '').toLowerCase(), params: {} };
+        challenges.push(current);
+        index = bare.lastIndex;
+    }
+    return challenges;
+}
+/** A set of scopes, merged per repository, with a stable text form used as a cache key and in token requests. */
+class ScopeSet {
+    byRepository = new Map();
+    add(scope) {
+        const actions = this.byRepository.get(scope.repository) ?? new Set();
+        for (const action of scope.actions)
+            actions.add(action);
+        this.byRepository.set(scope.repository, actions);
+        return this;
+    }
+    covers(scope) {
+        const actions = this.byRepository.get(scope.repository);
+        return actions !== undefined && scope.actions.every((a) => actions.has(a));
+    }
+    /**
+     * One string per repository in the token spec's form: those with push first (some registries read only the
+     * first scope of a token request), then by name.
+     */
+    toStrings() {
+        const pushes = (actions) => (actions.has('push') ? 0 : 1);
+        return [...this.byRepository.entries()]
+            .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
+            .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
+    }
+    key() {
+        return this.toStrings().join(' ');
+    }
+    clone() {
+        const copy = new ScopeSet();
+        for (const [repository, actions] of this.byRepository)
+            copy.byRepository.set(repository, new Set(actions));
+        return copy;
+    }
+}
+function basicAuthorization(username, password) {
+    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/loopback.ts
+/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
+function isLoopback(endpoint) {
+    const host = endpoint.startsWith('[')
+        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
+        : endpoint.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/registry/authorizer.ts
+
+
+
+/** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
+const EXPIRY_MARGIN_MS = 10_000;
+/** Used when a token server gives no `expires_in` (the token spec's default). */
+const DEFAULT_TOKEN_TTL_S = 60;
+const MAX_TOKEN_BODY = 64 * 1024;
+/**
+ * Authorization for one registry host, driven by its challenge: requests start anonymous; a 401 tells whether
+ * to send Basic or fetch a Bearer token. Tokens are cached by scope set; concurrent requests share one fetch.
+ */
+class Authorizer {
+    registry;
+    origin;
+    credentials;
+    transport;
+    clock;
+    log;
+    scheme = 'unknown';
+    realm = '';
+    service;
+    /** Every scope asked for so far: each token asks for all of them, so one token serves the whole run. */
+    wanted = new ScopeSet();
+    tokens = [];
+    inflight = new Map();
+    credential;
+    constructor(registry, 
+    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
+    origin, credentials, transport, clock, log) {
+        this.registry = registry;
+        this.origin = origin;
+        this.credentials = credentials;
+        this.transport = transport;
+        this.clock = clock;
+        this.log = log;
+    }
+    /** Declares scopes ahead of the first request, so the first token already covers them all. */
+    declare(scope) {
+        this.wanted.add(scope);
+    }
+    /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
+    async header(...scopes) {
+        for (const scope of scopes)
+            this.wanted.add(scope);
+        if (this.scheme === 'basic') {
+            const credential = await this.lookup();
+            return credential?.kind === 'basic'
+                ? basicAuthorization(credential.username, credential.password)
+                : undefined;
+        }
+        if (this.scheme !== 'bearer')
+            return undefined;
+        const now = this.clock.now();
+        const cached = this.tokens.find((t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now);
+        const token = cached ?? (await this.fetchToken(this.wanted.clone()));
+        return `Bearer ${token.value}`;
+    }
+    /**
+     * Learns from a 401. Returns true when the request is worth sending once more with a fresh header: the first
+     * challenge, or a Bearer token that was refused (expired or too narrow) and is now dropped.
+     */
+    async challenged(wwwAuthenticate, sent) {
+        const challenges = parseChallenges(wwwAuthenticate ?? '');
+        const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
+        if (bearer) {
+            this.scheme = 'bearer';
+            this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
+            this.service = bearer.params['service'];
+            // A challenge may name the scope the request needs (e.g. another repository's pull for a mount): ask for it.
+            for (const scope of repositoryScopes(bearer.params['scope'] ?? ''))
+                this.wanted.add(scope);
+            if (sent?.startsWith('Bearer ')) {
+                const value = sent.slice('Bearer '.length);
+                this.tokens = this.tokens.filter((t) => t.value !== value);
+            }
+            return true;
+        }
+        if (challenges.some((c) => c.scheme === 'basic')) {
+            if (sent?.startsWith('Basic '))
+                return false;
+            this.scheme = 'basic';
+            return (await this.lookup())?.kind === 'basic';
+        }
+        return false;
+    }
+    /**
+     * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
+     * HTTP on this machine and so is the realm (a test or local registry).
+     */
+    checkedRealm(realm) {
+        let url;
+        try {
+            url = new URL(realm);
+        }
+        catch {
+            throw new Error(`${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`);
+        }
+        const registry = new URL(this.origin);
+        const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
+            throw new Error(`${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
+                'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry');
+        }
+        return url.toString();
+    }
+    lookup() {
+        this.credential ??= this.credentials(this.registry).then((credential) => {
+            if (credential?.kind === 'basic')
+                this.log.secret(credential.password);
+            if (credential?.kind === 'identity-token')
+                this.log.secret(credential.token);
+            return credential;
+        });
+        return this.credential;
+    }
+    fetchToken(scopes) {
+        const key = scopes.key();
+        let pending = this.inflight.get(key);
+        if (!pending) {
+            pending = this.requestToken(scopes).finally(() => this.inflight.delete(key));
+            this.inflight.set(key, pending);
+        }
+        return pending;
+    }
+    async requestToken(scopes) {
+        const credential = await this.lookup();
+        const url = new URL(this.realm);
+        const scopeStrings = scopes.toStrings();
+        const started = this.clock.now();
+        let method = 'POST';
+        let response;
+        if (credential?.kind === 'identity-token') {
+            // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
+            const form = new URLSearchParams({
+                grant_type: 'refresh_token',
+                refresh_token: credential.token,
+                client_id: 'manifest-merge',
+                scope: scopeStrings.join(' '),
+            });
+            if (this.service)
+                form.set('service', this.service);
+            response = await this.transport.send({
+                method,
+                url: url.toString(),
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: form.toString(),
+            }, MAX_TOKEN_BODY);
+        }
+        // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
+        // Basic, the identity token as password.
+        if (!response || [400, 401, 404, 405].includes(response.status)) {
+            method = 'GET';
+            if (this.service)
+                url.searchParams.set('service', this.service);
+            for (const scope of scopeStrings)
+                url.searchParams.append('scope', scope);
+            const headers = {};
+            if (credential?.kind === 'basic') {
+                headers['authorization'] = basicAuthorization(credential.username, credential.password);
+            }
+            else if (credential?.kind === 'identity-token') {
+                headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
+            }
+            response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
+        }
+        if (response.status !== 200) {
+            const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
+            throw new RegistryError({
+                method,
+                url: url.toString(),
+                status: response.status,
+                codes: parseErrorBody(text),
+                hint: response.status === 401 || response.status === 403
+                    ? `the token server for ${this.registry} refused the credentials: check username and password (or token) for ${this.registry}`
+                    : `could not get a token for ${this.registry}`,
+            });
+        }
+        let parsed;
+        try {
+            parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
+        }
+        catch {
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
+                "JSON: check the registry's auth setup (its token realm) or a proxy in between");
+        }
+        // GHCR and Quay answer `access_token` alone, without `token`.
+        const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
+        if (typeof value !== 'string' || value === '') {
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`);
+        }
+        this.log.secret(value);
+        const ttl = typeof parsed.expires_in === 'number' && parsed.expires_in > 0
+            ? Math.min(parsed.expires_in, 24 * 3600)
+            : DEFAULT_TOKEN_TTL_S;
+        this.log.debug(`token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`);
+        const token = { scopes, value, expiresAt: started + ttl * 1000 };
+        this.tokens.push(token);
+        return token;
+    }
+}
+/** The `repository:<name>:<actions>` scopes of a challenge, with the actions this client asks for. */
+function repositoryScopes(text) {
+    return text.split(' ').flatMap((item) => {
+        const match = /^repository:([a-z0-9][a-z0-9._/-]{0,254}):([a-z,*]+)$/.exec(item);
+        if (!match)
+            return [];
+        const actions = (match[2] ?? '')
+            .split(',')
+            .filter((a) => a === 'pull' || a === 'push');
+        return actions.length ? [{ repository: match[1] ?? '', actions }] : [];
+    });
+}
+
+// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
+var api_request = __nccwpck_require__(4043);
+var api_request_default = /*#__PURE__*/__nccwpck_require__.n(api_request);
+// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
+var agent = __nccwpck_require__(7405);
+var agent_default = /*#__PURE__*/__nccwpck_require__.n(agent);
+;// CONCATENATED MODULE: ./src/registry/undici.ts
+
+
+/**
+ * Just the parts of undici the client uses: a connection-pooling Agent and `request`. The package's entry point
+ * also loads fetch, WebSocket, caches and mocks, which doubles the bundle and adds about 20 ms to every start
+ * (measured: see docs/benchmarks.md). undici is pinned to an exact version, so these paths do not move.
+ */
+const Agent = (agent_default());
+function request(dispatcher, url, options) {
+    const parsed = new URL(url);
+    return api_request_default().call(dispatcher, {
+        ...options,
+        origin: parsed.origin,
+        path: `${parsed.pathname}${parsed.search}`,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/registry/http.ts
+
+
+class BodyTooLargeError extends Error {
+    url;
+    limit;
+    constructor(url, limit) {
+        super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
+        this.url = url;
+        this.limit = limit;
+        this.name = 'BodyTooLargeError';
+    }
+}
+/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
+/** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
+function undiciTransport(dispatcher, timeoutMs) {
+    const open = async (req, whole) => {
+        const response = await request(dispatcher, req.url, {
+            method: req.method,
+            headers: req.headers,
+            body: req.body ?? null,
+            headersTimeout: timeoutMs,
+            // Between chunks, not for the whole body: a large layer may take long but must keep moving.
+            bodyTimeout: timeoutMs,
+            ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+        });
+        const headers = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined)
+                headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        return { response, headers };
+    };
+    return {
+        async stream(req) {
+            const { response, headers } = await open(req, false);
+            return { status: response.statusCode, headers, body: response.body };
+        },
+        async send(req, maxBytes) {
+            const { response, headers } = await open(req, true);
+            const declared = Number(headers['content-length'] ?? Number.NaN);
+            const isError = response.statusCode >= 400;
+            if (!isError && declared > maxBytes) {
+                discard(response.body);
+                throw new BodyTooLargeError(req.url, maxBytes);
+            }
+            const chunks = [];
+            let length = 0;
+            for await (const chunk of response.body) {
+                length += chunk.length;
+                if (length > maxBytes) {
+                    discard(response.body);
+                    if (!isError)
+                        throw new BodyTooLargeError(req.url, maxBytes);
+                    chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
+                    length = maxBytes;
+                    break;
+                }
+                chunks.push(chunk);
+            }
+            return { status: response.statusCode, headers, body: Buffer.concat(chunks, length) };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/registry/network.ts
+
+/**
+ * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
+ * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
+ */
+/** How long a registry that refuses connections is retried before the run gives up on it. */
+const CONNECT_BUDGET_MS = 30_000;
+const UNREACHABLE = new Set([
+    'ECONNREFUSED',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const CERTIFICATE = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
+function isUnreachable(error) {
+    const code = errorCode(error);
+    return code !== undefined && UNREACHABLE.has(code);
+}
+/** A failure that already says what is wrong with the registry's address or transport; never retried. */
+class ConnectionError extends Error {
+    name = 'ConnectionError';
+}
+/**
+ * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
+ * (an HTTP answer, or a failure of our own).
+ */
+function explainNetworkError(error, origin, waitedMs) {
+    if (error instanceof ConnectionError)
+        return error;
+    const code = errorCode(error);
+    const name = error?.name;
+    const { host, protocol } = new URL(origin);
+    if (name === 'TimeoutError') {
+        return new ConnectionError(`${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
+            'the registry or the network is too slow; try again, or raise wait-timeout');
+    }
+    if (code === undefined)
+        return undefined;
+    if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+        return new ConnectionError(`${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
+            'you trust, set plain-http: true; otherwise check the registry host and port');
+    }
+    if (CERTIFICATE.has(code)) {
+        return new ConnectionError(`${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
+            "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate");
+    }
+    if (code === 'ENOTFOUND') {
+        return new ConnectionError(`cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`);
+    }
+    if (isUnreachable(error)) {
+        const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
+        const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
+        return new ConnectionError(`cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
+            `registry is running, and that it serves ${scheme} there`);
+    }
+    return undefined;
+}
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/registry/upload.ts
@@ -20879,6 +22050,7 @@ function stallWatch(body, what, stallMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/registry/client.ts
+
 
 
 
@@ -21062,7 +22234,7 @@ class RegistryClient {
         }
         catch (error) {
             if (error instanceof RegistryError && error.status >= 400 && error.status < 500) {
-                this.options.log.debug(`mount of ${digest} refused (${client_describe(error)}); uploading it instead`);
+                this.options.log.debug(`mount of ${digest} refused (${describe(error)}); uploading it instead`);
                 return { mounted: false };
             }
             throw error;
@@ -21177,7 +22349,7 @@ class RegistryClient {
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
             retryable: canRetry,
             onRetry: (error, attempt, delay) => {
-                log.debug(`${label}: attempt ${attempt} failed (${client_describe(error)}); retrying in ${delay} ms`);
+                log.debug(`${label}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
             pace: (error) => (isLag(error) ? this.pacer(origin).slot() : undefined),
@@ -21200,7 +22372,7 @@ class RegistryClient {
         if (last !== undefined && now - last < CONNECT_REPORT_MS)
             return;
         this.connectReports.set(origin, now);
-        this.options.log.info(`cannot connect to ${origin} (${client_describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`);
+        this.options.log.info(`cannot connect to ${origin} (${describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`);
     }
     /**
      * A signal that ends a request at the deadline (never sooner than MIN_REQUEST_MS), and at `capMs` at the
@@ -21217,40 +22389,32 @@ class RegistryClient {
         const authorizer = this.authorizer(from);
         const scope = { repository: from.path, actions: ['pull'] };
         const origin = this.baseUrl(from);
-        let url = `${origin}/v2/${from.path}/blobs/${digest}`;
-        let authorization = await authorizer.header(scope);
-        for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        const start = `${origin}/v2/${from.path}/blobs/${digest}`;
+        const open = async (url, authorization) => {
             if (authorization)
                 assertSafeForCredentials(url);
-            const headers = {
-                'user-agent': this.userAgent(),
-                ...(authorization ? { authorization } : {}),
-            };
-            const response = await this.transport.stream({
-                method: 'GET',
-                url,
-                headers,
-                signal: this.deadlineSignal(options, Number.POSITIVE_INFINITY),
-            });
+            const headers = { 'user-agent': this.userAgent(), ...(authorization ? { authorization } : {}) };
+            const signal = this.deadlineSignal(options, Number.POSITIVE_INFINITY);
+            const response = await this.transport.stream({ method: 'GET', url, headers, signal });
             this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
-            if (response.status === 200) {
-                const length = response.headers['content-length'];
-                return { body: response.body, size: length === undefined ? undefined : Number(length) };
-            }
-            const location = response.headers['location'];
-            if (isRedirect(response.status) && location) {
-                discard(response.body);
-                const next = new URL(location, url).toString();
-                // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
-                if (!sameOrigin(next, origin))
-                    authorization = undefined;
-                url = next;
-                continue;
-            }
-            const text = await readAtMost(response.body, MAX_ERROR_BODY);
-            throw this.failure(from, { method: 'GET', url, headers }, { ...response, body: text });
+            return response;
+        };
+        const authorization = await authorizer.header(scope);
+        const { response, url } = await followRedirects(start, authorization, await open(start, authorization), open, (r) => discard(r.body));
+        if (response.status === 200) {
+            const length = response.headers['content-length'];
+            return { body: response.body, size: length === undefined ? undefined : Number(length) };
         }
-        throw new Error(`${this.where(from, digest)}: too many redirects`);
+        if (isRedirect(response.status)) {
+            discard(response.body);
+            throw new Error(`${this.where(from, digest)}: too many redirects`);
+        }
+        const text = await readAtMost(response.body, MAX_ERROR_BODY);
+        const failed = { ...response, body: text };
+        const request = { method: 'GET', url: start, headers: {} };
+        throw sameOrigin(url, start)
+            ? this.failure(from, request, failed)
+            : this.storageFailure(request, url, failed);
     }
     userAgent() {
         return this.options.userAgent ?? 'manifest-merge';
@@ -21311,13 +22475,9 @@ class RegistryClient {
             response = await this.send(request, authorization, maxBytes);
         }
         let url = request.url;
-        for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
-            const location = new URL(response.headers['location'] ?? '', url).toString();
-            // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
-            if (!sameOrigin(location, url))
-                authorization = undefined;
-            url = location;
-            response = await this.send({ ...request, url }, authorization, maxBytes);
+        if (spec.redirects) {
+            const send = (to, credentials) => this.send({ ...request, url: to }, credentials, maxBytes);
+            ({ response, url } = await followRedirects(url, authorization, response, send, () => { }));
         }
         if ((spec.expect ?? [200]).includes(response.status))
             return response;
@@ -21436,6 +22596,27 @@ function isPullLimit(response) {
 function isStored(response) {
     return response.status === 200 || response.status === 201 || response.status === 204;
 }
+/**
+ * Follows redirects (at most MAX_REDIRECTS) from a first answer. Credentials go only to the origin they are for:
+ * storage redirects (S3, CDNs) never see them, nor does https->http on one host.
+ */
+async function followRedirects(start, authorization, first, send, drop) {
+    let response = first;
+    let url = start;
+    let credentials = authorization;
+    for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(response.status); hop++) {
+        const location = response.headers['location'];
+        if (!location)
+            break;
+        const next = new URL(location, url).toString();
+        if (!sameOrigin(next, url))
+            credentials = undefined;
+        drop(response);
+        url = next;
+        response = await send(url, credentials);
+    }
+    return { response, url };
+}
 function isRedirect(status) {
     return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
@@ -21451,529 +22632,11 @@ async function readAtMost(body, limit) {
     discard(body);
     return Buffer.concat(chunks).subarray(0, limit);
 }
-function client_describe(error) {
+/** A short form for retry and debug lines: status and codes, a socket code, or the message. */
+function describe(error) {
     if (error instanceof RegistryError)
         return `${error.status} ${error.codes.map((c) => c.code).join(',')}`;
-    const code = error.code;
-    return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/platform.ts
-const WORD = /^[a-z0-9][a-z0-9._-]*$/;
-/** A platform field from a registry: enough for os.version and features, nothing that can break a line. */
-const TOKEN = /^[A-Za-z0-9._+-]{1,128}$/;
-/** Control characters and Unicode line breaks: in a log line they could start a workflow command. */
-const CONTROL = /[\p{Cc}\u2028\u2029]/u;
-const SHOWN_CHARS = 80;
-/** A registry gave a platform field that is not a short token; the message shows the value escaped and cut. */
-class InvalidPlatformError extends Error {
-    name = 'InvalidPlatformError';
-    field;
-    constructor(field, value) {
-        super(`platform field "${field}" is ${quote(value, SHOWN_CHARS)}, not a short token (letters, digits, ".", "_", "+", "-")`);
-        this.field = field;
-    }
-}
-/** What JSON.stringify leaves as is but a log line must not hold raw: C1 controls, format characters, line breaks. */
-const UNSHOWN = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
-/**
- * `value` JSON-quoted, with every control, format and line-break character escaped, so it cannot start a
- * workflow command or hide text; cut after the quote (`"abc"…`) past `max` characters. Printable non-ASCII
- * stays, so a redaction of the JSON-escaped form of a secret still finds it.
- */
-function quote(value, max = Number.POSITIVE_INFINITY) {
-    let text = '';
-    for (const char of value) {
-        const escaped = JSON.stringify(char).slice(1, -1).replace(UNSHOWN, unicodeEscape);
-        if (text.length + escaped.length > max)
-            return `"${text}"…`;
-        text += escaped;
-    }
-    return `"${text}"`;
-}
-/** `\uXXXX` per UTF-16 unit, as JSON writes it. */
-function unicodeEscape(char) {
-    return char
-        .split('')
-        .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
-        .join('');
-}
-/**
- * Parses `os/arch[/variant]`, as `platforms` and `<platform>=` prefixes give it; `what` names the input.
- * `os.version` may follow after a colon (`windows/amd64:10.0.20348.2113`), as in the output keys.
- */
-function parsePlatform(text, what) {
-    const trimmed = text.trim();
-    const colon = trimmed.indexOf(':');
-    const path = colon >= 0 ? trimmed.slice(0, colon) : trimmed;
-    const osVersion = colon >= 0 ? trimmed.slice(colon + 1) : undefined;
-    const parts = path.split('/');
-    const [os, architecture, variant] = parts;
-    if (osVersion !== undefined && CONTROL.test(osVersion)) {
-        throw new Error(`${what}: ${quote(trimmed)} has a control character in its os.version: ` +
-            'write it on one line as the image gives it, e.g. windows/amd64:10.0.20348.2113');
-    }
-    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p)) || osVersion === '') {
-        throw new Error(`${what}: "${trimmed}" is not a platform: write os/architecture[/variant], e.g. linux/amd64 or linux/arm/v7`);
-    }
-    return {
-        os: os,
-        architecture: architecture,
-        ...(variant === undefined ? {} : { variant }),
-        ...(osVersion === undefined ? {} : { 'os.version': osVersion }),
-    };
-}
-/**
- * The output key: `os/architecture[/variant]`, then `:os.version` where present (Windows). Variants that mean
- * nothing are left out (`linux/arm64/v8` is `linux/arm64`), so e2e jobs can look up the names they build with;
- * others are kept, even when implied (`linux/arm` is `linux/arm/v7`).
- */
-function platformKey(platform) {
-    const base = [platform.os, platform.architecture, keyVariant(platform)].filter(Boolean).join('/');
-    return platform['os.version'] ? `${base}:${platform['os.version']}` : base;
-}
-/**
- * The variant an architecture has when none is given, as container runtimes normalise them; `inKey` says
- * whether output keys show it (arm/v7 differs from arm/v6, but arm64/v8 and amd64/v1 are what everyone means).
- * A Map, so an architecture such as "constructor" finds nothing.
- */
-const DEFAULT_VARIANT = new Map([
-    ['arm', { variant: 'v7', inKey: true }],
-    ['arm64', { variant: 'v8', inKey: false }],
-    ['amd64', { variant: 'v1', inKey: false }],
-]);
-/** The variant spelled out: `linux/arm` is `linux/arm/v7`. */
-function fullVariant(platform) {
-    return platform.variant || DEFAULT_VARIANT.get(platform.architecture)?.variant || '';
-}
-function keyVariant(platform) {
-    const variant = fullVariant(platform);
-    const implied = DEFAULT_VARIANT.get(platform.architecture);
-    return implied && !implied.inKey && implied.variant === variant ? '' : variant;
-}
-/**
- * Whether an asserted or expected platform matches an image's: os and architecture equal, variants equal once
- * spelled out (`linux/arm64` is `linux/arm64/v8`, `linux/arm` is `linux/arm/v7`), and os.version equal when the
- * assertion gives one.
- */
-function platformMatches(expected, actual) {
-    return (expected.os === actual.os &&
-        expected.architecture === actual.architecture &&
-        fullVariant(expected) === fullVariant(actual) &&
-        (expected['os.version'] === undefined || expected['os.version'] === actual['os.version']));
-}
-function compareText(a, b) {
-    const x = a ?? '';
-    const y = b ?? '';
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-/** The index order of SPEC guarantee 1: os, architecture, variant, os.version, os.features. */
-function comparePlatforms(a, b) {
-    return (compareText(a.os, b.os) ||
-        compareText(a.architecture, b.architecture) ||
-        compareText(a.variant, b.variant) ||
-        compareText(a['os.version'], b['os.version']) ||
-        compareText([...(a['os.features'] ?? [])].sort().join(','), [...(b['os.features'] ?? [])].sort().join(',')));
-}
-/**
- * Reads a platform from an image config or an index descriptor; undefined when os or architecture is missing.
- * The registry is untrusted and its fields end up in logs, output keys and the index, so each field kept must
- * be a short token: throws InvalidPlatformError otherwise.
- */
-function platformFrom(value) {
-    if (typeof value !== 'object' || value === null)
-        return undefined;
-    const v = value;
-    const os = v['os'];
-    const architecture = v['architecture'];
-    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
-        return undefined;
-    const variant = v['variant'];
-    const osVersion = v['os.version'];
-    const features = v['os.features'];
-    return {
-        os: token('os', os),
-        architecture: token('architecture', architecture),
-        ...(typeof variant === 'string' && variant ? { variant: token('variant', variant) } : {}),
-        ...(typeof osVersion === 'string' && osVersion ? { 'os.version': token('os.version', osVersion) } : {}),
-        ...(Array.isArray(features) && features.length && features.every((f) => typeof f === 'string')
-            ? { 'os.features': features.map((f) => token('os.features', f)) }
-            : {}),
-    };
-}
-function token(field, value) {
-    if (!TOKEN.test(value))
-        throw new InvalidPlatformError(field, value);
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/assemble.ts
-
-
-
-/**
- * Builds the index from the per-platform images. The bytes depend only on the set of images (duplicates
- * collapse) and the options: never on input order, on duplicates, or on the key order of input objects.
- */
-function assemble(images, options) {
-    if (images.length === 0)
-        throw new Error('no source images to assemble');
-    const merged = canonicalImages(images);
-    const mediaType = chooseMediaType(merged, options);
-    const text = indexJson(mediaType, flatten(merged), options.annotations);
-    const bytes = new TextEncoder().encode(text);
-    return { mediaType, bytes, digest: digestOf(bytes) };
-}
-/** The index entries in their fixed order: images by platform then digest, each followed by its attestations. */
-function orderEntries(images) {
-    return flatten(canonicalImages(images));
-}
-/**
- * The one serialisation of an index: keys in a fixed order, no whitespace. The text is written from ordered
- * field lists rather than objects, so neither the key order of the caller's objects nor JavaScript's rule of
- * enumerating integer-like keys (an annotation named "10") first can change the bytes.
- */
-function indexJson(mediaType, entries, annotations) {
-    return objectJson([
-        ['schemaVersion', '2'],
-        ['mediaType', JSON.stringify(mediaType)],
-        ['manifests', `[${entries.map(descriptorJson).join(',')}]`],
-        ['annotations', annotationsJson(annotations)],
-    ]);
-}
-/**
- * Picks the index media type for `options.mediaType`, or throws when `docker` cannot represent the input.
- * Takes merged, ordered images so the child named in an error does not depend on input order.
- */
-function chooseMediaType(images, options) {
-    if (options.mediaType === 'oci')
-        return OCI_INDEX;
-    const annotationKeys = Object.keys(options.annotations);
-    const obstacle = images.map(dockerObstacle).find((o) => o !== undefined);
-    if (options.mediaType === 'auto') {
-        // Annotations would be lost in a Docker list, so their presence alone means OCI.
-        return obstacle === undefined && annotationKeys.length === 0 ? DOCKER_LIST : OCI_INDEX;
-    }
-    if (annotationKeys.length > 0) {
-        throw new Error(`media-type: docker cannot carry the index annotations (annotations: ${sortKeys(annotationKeys).join(', ')}): ` +
-            'Docker manifest lists have no annotations. Use media-type: oci or auto, or remove annotations');
-    }
-    if (obstacle !== undefined) {
-        throw new Error(`media-type: docker cannot hold ${obstacle}: a Docker manifest list holds only Docker v2 image manifests ` +
-            'without annotations or artifactType. Use media-type: oci or auto');
-    }
-    return DOCKER_LIST;
-}
-/** Why an image (or one of its attestations) cannot go in a Docker manifest list, naming it; else undefined. */
-function dockerObstacle(image) {
-    const where = `${platformKey(image.descriptor.platform)} ${image.descriptor.digest} (from ${image.source})`;
-    const own = descriptorObstacle(image.descriptor);
-    if (own)
-        return `${where}: ${own}`;
-    const attestation = image.attestations[0];
-    if (attestation) {
-        return `the attestation manifest ${attestation.digest} of ${where}: attestations are OCI-only`;
-    }
-    return undefined;
-}
-function descriptorObstacle(d) {
-    if (d.mediaType !== DOCKER_MANIFEST)
-        return `its media type is ${d.mediaType}, not ${DOCKER_MANIFEST}`;
-    if (d.artifactType)
-        return `it has artifactType ${d.artifactType}`;
-    if (d.annotations && Object.keys(d.annotations).length > 0)
-        return 'it has annotations';
-    return undefined;
-}
-/**
- * Collapses images with the same digest and unions their attestations, deduplicated by digest; returns them
- * ordered by platform, then digest, with attestations by digest. When two inputs share a digest but differ
- * otherwise (which a registry cannot produce), the one whose serialisation sorts first wins, so the choice
- * does not depend on input order.
- */
-function canonicalImages(images) {
-    const byDigest = new Map();
-    for (const image of images) {
-        const digest = image.descriptor.digest;
-        let entry = byDigest.get(digest);
-        if (!entry) {
-            entry = { image, attestations: new Map() };
-            byDigest.set(digest, entry);
-        }
-        else if (
-        // The source only shows in messages, but those should not depend on input order either.
-        (compareSerialised(image.descriptor, entry.image.descriptor) ||
-            assemble_compareText(image.source, entry.image.source)) < 0) {
-            entry.image = image;
-        }
-        for (const attestation of image.attestations) {
-            const seen = entry.attestations.get(attestation.digest);
-            if (!seen || compareSerialised(attestation, seen) < 0)
-                entry.attestations.set(attestation.digest, attestation);
-        }
-    }
-    return [...byDigest.values()]
-        .map(({ image, attestations }) => ({
-        descriptor: image.descriptor,
-        attestations: [...attestations.values()].sort(compareDigests),
-        source: image.source,
-    }))
-        .sort((a, b) => comparePlatforms(a.descriptor.platform, b.descriptor.platform) ||
-        compareDigests(a.descriptor, b.descriptor));
-}
-/** Each image followed by the attestations that describe it. */
-function flatten(images) {
-    return images.flatMap((image) => [image.descriptor, ...image.attestations]);
-}
-function objectJson(fields) {
-    const written = fields.flatMap(([name, json]) => json === undefined ? [] : [`${JSON.stringify(name)}:${json}`]);
-    return `{${written.join(',')}}`;
-}
-function descriptorJson(d) {
-    return objectJson([
-        ['mediaType', JSON.stringify(d.mediaType)],
-        ['digest', JSON.stringify(d.digest)],
-        ['size', JSON.stringify(d.size)],
-        ['artifactType', d.artifactType ? JSON.stringify(d.artifactType) : undefined],
-        ['platform', d.platform && platformJson(d.platform)],
-        ['annotations', d.annotations && annotationsJson(d.annotations)],
-    ]);
-}
-/** The OCI image-index field order; absent and empty fields are left out rather than written empty. */
-function platformJson(p) {
-    const features = p['os.features'];
-    return objectJson([
-        ['architecture', JSON.stringify(p.architecture)],
-        ['os', JSON.stringify(p.os)],
-        ['os.version', p['os.version'] ? JSON.stringify(p['os.version']) : undefined],
-        ['os.features', features && features.length > 0 ? JSON.stringify(features) : undefined],
-        ['variant', p.variant ? JSON.stringify(p.variant) : undefined],
-    ]);
-}
-/** Keys sorted; undefined when there are none, so an empty map is left out rather than written `{}`. */
-function annotationsJson(annotations) {
-    const keys = sortKeys(Object.keys(annotations));
-    if (keys.length === 0)
-        return undefined;
-    return objectJson(keys.map((key) => [key, JSON.stringify(annotations[key])]));
-}
-/**
- * Code-point order, which is UTF-8 byte order (as Go and most registries' tools sort): plain `<` compares
- * UTF-16 units and differs for characters outside the Basic Multilingual Plane. Locale collation would vary.
- */
-function sortKeys(keys) {
-    return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
-}
-function assemble_compareText(x, y) {
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-function compareDigests(a, b) {
-    return assemble_compareText(a.digest, b.digest);
-}
-function compareSerialised(a, b) {
-    return assemble_compareText(descriptorJson(a), descriptorJson(b));
-}
-
-;// CONCATENATED MODULE: ./src/consistency.ts
-
-
-/** How often the names of the digests still missing are logged while waiting. */
-const REPORT_EVERY_MS = 2_000;
-/**
- * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
- * is often unknown for a while). Polls with HEAD, which does not count against pull limits, and remembers what
- * is still missing so the log can say so.
- */
-class ConsistencyWait {
-    client;
-    clock;
-    log;
-    deadline;
-    missing = new Set();
-    lastReport;
-    started;
-    /** Longest time any digest took to appear, for the summary. */
-    waitedMs = 0;
-    constructor(client, clock, log, deadline) {
-        this.client = client;
-        this.clock = clock;
-        this.log = log;
-        this.deadline = deadline;
-        this.started = clock.now();
-        this.lastReport = this.started;
-    }
-    /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
-    async manifest(repository, digest) {
-        try {
-            return await this.client.getManifest(repository, digest, { deadline: this.deadline });
-        }
-        catch (error) {
-            if (!isLag(error))
-                throw error;
-            this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
-        }
-        await this.head(repository, digest);
-        return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
-    }
-    /** Polls a manifest with HEAD until the repository serves it. */
-    async head(repository, digest) {
-        const label = `${canonicalName(repository)}@${digest}`;
-        this.missing.add(label);
-        try {
-            return await this.client.headManifest(repository, digest, {
-                deadline: this.deadline,
-                untilFound: true,
-                onRetry: () => this.report(),
-            });
-        }
-        finally {
-            this.missing.delete(label);
-            this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
-        }
-    }
-    report() {
-        const now = this.clock.now();
-        if (now - this.lastReport < REPORT_EVERY_MS || this.missing.size === 0)
-            return;
-        this.lastReport = now;
-        const seconds = Math.round((now - this.started) / 1000);
-        this.log.info(`still waiting after ${seconds}s for ${this.missing.size} digest(s): ${[...this.missing].join(', ')}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/publish.ts
-
-
-
-
-/** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
-async function readTags(client, image, tags, deadline) {
-    const states = await Promise.all(tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)]));
-    return new Map(states);
-}
-async function readTag(client, image, tag, deadline) {
-    try {
-        return (await client.headManifest(image, tag, { deadline })).digest;
-    }
-    catch (error) {
-        if (isLag(error))
-            return undefined;
-        throw error;
-    }
-}
-/** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
-function planTags(image, states, digest, ifTagExists) {
-    const write = [];
-    const unchanged = [];
-    const skipped = [];
-    const conflicts = [];
-    for (const [tag, current] of states) {
-        if (current === digest)
-            unchanged.push(tag);
-        else if (current === undefined || ifTagExists === 'overwrite')
-            write.push(tag);
-        else if (ifTagExists === 'skip')
-            skipped.push(tag);
-        else
-            conflicts.push(`${tagRef(image, tag)} is at ${current}`);
-    }
-    if (conflicts.length) {
-        throw new Error(`if-tag-exists is fail and ${conflicts.join(', ')}, not ${digest}: nothing was written. ` +
-            'Use a new tag, or set if-tag-exists to overwrite or skip');
-    }
-    return { write, unchanged, skipped };
-}
-/** The tag still serves what it held before the write: registry lag, worth waiting for. */
-class StaleTag extends Error {
-}
-/**
- * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
- * digest. Never throws for one tag: every tag's outcome is reported, so a partial write says what moved.
- */
-async function writeTags(image, index, plan, states, context) {
-    const outcomes = await Promise.all(plan.write.map(async (tag) => {
-        try {
-            await writeTag(image, tag, index, context);
-            await readBack(image, tag, index.digest, states.get(tag), context);
-            return { tag, reason: undefined };
-        }
-        catch (error) {
-            return { tag, reason: errorMessage(error) };
-        }
-    }));
-    return {
-        moved: outcomes.filter((o) => o.reason === undefined).map((o) => o.tag),
-        failed: outcomes.flatMap((o) => (o.reason === undefined ? [] : [{ tag: o.tag, reason: o.reason }])),
-    };
-}
-/**
- * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
- * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
- * re-push), is success; otherwise the registry's refusal is explained.
- */
-async function writeTag(image, tag, index, context) {
-    const { client, deadline } = context;
-    try {
-        await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
-    }
-    catch (error) {
-        if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500)
-            throw error;
-        const served = await readTag(client, image, tag, deadline).catch(() => undefined);
-        if (served === index.digest)
-            return;
-        throw new Error(refusal(error));
-    }
-}
-/** Why a registry refused a tag, in words a user can act on. */
-function refusal(error) {
-    const immutable = error.hasCode(ErrorCode.TAG_INVALID) ||
-        error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
-        error.status === 409 ||
-        error.status === 412 ||
-        error.status === 403;
-    if (!immutable)
-        return error.message;
-    return sentences(error.summary, 'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
-        'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
-        'overwriting it in the registry');
-}
-/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
-async function readBack(image, tag, digest, before, context) {
-    const { client, clock, log, deadline } = context;
-    await withRetry(async () => {
-        const served = await readTag(client, image, tag, deadline);
-        if (served === digest)
-            return;
-        if (served === before)
-            throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
-        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
-            'another writer published the same tag; make one job the only writer of it');
-    }, {
-        clock,
-        deadline,
-        // Transient faults are retried inside the client; this loop only waits out a stale tag.
-        retryable: (error) => error instanceof StaleTag,
-        onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
-    }).catch((error) => {
-        if (error instanceof StaleTag) {
-            throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
-        }
-        throw error;
-    });
-}
-/** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
-function partialWriteMessage(image, digest, report) {
-    const failed = report.failed
-        .map(({ tag, reason }) => {
-        const ref = tagRef(image, tag);
-        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
-    })
-        .join('; ');
-    const moved = report.moved.map((tag) => tagRef(image, tag)).join(', ');
-    return report.moved.length
-        ? `only some tags were written. Now serving ${digest}: ${moved}. Not serving it: ${failed}`
-        : `no tag serves ${digest} after the write: ${failed}`;
+    return errorCode(error) ?? errorMessage(error);
 }
 
 ;// CONCATENATED MODULE: ./src/resolve.ts
@@ -22031,7 +22694,7 @@ async function resolveImage(source, manifest, context) {
     }
     const configDigest = configRef.digest;
     const bytes = await context.client.getBlob(readFrom(source, context), configDigest, MAX_MANIFEST_BYTES, {
-        deadline: context.wait.deadline,
+        deadline: context.deadline,
         untilFound: true,
     });
     let config;
@@ -22041,7 +22704,7 @@ async function resolveImage(source, manifest, context) {
     catch {
         config = undefined;
     }
-    const platform = platformOf(source, config, `its image config ${configDigest}`);
+    const platform = resolve_platformOf(source, config, `its image config ${configDigest}`);
     if (!platform) {
         throw new Error(`sources: "${source.text}" has an image config without os and architecture; it cannot be indexed`);
     }
@@ -22141,7 +22804,7 @@ function parseChildren(source, value) {
             throw new Error(`sources: "${source.text}" has a malformed descriptor in its manifests list (a media type, digest or size ` +
                 'that is not valid): rebuild and push the index');
         }
-        const platform = platformOf(source, d['platform'], `the entry ${digest}`);
+        const platform = resolve_platformOf(source, d['platform'], `the entry ${digest}`);
         return {
             mediaType,
             digest,
@@ -22157,7 +22820,7 @@ function isMediaType(value) {
     return (value.length <= 255 && /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/.test(value));
 }
 /** Reads a platform from registry content, naming the source and where the bad field was. */
-function platformOf(source, value, where) {
+function resolve_platformOf(source, value, where) {
     try {
         return platformFrom(value);
     }
@@ -22357,15 +23020,15 @@ async function run(inputs, deps) {
     client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
     for (const source of foreign)
         client.declare(source.repository, ['pull']);
-    const wait = new ConsistencyWait(client, clock, log, deadline);
+    const context = { client, log, clock, deadline };
+    const wait = new ConsistencyWait(context);
     const images = await log.group('Resolve sources', async () => {
         // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
         if (foreign.length && !inputs.dryRun)
-            await bringIn(foreign, image, { client, wait, log, deadline });
+            await bringIn(foreign, image, { ...context, wait });
         const resolved = await resolveSources(inputs.sources, inputs, {
-            client,
+            ...context,
             wait,
-            log,
             image,
             readFromSources: inputs.dryRun,
         });
@@ -22405,7 +23068,7 @@ async function run(inputs, deps) {
                 log.info(`dry run: would write ${tagRef(image, tag)}`);
             return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
         }
-        const report = await writeTags(image, index, plan, states, { client, clock, log, deadline });
+        const report = await writeTags(image, index, plan, states, context);
         for (const tag of report.moved)
             log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
         const result = resultOf(inputs, { ...outcome, ...report });
@@ -22484,13 +23147,70 @@ function checkAnnotations(inputs, clock, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/execute.ts
+;// CONCATENATED MODULE: ./src/clock.ts
+const systemClock = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    date: () => Date.now(),
+};
+
+;// CONCATENATED MODULE: ./src/credentials.ts
+
+/**
+ * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
+ * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
+ * masked before anything else happens with it.
+ */
+function credentialSource(options) {
+    return async (registry) => {
+        const found = await lookup(options, registry);
+        if (found)
+            maskSecret(options.log, found);
+        options.log.debug(`credentials for ${registry}: ${credentials_describe(found)}`);
+        return found;
+    };
+}
+function maskSecret(log, credential) {
+    if (credential.kind === 'identity-token') {
+        log.secret(credential.token);
+        return;
+    }
+    log.secret(credential.password);
+    // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
+    log.secret(`${credential.username}:${credential.password}`);
+}
+async function lookup(options, registry) {
+    if (registry === options.image.registry && options.username && options.password) {
+        return { kind: 'basic', username: options.username, password: options.password };
+    }
+    if (options.dockerConfig && options.runHelper) {
+        const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
+        if (found)
+            return found;
+    }
+    if (registry === 'ghcr.io' && options.githubToken) {
+        return {
+            kind: 'basic',
+            username: options.githubActor || 'github-actions',
+            password: options.githubToken,
+        };
+    }
+    return undefined;
+}
+/** Says where credentials came from without a trace of the secret. */
+function credentials_describe(credential) {
+    if (!credential)
+        return 'none (anonymous)';
+    return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
+}
+
+;// CONCATENATED MODULE: ./src/run-with-client.ts
 
 
 
 
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
-async function execute(inputs, log, environment) {
+async function runWithClient(inputs, log, environment) {
     const client = new RegistryClient({
         credentials: credentialSource({
             ...inputs,
@@ -22514,719 +23234,8 @@ async function execute(inputs, log, environment) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-
-/** The input names, shared by action.yml and the CLI flags. */
-const INPUT = {
-    image: 'image',
-    tags: 'tags',
-    sources: 'sources',
-    sourcesDir: 'sources-dir',
-    platforms: 'platforms',
-    attestations: 'attestations',
-    annotations: 'annotations',
-    mediaType: 'media-type',
-    ifTagExists: 'if-tag-exists',
-    waitTimeout: 'wait-timeout',
-    username: 'username',
-    password: 'password',
-    githubToken: 'github-token',
-    dryRun: 'dry-run',
-    plainHttp: 'plain-http',
-};
-/** The defaults of action.yml, applied here too so the CLI behaves the same. */
-const DEFAULTS = {
-    [INPUT.attestations]: 'keep',
-    [INPUT.mediaType]: 'auto',
-    [INPUT.ifTagExists]: 'overwrite',
-    [INPUT.waitTimeout]: '120s',
-    [INPUT.dryRun]: 'false',
-    [INPUT.plainHttp]: 'auto',
-};
-/** A wrong input: the message starts with `input "<name>": ` and ends with an example or the fix. */
-class InputError extends Error {
-    name = 'InputError';
-    input;
-    constructor(input, detail) {
-        super(`input "${input}": ${detail}`);
-        this.input = input;
-    }
-}
-const DIGEST_FORM = 'sha256:<64 hex>';
-const ENTRY_FORMS = `write ${DIGEST_FORM} or <repository>@${DIGEST_FORM}, optionally prefixed <os>/<arch>[/<variant>]=, e.g. linux/arm64=${DIGEST_FORM}`;
-const MAX_TIMEOUT_MS = 6 * 3600_000;
-const DURATION_EXAMPLES = 'e.g. 90s, 2m, 1m30s, 500ms, 1h or 120 (seconds)';
-const TRUE = ['true', 'True', 'TRUE'];
-const FALSE = ['false', 'False', 'FALSE'];
-/** Reads, validates and normalises every input; throws InputError on the first wrong one. */
-function parseInputs(source) {
-    // Secrets first, so they are masked before any other input (or error) can echo them.
-    const password = readSecret(source, INPUT.password);
-    const githubToken = readSecret(source, INPUT.githubToken);
-    try {
-        return parseRest(source, password, githubToken);
-    }
-    catch (error) {
-        throw redact(error, [password, githubToken]);
-    }
-}
-function parseRest(source, password, githubToken) {
-    const get = (name) => source.read(name).trim();
-    const orDefault = (name) => get(name) || DEFAULTS[name];
-    const image = parseImage(get(INPUT.image));
-    const tags = parseTags(get(INPUT.tags), image);
-    const sources = parseAllSources(get(INPUT.sources), get(INPUT.sourcesDir), image, source);
-    const platformsText = get(INPUT.platforms);
-    const platforms = platformsText ? parsePlatforms(platformsText) : undefined;
-    const attestations = parseChoice(INPUT.attestations, orDefault(INPUT.attestations), ['keep', 'drop']);
-    const { annotations, ignored } = parseAnnotations(get(INPUT.annotations));
-    const mediaType = parseChoice(INPUT.mediaType, orDefault(INPUT.mediaType), ['auto', 'oci', 'docker']);
-    const ifTagExists = parseChoice(INPUT.ifTagExists, orDefault(INPUT.ifTagExists), [
-        'overwrite',
-        'fail',
-        'skip',
-    ]);
-    const waitTimeoutMs = parseDuration(orDefault(INPUT.waitTimeout), INPUT.waitTimeout);
-    const username = get(INPUT.username) || undefined;
-    if (username !== undefined && password === undefined) {
-        throw new InputError(INPUT.password, `required when "username" is set: give both or neither, e.g. password: \${{ secrets.REGISTRY_TOKEN }}`);
-    }
-    if (password !== undefined && username === undefined) {
-        throw new InputError(INPUT.username, `required when "password" is set: give both or neither, e.g. username: \${{ github.actor }}`);
-    }
-    const dryRun = parseBoolean(orDefault(INPUT.dryRun), INPUT.dryRun);
-    const plainHttpText = orDefault(INPUT.plainHttp);
-    const plainHttp = plainHttpText === 'auto' ? 'auto' : booleanOf(plainHttpText);
-    if (plainHttp === undefined) {
-        throw new InputError(INPUT.plainHttp, `"${plainHttpText}" is not allowed: write auto, true or false`);
-    }
-    return {
-        image,
-        tags,
-        sources,
-        platforms,
-        attestations,
-        annotations,
-        ignoredAnnotations: ignored,
-        mediaType,
-        ifTagExists,
-        waitTimeoutMs,
-        username,
-        password,
-        githubToken,
-        dryRun,
-        plainHttp,
-    };
-}
-function readSecret(source, name) {
-    const value = source.read(name).trim();
-    if (!value)
-        return undefined;
-    source.secret(value);
-    return value;
-}
-/** A message may echo any input, and a secret pasted into the wrong one must still not show. */
-function redact(error, secrets) {
-    // Also the JSON-escaped form, since some messages quote values with JSON.stringify.
-    const present = secrets
-        .filter((s) => !!s)
-        .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])
-        .sort((a, b) => b.length - a.length);
-    if (!(error instanceof Error) || present.length === 0)
-        return error;
-    const mask = (text) => present.reduce((t, secret) => t.split(secret).join('***'), text);
-    if (error instanceof InputError) {
-        const prefix = `input "${error.input}": `;
-        const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-        return new InputError(error.input, mask(detail));
-    }
-    error.message = mask(error.message);
-    if (error.stack)
-        error.stack = mask(error.stack);
-    return error;
-}
-function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-function parseImage(text) {
-    if (!text)
-        throw new InputError(INPUT.image, 'required: give the target repository, e.g. ghcr.io/org/app');
-    try {
-        return parseRepository(text, 'image');
-    }
-    catch (error) {
-        throw new InputError(INPUT.image, messageOf(error));
-    }
-}
-/** Splits on newlines and commas, trims, drops blanks. */
-function listOf(text) {
-    return text
-        .split(/[\r\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-function parseTags(text, image) {
-    const example = `e.g. latest or 1.2.3, or ${image.display}:1.2.3`;
-    if (!text)
-        throw new InputError(INPUT.tags, `required: give at least one tag, ${example}`);
-    const tags = [];
-    for (const line of listOf(text)) {
-        const tag = tagOf(line, image, example);
-        if (!tags.includes(tag))
-            tags.push(tag);
-    }
-    if (tags.length === 0)
-        throw new InputError(INPUT.tags, `no tags in ${JSON.stringify(text)}: ${example}`);
-    return tags;
-}
-/** A plain tag, or the tag of a full reference to `image` as docker/metadata-action outputs it. */
-function tagOf(line, image, example) {
-    if (isValidTag(line))
-        return line;
-    if (line.includes('@')) {
-        throw new InputError(INPUT.tags, `"${line}" holds a digest; tags take no digest, drop "@…": ${example}`);
-    }
-    const slash = line.lastIndexOf('/');
-    const colon = line.lastIndexOf(':');
-    if (!line.includes('/') && colon < 0) {
-        throw new InputError(INPUT.tags, `"${line}" is not a valid tag: up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"; ${example}`);
-    }
-    if (colon < slash) {
-        throw new InputError(INPUT.tags, `"${line}" is a repository without a tag: write ${image.display}:<tag>, ${example}`);
-    }
-    const tag = line.slice(colon + 1);
-    if (!isValidTag(tag)) {
-        throw new InputError(INPUT.tags, `"${line}" has an invalid tag "${tag}": up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"; ${example}`);
-    }
-    let repository;
-    try {
-        repository = parseRepository(line.slice(0, colon), `tag "${line}": repository`);
-    }
-    catch (error) {
-        throw new InputError(INPUT.tags, messageOf(error));
-    }
-    if (!sameRepository(repository, image)) {
-        throw new InputError(INPUT.tags, `"${line}" is a tag of ${canonicalName(repository)}, not of image ${canonicalName(image)}: ` +
-            `write the tag alone or ${image.display}:${tag}`);
-    }
-    return tag;
-}
-function parseAllSources(text, dir, image, source) {
-    if (!text && !dir) {
-        throw new InputError(INPUT.sources, `required unless "sources-dir" is set: give one digest per line, e.g. linux/amd64=${DIGEST_FORM}`);
-    }
-    const entries = [
-        ...(text ? parseSources(text, image) : []),
-        ...(dir ? parseSourcesDir(dir, image, source) : []),
-    ];
-    return dedupeSources(entries);
-}
-function parseSources(text, image) {
-    let entries;
-    if (text.startsWith('['))
-        entries = parseJsonArray(text, image);
-    else if (text.startsWith('{'))
-        entries = parseJsonObject(text, image);
-    else
-        entries = listOf(text).map((line) => parseEntry(line, image));
-    if (entries.length === 0) {
-        throw new InputError(INPUT.sources, `no entries in ${JSON.stringify(text)}: ${ENTRY_FORMS}`);
-    }
-    return entries;
-}
-function parseJson(text, form, example) {
-    try {
-        return JSON.parse(text);
-    }
-    catch (error) {
-        throw new InputError(INPUT.sources, `starts with "${text[0]}" but is not valid JSON (${messageOf(error)}); expected ${form}, e.g. ${example}`);
-    }
-}
-function parseJsonArray(text, image) {
-    const example = `["${DIGEST_FORM}", "linux/arm64=${DIGEST_FORM}"]`;
-    const value = parseJson(text, 'a JSON array of entry strings', example);
-    if (!Array.isArray(value)) {
-        throw new InputError(INPUT.sources, `expected a JSON array of entry strings, e.g. ${example}`);
-    }
-    return value.map((item, index) => {
-        // An empty item is most likely a build job's missing output, not formatting: refuse rather than skip it.
-        if (typeof item !== 'string' || item.trim() === '') {
-            throw new InputError(INPUT.sources, `JSON array item ${index} is ${JSON.stringify(item)}, not an entry (is a build job's digest output empty?); ` +
-                `each item is a string, e.g. ${example}`);
-        }
-        return parseEntry(item.trim(), image);
-    });
-}
-function parseJsonObject(text, image) {
-    const example = `{"linux/amd64": "${DIGEST_FORM}", "linux/arm64": "ghcr.io/org/app@${DIGEST_FORM}"}`;
-    const value = parseJson(text, 'a JSON object of platform to digest', example);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new InputError(INPUT.sources, `expected a JSON object of platform to digest, e.g. ${example}`);
-    }
-    refuseDuplicateKeys(text);
-    return Object.entries(value).map(([key, item]) => {
-        if (typeof item !== 'string' || item.trim() === '') {
-            throw new InputError(INPUT.sources, `JSON object value for "${key}" is ${JSON.stringify(item)}, not a digest (is a build job's digest output empty?); ` +
-                `e.g. ${example}`);
-        }
-        const body = item.trim();
-        const entryText = `${key.trim()}=${body}`;
-        if (body.includes('=')) {
-            throw new InputError(INPUT.sources, `JSON object value "${body}" has a platform prefix; the key is the platform, e.g. ${example}`);
-        }
-        const platform = inputs_platformOf(key, entryText);
-        return { ...targetOf(body, entryText, image), platform };
-    });
-}
-/** JSON.parse keeps the last of two equal keys, silently dropping a digest: refuse them instead. */
-function refuseDuplicateKeys(text) {
-    const seen = new Set();
-    for (const key of topLevelKeys(text)) {
-        if (seen.has(key)) {
-            throw new InputError(INPUT.sources, `key ${quote(key)} appears twice in the JSON object: keep one entry per platform`);
-        }
-        seen.add(key);
-    }
-}
-/**
- * The keys of the top-level object in `text`, which JSON.parse has accepted, unescaped. A key is a string
- * read at depth 1 right after `{` or `,`; strings are skipped whole, so brackets and quotes in them do not count.
- */
-function topLevelKeys(text) {
-    const keys = [];
-    let depth = 0;
-    let expectKey = false;
-    for (let i = 0; i < text.length; i++) {
-        const char = text[i];
-        if (char === '"') {
-            const end = stringEnd(text, i);
-            if (depth === 1 && expectKey)
-                keys.push(JSON.parse(text.slice(i, end + 1)));
-            expectKey = false;
-            i = end;
-        }
-        else if (char === '{' || char === '[') {
-            depth++;
-            expectKey = depth === 1;
-        }
-        else if (char === '}' || char === ']') {
-            depth--;
-        }
-        else if (char === ',') {
-            expectKey = depth === 1;
-        }
-    }
-    return keys;
-}
-/** The index of the quote closing the string that opens at `start`, stepping over escapes. */
-function stringEnd(text, start) {
-    let i = start + 1;
-    while (i < text.length && text[i] !== '"')
-        i += text[i] === '\\' ? 2 : 1;
-    return i;
-}
-/** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex>)`. */
-function parseEntry(text, image) {
-    const eq = text.indexOf('=');
-    if (eq < 0)
-        return targetOf(text, text, image);
-    const platform = inputs_platformOf(text.slice(0, eq), text);
-    return { ...targetOf(text.slice(eq + 1).trim(), text, image), platform };
-}
-function inputs_platformOf(text, entry) {
-    try {
-        return parsePlatform(text, 'platform');
-    }
-    catch {
-        // Quoted: the text may hold a control character, the reason it was refused.
-        throw new InputError(INPUT.sources, `entry ${quote(entry)}: ${quote(text.trim())} is not a platform: ` +
-            'write <os>/<arch>[/<variant>][:<os.version>]=, e.g. linux/amd64= or linux/arm/v7=');
-    }
-}
-/** Where an entry's digest lives, without its platform. */
-function targetOf(body, entry, image) {
-    const at = body.indexOf('@');
-    if (at < 0) {
-        if (/^(sha\d+:|[a-f0-9]+$)/i.test(body)) {
-            return { text: entry, repository: image, digest: inputs_digestOf(body, entry, true) };
-        }
-        if (body.includes('/') || body.includes(':')) {
-            throw new InputError(INPUT.sources, `entry "${entry}" has no digest: sources are pinned by digest, write <repository>@${DIGEST_FORM} ` +
-                `(a tag may stay: <repository>:<tag>@${DIGEST_FORM})`);
-        }
-        throw new InputError(INPUT.sources, `entry "${entry}" is not a digest: ${ENTRY_FORMS}`);
-    }
-    const digest = inputs_digestOf(body.slice(at + 1), entry, false);
-    let name = body.slice(0, at);
-    // `repo:tag@digest` is how some tools print a pinned image; the digest decides, so the tag is dropped.
-    const colon = name.lastIndexOf(':');
-    if (colon > name.lastIndexOf('/')) {
-        const tag = name.slice(colon + 1);
-        if (!isValidTag(tag)) {
-            throw new InputError(INPUT.sources, `entry "${entry}" has an invalid tag "${tag}": drop it and write <repository>@${DIGEST_FORM}`);
-        }
-        name = name.slice(0, colon);
-    }
-    let repository;
-    try {
-        repository = parseRepository(name, `entry "${entry}": repository`);
-    }
-    catch (error) {
-        throw new InputError(INPUT.sources, messageOf(error));
-    }
-    return { text: entry, repository, digest };
-}
-function inputs_digestOf(text, entry, allowBare) {
-    if (isDigest(text))
-        return text;
-    if (allowBare && /^[a-f0-9]{64}$/.test(text))
-        return `sha256:${text}`;
-    const hex = /^(?:sha256:)?([a-f0-9]{64})$/i.exec(text)?.[1];
-    if (hex !== undefined && (allowBare || /^sha256:/i.test(text))) {
-        throw new InputError(INPUT.sources, `entry "${entry}": digest "${text}" must be lowercase: sha256:${hex.toLowerCase()}`);
-    }
-    if (/^[a-f0-9]{64}$/i.test(text)) {
-        throw new InputError(INPUT.sources, `entry "${entry}": digest "${text}" lacks its algorithm: write @sha256:${text.toLowerCase()}`);
-    }
-    throw new InputError(INPUT.sources, `entry "${entry}": "${text}" is not a digest: expected ${DIGEST_FORM} (64 lowercase hex characters after "sha256:")`);
-}
-function parseSourcesDir(dir, image, source) {
-    let names;
-    try {
-        names = source.listDir(dir);
-    }
-    catch (error) {
-        throw new InputError(INPUT.sourcesDir, `cannot list folder "${dir}" (${messageOf(error)}): check the path, e.g. where actions/download-artifact put the digests`);
-    }
-    const base = dir.replace(/[\\/]+$/, '') || dir;
-    // Sorted, because directory order differs between file systems and the entries' order shows in messages.
-    const files = names.filter((name) => !name.startsWith('.')).sort();
-    if (files.length === 0) {
-        throw new InputError(INPUT.sourcesDir, `no digest files in "${dir}"; each build job should \`touch "$DIR/\${digest#sha256:}"\` and upload the folder`);
-    }
-    return files.map((name) => {
-        if (!/^[a-f0-9]{64}$/.test(name)) {
-            throw new InputError(INPUT.sourcesDir, `file "${name}" in "${dir}" is not a digest file: its name must be 64 lowercase hex characters, ` +
-                `as \`touch "$DIR/\${digest#sha256:}"\` makes; remove other files from the folder`);
-        }
-        return { text: `${base}/${name}`, repository: image, digest: `sha256:${name}` };
-    });
-}
-/** One entry per repository and digest; a platform asserted once holds for all, asserted twice must agree. */
-function dedupeSources(entries) {
-    const result = [];
-    // Positions in result by digest, so thousands of sources stay linear; one position per repository.
-    const byDigest = new Map();
-    for (const entry of entries) {
-        const positions = byDigest.get(entry.digest) ?? [];
-        let known = false;
-        for (const i of positions) {
-            const seen = result[i];
-            // A digest names the same content in any repository, so assertions on it must agree across repositories too.
-            refuseConflict(seen, entry);
-            if (!sameRepository(seen.repository, entry.repository))
-                continue;
-            result[i] = { ...seen, ...morePrecise(seen.platform, entry.platform) };
-            known = true;
-        }
-        if (!known) {
-            positions.push(result.length);
-            byDigest.set(entry.digest, positions);
-            result.push(entry);
-        }
-    }
-    return result;
-}
-function refuseConflict(seen, entry) {
-    if (seen.platform && entry.platform && !samePlatform(seen.platform, entry.platform)) {
-        throw new InputError(INPUT.sources, `"${seen.text}" and "${entry.text}" assert different platforms (${platformKey(seen.platform)}, ` +
-            `${platformKey(entry.platform)}) for ${entry.digest}: keep the right one`);
-    }
-}
-function samePlatform(a, b) {
-    return platformMatches(a, b) || platformMatches(b, a);
-}
-/** The assertion that says more: one with os.version over one without. */
-function morePrecise(a, b) {
-    if (a === undefined)
-        return b === undefined ? {} : { platform: b };
-    if (b !== undefined && a['os.version'] === undefined && b['os.version'] !== undefined)
-        return { platform: b };
-    return { platform: a };
-}
-function parsePlatforms(text) {
-    const platforms = [];
-    for (const item of listOf(text)) {
-        let platform;
-        try {
-            platform = parsePlatform(item, 'platform');
-        }
-        catch {
-            // Quoted: the item may hold a control character, the reason it was refused.
-            throw new InputError(INPUT.platforms, `${quote(item)} is not a platform: write <os>/<arch>[/<variant>], e.g. linux/amd64,linux/arm64,linux/arm/v7`);
-        }
-        if (!platforms.some((p) => platformMatches(p, platform) && platformMatches(platform, p))) {
-            platforms.push(platform);
-        }
-    }
-    if (platforms.length === 0) {
-        throw new InputError(INPUT.platforms, `no platforms in ${JSON.stringify(text)}: e.g. linux/amd64,linux/arm64`);
-    }
-    return platforms;
-}
-const INDEX_PREFIX = 'index:';
-/** Control characters and Unicode line breaks. */
-const inputs_CONTROL = /[\p{Cc}\u2028\u2029]/u;
-/** docker buildx's annotation targets other than the index, optionally with a `[platform]` qualifier. */
-const OTHER_TARGET = /^(?:manifest|index-descriptor|manifest-descriptor)(?:\[[^\]]*\])?:/;
-function parseAnnotations(text) {
-    // A Map, not `{}`: keys such as `constructor` or `__proto__` must be plain keys, not Object.prototype's.
-    const annotations = new Map();
-    const ignored = [];
-    const example = 'e.g. org.opencontainers.image.source=https://github.com/org/app';
-    for (const raw of text.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line)
-            continue;
-        const eq = line.indexOf('=');
-        if (eq < 0)
-            throw new InputError(INPUT.annotations, `"${line}" is not key=value: ${example}`);
-        let key = line.slice(0, eq).trim();
-        const value = line.slice(eq + 1).trim();
-        if (OTHER_TARGET.test(key)) {
-            ignored.push(line);
-            continue;
-        }
-        if (key.startsWith(INDEX_PREFIX))
-            key = key.slice(INDEX_PREFIX.length).trim();
-        if (!key)
-            throw new InputError(INPUT.annotations, `"${line}" has an empty key: ${example}`);
-        refuseControl(key, value);
-        const previous = annotations.get(key);
-        if (previous !== undefined && previous !== value) {
-            throw new InputError(INPUT.annotations, `"${key}" is given twice, as "${previous}" and "${value}": keep one line per key`);
-        }
-        annotations.set(key, value);
-    }
-    // fromEntries defines own properties, so `__proto__` becomes a real key that Object.keys and JSON see.
-    return { annotations: Object.fromEntries(annotations), ignored };
-}
-/** Annotations end up in logs and the index: a control character could start a workflow command. */
-function refuseControl(key, value) {
-    const where = inputs_CONTROL.test(key) ? 'key' : inputs_CONTROL.test(value) ? 'value' : undefined;
-    if (where === undefined)
-        return;
-    throw new InputError(INPUT.annotations, `${quote(key)} has a control character in its ${where} (${quote(value)}): ` +
-        'write each annotation as key=value on one line of printable text');
-}
-function parseChoice(input, text, allowed) {
-    const found = allowed.find((choice) => choice === text);
-    if (found === undefined) {
-        throw new InputError(input, `"${text}" is not allowed: write one of ${allowed.join(', ')}`);
-    }
-    return found;
-}
-/** YAML 1.2 core schema booleans, as the runner passes them. */
-function booleanOf(text) {
-    if (TRUE.includes(text))
-        return true;
-    if (FALSE.includes(text))
-        return false;
-    return undefined;
-}
-function parseBoolean(text, input) {
-    const value = booleanOf(text);
-    if (value === undefined)
-        throw new InputError(input, `"${text}" is not a boolean: write true or false`);
-    return value;
-}
-const UNIT_MS = { h: 3600_000, m: 60_000, s: 1000, ms: 1 };
-/** Parses `90s`, `2m`, `1m30s`, `500ms`, `1h` or plain seconds (`120`) into milliseconds, > 0 and ≤ 6h. */
-function parseDuration(text, input) {
-    const trimmed = text.trim();
-    let ms;
-    if (/^\d+$/.test(trimmed)) {
-        ms = Number(trimmed) * 1000;
-    }
-    else {
-        const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(trimmed);
-        if (match && trimmed !== '') {
-            const [, h, m, s, milli] = match;
-            ms =
-                Number(h ?? 0) * UNIT_MS.h +
-                    Number(m ?? 0) * UNIT_MS.m +
-                    Number(s ?? 0) * UNIT_MS.s +
-                    Number(milli ?? 0);
-        }
-    }
-    if (ms === undefined) {
-        throw new InputError(input, `"${trimmed}" is not a duration: ${DURATION_EXAMPLES}`);
-    }
-    if (!(ms > 0 && ms <= MAX_TIMEOUT_MS)) {
-        throw new InputError(input, `"${trimmed}" must be more than 0 and at most 6h: ${DURATION_EXAMPLES}`);
-    }
-    return ms;
-}
-
-;// CONCATENATED MODULE: ./src/log.ts
-/**
- * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
- * registry or an input can neither start a line of its own nor move the cursor, and a line that would start
- * with `::` (a workflow command) is defused. Applied by every logger, to every message.
- */
-function printable(text) {
-    const escaped = text.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
-    return /^\s*::/.test(escaped) ? `\\${escaped.trimStart()}` : escaped;
-}
-/** Replaces every registered secret (and its base64 forms, as they appear in Basic headers) in a text. */
-class SecretMasker {
-    secrets = new Set();
-    add(value) {
-        if (value.length < 3)
-            return;
-        this.secrets.add(value);
-        this.secrets.add(Buffer.from(value).toString('base64'));
-    }
-    mask(text) {
-        let masked = text;
-        for (const secret of this.secrets)
-            masked = masked.split(secret).join('***');
-        return masked;
-    }
-}
-/** The CLI's logger: facts on stderr so stdout stays machine-readable; debug only when asked. */
-function consoleLogger(options) {
-    const masker = new SecretMasker();
-    const write = options.write ?? ((line) => process.stderr.write(`${line}\n`));
-    const emit = (line) => write(printable(masker.mask(line)));
-    return {
-        /** The CLI's last line: masked and escaped like every other. */
-        error: (message) => emit(`manifest-merge: ${message}`),
-        debug: (message) => {
-            if (options.debug)
-                emit(`debug: ${message}`);
-        },
-        info: (message) => emit(message),
-        warning: (message, title) => emit(`warning: ${title ? `${title}: ` : ''}${message}`),
-        group: async (name, fn) => {
-            emit(`== ${name}`);
-            return fn();
-        },
-        secret: (value) => masker.add(value),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/outputs.ts
-/** The action's outputs, named as in action.yml. */
-function outputsOf(result) {
-    return {
-        digest: result.digest,
-        ref: result.ref,
-        tags: JSON.stringify(result.tags),
-        'platform-digests': JSON.stringify(result.platformDigests),
-        'platform-refs': JSON.stringify(result.platformRefs),
-        manifest: result.manifest,
-        written: String(result.written),
-    };
-}
-/** The CLI's stdout: the same names, with JSON values as JSON rather than strings holding JSON. */
-function cliOutputsOf(result) {
-    return {
-        digest: result.digest,
-        ref: result.ref,
-        tags: result.tags,
-        'platform-digests': result.platformDigests,
-        'platform-refs': result.platformRefs,
-        manifest: result.manifest,
-        written: result.written,
-    };
-}
-/** Output names a failed run still sets when some tags moved (SPEC Guarantee 4). */
-const PARTIAL_OUTPUTS = ['digest', 'ref', 'tags', 'written'];
-/** The outputs a run that moved only some tags still hands on: which index, and the tags that serve it. */
-function partialOutputsOf(result) {
-    return pick(outputsOf(result));
-}
-function partialCliOutputsOf(result) {
-    return pick(cliOutputsOf(result));
-}
-function pick(all) {
-    return Object.fromEntries(PARTIAL_OUTPUTS.flatMap((name) => (name in all ? [[name, all[name]]] : [])));
-}
-/** Characters that would be read as Markdown or HTML in a job summary, and their entities. */
-const ENTITIES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#39;',
-    '|': '&#124;',
-    '`': '&#96;',
-    '[': '&#91;',
-    ']': '&#93;',
-    '(': '&#40;',
-    ')': '&#41;',
-    '!': '&#33;',
-    '*': '&#42;',
-    _: '&#95;',
-    '~': '&#126;',
-    '\\': '&#92;',
-    '#': '&#35;',
-};
-/**
- * Escapes text for a Markdown table cell: values come from inputs and registries, so none of them may open a
- * link, an image, emphasis, HTML or a new row. Line breaks become spaces.
- */
-function cell(text) {
-    return (text
-        .replace(/[&<>"'|`[\]()!*_~\\#]/g, (c) => ENTITIES[c] ?? c)
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '));
-}
-function code(text) {
-    return `<code>${cell(text)}</code>`;
-}
-function size(bytes) {
-    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
-}
-/** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
-function summaryMarkdown(result) {
-    const verb = result.dryRun
-        ? 'Dry run: would publish'
-        : result.failedTags.length
-            ? 'Published only in part'
-            : result.written
-                ? 'Published'
-                : 'Already published';
-    const lines = [
-        `### ${verb} ${code(result.ref)}`,
-        '',
-        `| | |`,
-        `|---|---|`,
-        `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
-    ];
-    const row = (label, tags) => {
-        for (const tag of tags)
-            lines.push(`| ${label} | ${code(tag)} |`);
-    };
-    row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
-    row('Unchanged', result.unchangedTags);
-    row('Skipped (if-tag-exists: skip)', result.skippedTags);
-    for (const { tag, reason } of result.failedTags)
-        lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
-    lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
-    lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
-    for (const row of result.platforms) {
-        lines.push(`| ${code(row.platform)} | ${code(row.digest)} | ${size(row.size)} | ${code(row.source)} | ${row.attestations} |`);
-    }
-    return `${lines.join('\n')}\n`;
-}
-
 ;// CONCATENATED MODULE: ./src/cli.ts
+
 
 
 
@@ -23328,13 +23337,13 @@ async function cli(argv, env) {
             listDir: (path) => (0,external_node_fs_namespaceObject.readdirSync)(path),
             secret: (value) => log.secret(value),
         });
-        const result = await execute(inputs, log, {
+        const result = await runWithClient(inputs, log, {
             githubActor: env['GITHUB_ACTOR'],
             dockerConfig: readDockerConfig(env, (message) => log.warning(message)),
             runHelper: helperRunner(env, inputs.waitTimeoutMs),
             userAgent: 'manifest-merge-cli',
         });
-        process.stdout.write(`${JSON.stringify(cliOutputsOf(result), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(outputValues(result), null, 2)}\n`);
         return 0;
     }
     catch (error) {

@@ -1,12 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CredentialSource, Scope } from './auth.js';
 import { Authorizer } from './authorizer.js';
+import type { Descriptor } from './descriptor.js';
 import { type Digest, digestOf, isDigest, verifyDigest } from './digest.js';
 import {
   ErrorCode,
+  errorCode,
   isLag,
   isTransient,
   MAX_ERROR_BODY,
@@ -36,12 +39,6 @@ const MIN_REQUEST_MS = 1_000;
 const CONNECT_REPORT_MS = 5_000;
 /** Per registry host: enough for 64 sources to be read in one parallel wave. */
 const MAX_CONNECTIONS = 128;
-
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
-}
 
 export interface FetchedManifest {
   readonly descriptor: Descriptor;
@@ -498,38 +495,37 @@ export class RegistryClient {
     const authorizer = this.authorizer(from);
     const scope: Scope = { repository: from.path, actions: ['pull'] };
     const origin = this.baseUrl(from);
-    let url = `${origin}/v2/${from.path}/blobs/${digest}`;
-    let authorization = await authorizer.header(scope);
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const start = `${origin}/v2/${from.path}/blobs/${digest}`;
+    const open = async (url: string, authorization: string | undefined) => {
       if (authorization) assertSafeForCredentials(url);
-      const headers: Record<string, string> = {
-        'user-agent': this.userAgent(),
-        ...(authorization ? { authorization } : {}),
-      };
-      const response = await this.transport.stream({
-        method: 'GET',
-        url,
-        headers,
-        signal: this.deadlineSignal(options, Number.POSITIVE_INFINITY),
-      });
+      const headers = { 'user-agent': this.userAgent(), ...(authorization ? { authorization } : {}) };
+      const signal = this.deadlineSignal(options, Number.POSITIVE_INFINITY);
+      const response = await this.transport.stream({ method: 'GET', url, headers, signal });
       this.options.log.debug(`GET ${redactUrl(url)} -> ${response.status} (streaming)`);
-      if (response.status === 200) {
-        const length = response.headers['content-length'];
-        return { body: response.body, size: length === undefined ? undefined : Number(length) };
-      }
-      const location = response.headers['location'];
-      if (isRedirect(response.status) && location) {
-        discard(response.body);
-        const next = new URL(location, url).toString();
-        // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
-        if (!sameOrigin(next, origin)) authorization = undefined;
-        url = next;
-        continue;
-      }
-      const text = await readAtMost(response.body, MAX_ERROR_BODY);
-      throw this.failure(from, { method: 'GET', url, headers }, { ...response, body: text });
+      return response;
+    };
+    const authorization = await authorizer.header(scope);
+    const { response, url } = await followRedirects(
+      start,
+      authorization,
+      await open(start, authorization),
+      open,
+      (r) => discard(r.body),
+    );
+    if (response.status === 200) {
+      const length = response.headers['content-length'];
+      return { body: response.body, size: length === undefined ? undefined : Number(length) };
     }
-    throw new Error(`${this.where(from, digest)}: too many redirects`);
+    if (isRedirect(response.status)) {
+      discard(response.body);
+      throw new Error(`${this.where(from, digest)}: too many redirects`);
+    }
+    const text = await readAtMost(response.body, MAX_ERROR_BODY);
+    const failed = { ...response, body: text };
+    const request: HttpRequest = { method: 'GET', url: start, headers: {} };
+    throw sameOrigin(url, start)
+      ? this.failure(from, request, failed)
+      : this.storageFailure(request, url, failed);
   }
 
   private userAgent(): string {
@@ -608,12 +604,10 @@ export class RegistryClient {
       response = await this.send(request, authorization, maxBytes);
     }
     let url = request.url;
-    for (let hop = 0; spec.redirects && isRedirect(response.status) && hop < MAX_REDIRECTS; hop++) {
-      const location = new URL(response.headers['location'] ?? '', url).toString();
-      // Storage redirects (S3, CDNs) must never see the registry's credentials, nor https->http on one host.
-      if (!sameOrigin(location, url)) authorization = undefined;
-      url = location;
-      response = await this.send({ ...request, url }, authorization, maxBytes);
+    if (spec.redirects) {
+      const send = (to: string, credentials: string | undefined) =>
+        this.send({ ...request, url: to }, credentials, maxBytes);
+      ({ response, url } = await followRedirects(url, authorization, response, send, () => {}));
     }
     if ((spec.expect ?? [200]).includes(response.status)) return response;
     if (!sameOrigin(url, request.url)) throw this.storageFailure(request, url, response);
@@ -751,6 +745,32 @@ interface Upload {
   readonly minChunkBytes?: number;
 }
 
+/**
+ * Follows redirects (at most MAX_REDIRECTS) from a first answer. Credentials go only to the origin they are for:
+ * storage redirects (S3, CDNs) never see them, nor does https->http on one host.
+ */
+async function followRedirects<R extends { status: number; headers: Readonly<Record<string, string>> }>(
+  start: string,
+  authorization: string | undefined,
+  first: R,
+  send: (url: string, authorization: string | undefined) => Promise<R>,
+  drop: (response: R) => void,
+): Promise<{ response: R; url: string }> {
+  let response = first;
+  let url = start;
+  let credentials = authorization;
+  for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(response.status); hop++) {
+    const location = response.headers['location'];
+    if (!location) break;
+    const next = new URL(location, url).toString();
+    if (!sameOrigin(next, url)) credentials = undefined;
+    drop(response);
+    url = next;
+    response = await send(url, credentials);
+  }
+  return { response, url };
+}
+
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
@@ -767,8 +787,8 @@ async function readAtMost(body: Readable, limit: number): Promise<Uint8Array> {
   return Buffer.concat(chunks).subarray(0, limit);
 }
 
+/** A short form for retry and debug lines: status and codes, a socket code, or the message. */
 function describe(error: unknown): string {
   if (error instanceof RegistryError) return `${error.status} ${error.codes.map((c) => c.code).join(',')}`;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+  return errorCode(error) ?? errorMessage(error);
 }

@@ -12,11 +12,14 @@ export function isDigest(value: string): value is Digest {
 /** Parses a digest, or throws naming what was wrong; `what` says where the value came from. */
 export function parseDigest(value: string, what = 'digest'): Digest {
   if (isDigest(value)) return value;
-  if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) {
-    throw new Error(`${what} "${value}" must be lowercase hex: sha256:${value.slice(7).toLowerCase()}`);
+  if (/^sha256:[a-fA-F0-9]{64}$/i.test(value)) {
+    throw new Error(`${what} "${value}" must be lowercase: sha256:${value.slice(7).toLowerCase()}`);
+  }
+  if (/^[a-fA-F0-9]{64}$/.test(value)) {
+    throw new Error(`${what} "${value}" lacks its algorithm: write sha256:${value.toLowerCase()}`);
   }
   throw new Error(
-    `${what} "${value}" is not a digest: expected sha256: followed by 64 lowercase hex characters`,
+    `${what} "${value}" is not a digest: expected sha256:<64 hex> (64 lowercase hex characters after "sha256:")`,
   );
 }
 

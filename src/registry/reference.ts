@@ -86,7 +86,11 @@ export function parseReference(value: string, what = 'reference'): Reference {
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!isValidTag(tag)) throw new Error(`${what} "${trimmed}" has an invalid tag "${tag}"`);
+    if (!isValidTag(tag)) {
+      throw new Error(
+        `${what} "${trimmed}" has an invalid tag "${tag}": up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"`,
+      );
+    }
   }
   const repository = parseRepository(rest, what);
   return { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };

@@ -15,7 +15,7 @@ export interface Environment {
 }
 
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
-export async function execute(inputs: Inputs, log: Logger, environment: Environment): Promise<Result> {
+export async function runWithClient(inputs: Inputs, log: Logger, environment: Environment): Promise<Result> {
   const client = new RegistryClient({
     credentials: credentialSource({
       ...inputs,
