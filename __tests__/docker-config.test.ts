@@ -35,6 +35,19 @@ describe('dockerConfigCredential', () => {
       { kind: 'identity-token', token: 'refresh-me' },
     ],
     ['quay.io', { auths: { 'ghcr.io': { auth: b64('a:b') } } }, undefined],
+    [
+      'acr.example.io',
+      {
+        auths: {
+          'acr.example.io': {
+            auth: b64('00000000-0000-0000-0000-000000000000:'),
+            identitytoken: 'refresh-me',
+          },
+        },
+      },
+      { kind: 'identity-token', token: 'refresh-me', username: '00000000-0000-0000-0000-000000000000' },
+    ],
+    ['ghcr.io', { auths: { 'ghcr.io': { auth: b64('user:') } } }, undefined],
     ['ghcr.io', { auths: { 'ghcr.io': {} } }, undefined],
   ] as const)('%s from auths %j', async (registry, config, expected) => {
     expect(await dockerConfigCredential(config as DockerConfig, registry, noHelper)).toEqual(expected);

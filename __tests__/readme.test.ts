@@ -13,7 +13,8 @@ import {
   tableCell,
   type YamlMap,
 } from '../scripts/readme.js';
-import { DEFAULTS, INPUT } from '../src/inputs.js';
+import { INPUT } from '../src/input-names.js';
+import { DEFAULTS } from '../src/inputs.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');

@@ -63,22 +63,23 @@ export async function dockerConfigCredential(
   }
   const entry = find(config.auths, registry);
   if (!entry) return undefined;
+  const pair = entry.auth ? decodeAuth(entry.auth) : undefined;
   if (entry.identitytoken) {
-    return {
-      kind: 'identity-token',
-      token: entry.identitytoken,
-      ...(entry.username ? { username: entry.username } : {}),
-    };
+    // Docker keeps the user of an identity token only inside `auth` (ACR: a zero GUID and no password).
+    const username = entry.username || pair?.username;
+    return { kind: 'identity-token', token: entry.identitytoken, ...(username ? { username } : {}) };
   }
   if (entry.username && entry.password)
     return { kind: 'basic', username: entry.username, password: entry.password };
-  if (entry.auth) {
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0)
-      return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-  }
+  if (pair?.password) return { kind: 'basic', username: pair.username, password: pair.password };
   return undefined;
+}
+
+/** `auth` is base64 of `user:password`; the password may itself hold colons. */
+function decodeAuth(auth: string): { username: string; password: string } | undefined {
+  const decoded = Buffer.from(auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
 }
 
 /** Reports a problem with the Docker config; the run goes on without the part concerned, as Docker's does. */

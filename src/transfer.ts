@@ -1,7 +1,7 @@
 import type { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
-import type { RegistryClient } from './registry/client.js';
+import type { RegistryClient, Upload } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
@@ -126,7 +126,7 @@ async function copyBlob(
   tally: Tally,
 ) {
   const { client, deadline } = context;
-  let upload: string | undefined;
+  let upload: Upload | undefined;
   if (from.endpoint === to.endpoint) {
     // A mount of a blob the target already has answers 201 too, so no HEAD first.
     const mount = await client.mountBlob(to, digest, from, { deadline });

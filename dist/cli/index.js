@@ -19233,22 +19233,23 @@ async function dockerConfigCredential(config, registry, runHelper) {
     const entry = find(config.auths, registry);
     if (!entry)
         return undefined;
+    const pair = entry.auth ? decodeAuth(entry.auth) : undefined;
     if (entry.identitytoken) {
-        return {
-            kind: 'identity-token',
-            token: entry.identitytoken,
-            ...(entry.username ? { username: entry.username } : {}),
-        };
+        // Docker keeps the user of an identity token only inside `auth` (ACR: a zero GUID and no password).
+        const username = entry.username || pair?.username;
+        return { kind: 'identity-token', token: entry.identitytoken, ...(username ? { username } : {}) };
     }
     if (entry.username && entry.password)
         return { kind: 'basic', username: entry.username, password: entry.password };
-    if (entry.auth) {
-        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon > 0)
-            return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-    }
+    if (pair?.password)
+        return { kind: 'basic', username: pair.username, password: pair.password };
     return undefined;
+}
+/** `auth` is base64 of `user:password`; the password may itself hold colons. */
+function decodeAuth(auth) {
+    const decoded = Buffer.from(auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
 }
 const AUTH_FIELDS = ['auth', 'username', 'password', 'identitytoken'];
 /**
@@ -21970,10 +21971,12 @@ async function patch(context, state, chunk, floor) {
         'content-range': `${state.offset}-${end}`,
     });
     if (response.status === 413 && chunk.length / 2 >= floor) {
-        state.size = Math.max(floor, Math.floor(chunk.length / 2));
-        context.log.debug(`a ${chunk.length}-byte chunk was refused (413); sending ${state.size}-byte chunks`);
-        await patch(context, state, chunk.subarray(0, state.size), floor);
-        await patch(context, state, chunk.subarray(state.size), floor);
+        // The halves are cut here, once: a nested 413 shrinks state.size for later chunks, not this split.
+        const half = Math.max(floor, Math.floor(chunk.length / 2));
+        state.size = half;
+        context.log.debug(`a ${chunk.length}-byte chunk was refused (413); sending ${half}-byte chunks`);
+        await patch(context, state, chunk.subarray(0, half), floor);
+        await patch(context, state, chunk.subarray(half), floor);
         return;
     }
     if (response.status !== 202 && response.status !== 204) {
@@ -22241,8 +22244,8 @@ class RegistryClient {
         }
         if (response.status === 201)
             return { mounted: true };
-        const location = response.headers['location'];
-        return location ? { mounted: false, upload: location } : { mounted: false };
+        const upload = uploadOf(response);
+        return upload ? { mounted: false, upload } : { mounted: false };
     }
     /**
      * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
@@ -22251,7 +22254,7 @@ class RegistryClient {
      * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
      */
     async copyBlob(from, target, digest, options = {}, upload) {
-        let opened = upload ? { location: upload } : undefined;
+        let opened = upload;
         await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
             const next = opened ?? (await this.openUpload(target, options));
             opened = undefined;
@@ -22316,12 +22319,10 @@ class RegistryClient {
     }
     async openUpload(target, options) {
         const response = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, retry: false });
-        const location = response.headers['location'];
-        if (!location)
+        const upload = uploadOf(response);
+        if (!upload)
             throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-        // The distribution spec's OCI-Chunk-Min-Length: chunks below it are refused.
-        const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
-        return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
+        return upload;
     }
     /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
     retrying(label, origin, options, fn) {
@@ -22595,6 +22596,14 @@ function isPullLimit(response) {
 /** A blob upload's closing answer: 201 in the spec, 200 or 204 from some registries. */
 function isStored(response) {
     return response.status === 200 || response.status === 201 || response.status === 204;
+}
+/** The upload a 202 opened (a POST, or a mount refused that way); the spec's OCI-Chunk-Min-Length with it. */
+function uploadOf(response) {
+    const location = response.headers['location'];
+    if (!location)
+        return undefined;
+    const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
+    return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
 }
 /**
  * Follows redirects (at most MAX_REDIRECTS) from a first answer. Credentials go only to the origin they are for:

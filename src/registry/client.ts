@@ -297,7 +297,7 @@ export class RegistryClient {
     digest: Digest,
     from: Repository,
     options: CallOptions = {},
-  ): Promise<{ readonly mounted: true } | { readonly mounted: false; readonly upload?: string }> {
+  ): Promise<{ readonly mounted: true } | { readonly mounted: false; readonly upload?: Upload }> {
     const query = new URLSearchParams({ mount: digest, from: from.path });
     let response: HttpResponse;
     try {
@@ -320,8 +320,8 @@ export class RegistryClient {
       throw error;
     }
     if (response.status === 201) return { mounted: true };
-    const location = response.headers['location'];
-    return location ? { mounted: false, upload: location } : { mounted: false };
+    const upload = uploadOf(response);
+    return upload ? { mounted: false, upload } : { mounted: false };
   }
 
   /**
@@ -335,9 +335,9 @@ export class RegistryClient {
     target: Repository,
     digest: Digest,
     options: CallOptions = {},
-    upload?: string,
+    upload?: Upload,
   ): Promise<void> {
-    let opened: Upload | undefined = upload ? { location: upload } : undefined;
+    let opened = upload;
     await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
       const next = opened ?? (await this.openUpload(target, options));
       opened = undefined;
@@ -415,12 +415,10 @@ export class RegistryClient {
       { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] },
       { ...options, retry: false },
     );
-    const location = response.headers['location'];
-    if (!location)
+    const upload = uploadOf(response);
+    if (!upload)
       throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-    // The distribution spec's OCI-Chunk-Min-Length: chunks below it are refused.
-    const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
-    return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
+    return upload;
   }
 
   /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
@@ -740,9 +738,17 @@ function isStored(response: HttpResponse): boolean {
 }
 
 /** An upload the registry opened, and the smallest chunk it takes. */
-interface Upload {
+export interface Upload {
   readonly location: string;
   readonly minChunkBytes?: number;
+}
+
+/** The upload a 202 opened (a POST, or a mount refused that way); the spec's OCI-Chunk-Min-Length with it. */
+function uploadOf(response: HttpResponse): Upload | undefined {
+  const location = response.headers['location'];
+  if (!location) return undefined;
+  const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
+  return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
 }
 
 /**

@@ -111,10 +111,12 @@ async function patch(
     'content-range': `${state.offset}-${end}`,
   });
   if (response.status === 413 && chunk.length / 2 >= floor) {
-    state.size = Math.max(floor, Math.floor(chunk.length / 2));
-    context.log.debug(`a ${chunk.length}-byte chunk was refused (413); sending ${state.size}-byte chunks`);
-    await patch(context, state, chunk.subarray(0, state.size), floor);
-    await patch(context, state, chunk.subarray(state.size), floor);
+    // The halves are cut here, once: a nested 413 shrinks state.size for later chunks, not this split.
+    const half = Math.max(floor, Math.floor(chunk.length / 2));
+    state.size = half;
+    context.log.debug(`a ${chunk.length}-byte chunk was refused (413); sending ${half}-byte chunks`);
+    await patch(context, state, chunk.subarray(0, half), floor);
+    await patch(context, state, chunk.subarray(half), floor);
     return;
   }
   if (response.status !== 202 && response.status !== 204) {
