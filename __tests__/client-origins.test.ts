@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, expect, test } from 'vitest';
+import type { ClientOptions } from '../src/registry/api.js';
 import { basicAuthorization, type Credential } from '../src/registry/auth.js';
-import { type ClientOptions, RegistryClient } from '../src/registry/client.js';
+import { RegistryClient } from '../src/registry/client.js';
 import { digestOf } from '../src/registry/digest.js';
 import { ErrorCode, RegistryError } from '../src/registry/errors.js';
 import { OCI_MANIFEST } from '../src/registry/media-types.js';

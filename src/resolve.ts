@@ -9,7 +9,8 @@ import {
   platformMatches,
 } from './platform.js';
 import { canonicalImages, type PlatformImage } from './platform-images.js';
-import { type FetchedManifest, MAX_MANIFEST_BYTES } from './registry/client.js';
+import { MAX_MANIFEST_BYTES } from './registry/api.js';
+import type { FetchedManifest } from './registry/client.js';
 import type { Descriptor } from './registry/descriptor.js';
 import { isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
