@@ -37,7 +37,10 @@ test('summary escapes values that came from inputs or registries', () => {
   const markdown = summaryMarkdown(result);
   expect(markdown).toContain('x&#124;&lt;script&gt;&#96;');
   expect(markdown).not.toContain('<script>');
-  expect(markdown).toContain('| Registry consistent after | 1.5 s |');
+  expect(markdown).toContain('| Waited for the registry | 1.5 s |');
+  expect(summaryMarkdown({ ...result, waitedMs: 0 })).toContain(
+    '| Waited for the registry | no: every digest was served at once |',
+  );
   expect(markdown).toContain('2.0 KiB');
   expect(cell('a\nb')).toBe('a b');
 });

@@ -19,7 +19,7 @@ export class ConsistencyWait {
   private readonly missing = new Set<string>();
   private lastReport: number;
   private readonly started: number;
-  /** Longest time any digest took to appear, for the summary. */
+  /** From the run's start until the last digest that was missing appeared: 0 when none was. */
   waitedMs = 0;
 
   private readonly client: RegistryClient;
@@ -41,23 +41,35 @@ export class ConsistencyWait {
       if (!isLag(error)) throw error;
       this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
     }
-    await this.head(repository, digest);
+    await this.poll(repository, digest, true);
     return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
   }
 
   /** Polls a manifest with HEAD until the repository serves it. */
-  async head(repository: Repository, digest: Digest): Promise<Descriptor> {
+  head(repository: Repository, digest: Digest): Promise<Descriptor> {
+    return this.poll(repository, digest, false);
+  }
+
+  /**
+   * HEADs until served. `waitedMs` counts only digests that were really missing (a first answer was 404), so a
+   * registry that served everything at once reports no wait.
+   */
+  private async poll(repository: Repository, digest: Digest, missing: boolean): Promise<Descriptor> {
     const label = `${canonicalName(repository)}@${digest}`;
     this.missing.add(label);
+    let lagged = missing;
     try {
       return await this.client.headManifest(repository, digest, {
         deadline: this.deadline,
         untilFound: true,
-        onRetry: () => this.report(),
+        onRetry: (error) => {
+          if (isLag(error)) lagged = true;
+          this.report();
+        },
       });
     } finally {
       this.missing.delete(label);
-      this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
+      if (lagged) this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
     }
   }
 

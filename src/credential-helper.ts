@@ -11,7 +11,7 @@ import {
 } from './docker-config.js';
 
 /** How long a helper may take: a locked keychain or a login prompt would otherwise block the run forever. */
-export const HELPER_TIMEOUT_MS = 30_000;
+const HELPER_TIMEOUT_MS = 30_000;
 /** The most a helper may print on stdout or on stderr; a real answer is a few hundred bytes. */
 export const HELPER_OUTPUT_LIMIT = 64 * 1024;
 

@@ -17,7 +17,7 @@ export type HelperRunner = (
 ) => Promise<{ readonly Username: string; readonly Secret: string } | undefined>;
 
 /** The key Docker stores Docker Hub credentials under, for historical reasons. */
-export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
 
 /** `https://ghcr.io/v2/` and `ghcr.io` name the same registry; Docker Hub has several names. */
 function normalizeKey(key: string): string {

@@ -106,7 +106,9 @@ export function summaryMarkdown(result: Result): string {
   row('Skipped (if-tag-exists: skip)', result.skippedTags);
   for (const { tag, reason } of result.failedTags)
     lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
-  lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
+  lines.push(
+    `| Waited for the registry | ${result.waitedMs > 0 ? `${(result.waitedMs / 1000).toFixed(1)} s` : 'no: every digest was served at once'} |`,
+  );
   lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
   for (const row of result.platforms) {
     lines.push(

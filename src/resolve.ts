@@ -18,9 +18,9 @@ import { isImageMediaType, isIndexMediaType, isManifestMediaType } from './regis
 import { canonicalName, type Repository } from './registry/reference.js';
 import type { SourceEntry } from './sources.js';
 
-export const REFERENCE_TYPE = 'vnd.docker.reference.type';
-export const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
-export const ATTESTATION_MANIFEST = 'attestation-manifest';
+const REFERENCE_TYPE = 'vnd.docker.reference.type';
+const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
+const ATTESTATION_MANIFEST = 'attestation-manifest';
 
 export interface ResolveContext extends RunContext {
   readonly wait: ConsistencyWait;

@@ -35,7 +35,7 @@ import { StallError } from './upload.js';
 
 /** Largest manifest read or written, as registries commonly enforce. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 /** A blob copy that moves no byte for this long is cut; one that keeps moving is never cut by a fixed time. */
 export const DEFAULT_STALL_MS = 30_000;
 /** No request is given less than this, even right at the deadline. */

@@ -23,7 +23,7 @@ export interface HttpResponse {
   readonly body: Uint8Array;
 }
 
-export class BodyTooLargeError extends Error {
+class BodyTooLargeError extends Error {
   constructor(
     readonly url: string,
     readonly limit: number,

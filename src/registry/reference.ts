@@ -19,7 +19,7 @@ export interface Reference {
 }
 
 export const DOCKER_HUB = 'docker.io';
-export const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
+const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
