@@ -88,9 +88,16 @@ async function copyOneManifest(
   const manifest = await context.wait.manifest(from, digest);
   const json = manifest.json;
   if (isIndexMediaType(manifest.descriptor.mediaType)) {
-    // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve would.
+    // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve
+    // would, by the media types the index gives its entries (a child read later would race its siblings' copies).
     if (!top) throw nestedIndexError(source, digest);
-    const children = Array.isArray(json['manifests']) ? (json['manifests'] as { digest?: unknown }[]) : [];
+    const children = Array.isArray(json['manifests'])
+      ? (json['manifests'] as { digest?: unknown; mediaType?: unknown }[])
+      : [];
+    const nested = children.find(
+      (child) => typeof child?.mediaType === 'string' && isIndexMediaType(child.mediaType),
+    );
+    if (nested) throw nestedIndexError(source, String(nested.digest));
     await Promise.all(
       digestsOf(children).map((child) => copyManifest(source, child, to, context, moves, false)),
     );
