@@ -456,7 +456,8 @@ describe('docker/metadata-action outputs', () => {
     const repo = 'e2e/metadata';
     const images = await pushAll(repo, 'oci', 2);
     const image = `${reg.host}/${repo}`;
-    const created = new Date().toISOString();
+    // A time of this run, with a non-zero fraction of a second as a clock gives it (a commit time has none).
+    const created = new Date(Math.floor(Date.now() / 1000) * 1000 + 123).toISOString();
     // As metadata-action prints them with DOCKER_METADATA_ANNOTATIONS_LEVELS=manifest,index.
     const annotations = [
       `manifest:org.opencontainers.image.created=${created}`,

@@ -30,8 +30,8 @@ test('--help exits 0 and lists every input as a flag', async () => {
 
 test.each([
   [['--image', 'x', '--frobnicate'], /frobnicate/],
-  [['--tag', 'v1', '--source', `sha256:${'a'.repeat(64)}`], /input "image"/],
-  [['--image', 'localhost:5000/app', '--tag', 'v1', '--source', 'sha256:abc'], /input "sources"/],
+  [['--tag', 'v1', '--source', `sha256:${'a'.repeat(64)}`], /--image: /],
+  [['--image', 'localhost:5000/app', '--tag', 'v1', '--source', 'sha256:abc'], /--source: /],
   [['--image', 'localhost:5000/app', '--tag', 'v1', 'stray'], /unexpected argument "stray"/],
 ])('usage errors exit 2: %j', async (args, message) => {
   const result = await runCli(args);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   firstDifference,
@@ -11,7 +11,6 @@ import {
   renderReadme,
   replaceBetween,
   tableCell,
-  type YamlMap,
 } from '../scripts/readme.js';
 import { INPUT } from '../src/input-names.js';
 import { DEFAULTS } from '../src/inputs.js';
@@ -19,83 +18,45 @@ import { DEFAULTS } from '../src/inputs.js';
 const ROOT = resolve(import.meta.dirname, '..');
 const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
 
-/** Converts parsed YAML to plain objects, for readable comparisons. */
-function plain(map: YamlMap): Record<string, unknown> {
-  return Object.fromEntries([...map].map(([k, v]) => [k, typeof v === 'string' ? v : plain(v)]));
-}
+describe('reading action.yml (the yaml package)', () => {
+  const field = (yaml: string) => readActionMetadata(`inputs:\n  a:\n${yaml}`).inputs[0];
 
-describe('the YAML reader', () => {
-  test('reads nested maps, comments and blank lines', () => {
-    const text = [
-      '# leading comment',
-      'name: app',
-      '',
-      'inputs:',
-      '  # a comment inside',
-      '  image:',
-      '    required: true # trailing comment',
-      '',
-      '    description: The image.',
-      'runs:',
-      '  using: node24',
-    ].join('\n');
-    expect(plain(parseYaml(text))).toEqual({
-      name: 'app',
-      inputs: { image: { required: 'true', description: 'The image.' } },
-      runs: { using: 'node24' },
-    });
+  test('folded and literal descriptions, as action.yml writes them', () => {
+    expect(field('    description: >-\n      one\n      two\n')?.description).toBe('one two');
+    expect(field('    description: |\n      one\n      two\n')?.description).toBe('one\ntwo');
+    expect(field('    description: "`true` if \\"any\\""\n')?.description).toBe('`true` if "any"');
+  });
+
+  test('required as a boolean or a string; defaults as the text the runner passes', () => {
+    expect(field('    description: x\n    required: true\n')?.required).toBe(true);
+    expect(field('    description: x\n    required: "false"\n')?.required).toBe(false);
+    expect(field(`    description: x\n    default: \${{ github.token }}\n`)?.default).toBe(
+      `\${{ github.token }}`,
+    );
+    expect(field('    description: x\n    default: "false"\n')?.default).toBe('false');
+    expect(field('    description: x\n    default: 120\n')?.default).toBe('120');
+    expect(field('    description: x\n')?.default).toBeUndefined();
+  });
+
+  test('keeps the order of the file', () => {
+    const metadata = readActionMetadata('inputs:\n  b: {description: B}\n  a: {description: A}\n');
+    expect(metadata.inputs.map((i) => i.name)).toEqual(['b', 'a']);
   });
 
   test.each([
-    ['plain', 'key: a plain value', 'a plain value'],
-    ['plain with #', 'key: C# and a#b # comment', 'C# and a#b'],
-    ['expression', `key: \${{ github.token }}`, `\${{ github.token }}`],
-    ['double-quoted', 'key: "`true` if \\"any\\": a\\tb \\u00e9 \\\\"', '`true` if "any": a\tb é \\'],
-    ['double-quoted with comment', 'key: "false" # a string', 'false'],
-    ['single-quoted', 'key: \'JSON `{"a":"b"}`, it\'\'s\'', 'JSON `{"a":"b"}`, it\'s'],
-    ['empty quotes', 'key: ""', ''],
-  ])('%s scalar', (_name, line, value) => {
-    expect(parseYaml(line).get('key')).toBe(value);
+    [
+      'a duplicate key',
+      'inputs:\n  a: {description: x}\n  a: {description: y}\n',
+      /action\.yml: .*unique.*line 3/is,
+    ],
+    ['broken YAML', 'inputs:\n  a: [description\n', /action\.yml: .*line \d+/is],
+    ['a section that is not a map', 'inputs: [a, b]\n', /action\.yml: "inputs" must be a map/],
+  ])('refuses %s with the place', (_name, text, message) => {
+    expect(() => readActionMetadata(text)).toThrow(message);
   });
 
-  test.each([
-    ['>-', 'one two\nthree'],
-    ['>', 'one two\nthree\n'],
-    ['|-', 'one\ntwo\n\nthree'],
-    ['|', 'one\ntwo\n\nthree\n'],
-    ['|+', 'one\ntwo\n\nthree\n\n'],
-  ])('block scalar %s', (header, value) => {
-    const text = `key: ${header}\n  one\n  two\n\n  three\n\nnext: x\n`;
-    const map = parseYaml(text);
-    expect(map.get('key')).toBe(value);
-    expect(map.get('next')).toBe('x');
-  });
-
-  test('a folded block keeps more-indented lines and # lines as text', () => {
-    const text = 'key: >-\n  a\n    indented\n  # not a comment\nnext: y';
-    expect(parseYaml(text).get('key')).toBe('a\n  indented\n# not a comment');
-  });
-
-  test('CRLF line endings and a byte-order mark', () => {
-    expect(plain(parseYaml('\uFEFFa:\r\n  b: >-\r\n    c\r\n    d\r\n'))).toEqual({ a: { b: 'c d' } });
-  });
-
-  test.each([
-    ['a sequence', 'inputs:\n  - image', /line 2: sequences are not supported/],
-    ['a flow map', 'key: {a: b}', /line 1: flow collections/],
-    ['an anchor', 'key: &x value', /line 1: flow collections, anchors/],
-    ['a tab', 'a:\n\tb: c', /line 2: tabs/],
-    ['a duplicate key', 'a: 1\na: 2', /line 2: duplicate key "a"/],
-    ['bad indentation', 'a:\n    b: 1\n  c: 2', /line 3: unexpected indentation/],
-    ['a multi-line plain scalar', 'a: one\n  two', /line 2: multi-line plain or quoted scalars/],
-    ['an open quote', 'a: "one', /line 1: unterminated "-quoted scalar/],
-    ['text after a quote', 'a: "one" two', /line 1: unexpected text after the closing quote/],
-    ['": " in a plain scalar', 'a: b: c', /line 1: a plain scalar cannot hold ": "/],
-    ['an unknown escape', 'a: "\\q"', /line 1: invalid escape "\\q"/],
-    ['an indentation indicator', 'a: >2\n  x', /line 1: unsupported block scalar header ">2"/],
-    ['not a key', 'just text', /line 1: expected "key: value"/],
-  ])('refuses %s with the line number', (_name, text, message) => {
-    expect(() => parseYaml(text)).toThrow(message);
+  test('parseYaml gives plain values', () => {
+    expect(parseYaml('a:\n  b: [1, "2"]\n')).toEqual({ a: { b: [1, '2'] } });
   });
 });
 
@@ -126,6 +87,7 @@ describe('action metadata', () => {
       'platform-refs',
       'manifest',
       'written',
+      'images',
     ]);
   });
 
@@ -220,7 +182,9 @@ describe('README.md', () => {
       'npm run demo',
     ];
     for (const command of commands) expect(readme).toContain(command);
-    expect(readme).not.toMatch(/^sudo /m);
+    // As root in a fresh container: no sudo there, and no package lists before an update.
+    expect(readme).not.toMatch(/\bsudo\b/);
+    expect(readme).toContain('apt-get update && apt-get install -y docker-registry');
     const ci = readFileSync(resolve(ROOT, '.ci/run'), 'utf8').split('\n');
     for (const command of ['npm test', 'npm run test:itg']) expect(ci).toContain(command);
   });
@@ -233,5 +197,61 @@ describe('README.md', () => {
 
   test('names no machine paths', () => {
     expect(readme).not.toMatch(/\/(?:home|Users|work|tmp)\/[\w.-]+\//);
+  });
+
+  test('stays under 20 KB: longer material lives in docs/', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(20_000);
+  });
+
+  test('says how to get the CLI, and its version flag', () => {
+    expect(readme).toMatch(/npm install -g github:[\w-]+\/[\w-]+#v\d+\.\d+\.\d+/);
+    expect(readme).toContain('npm install -g .');
+    expect(readme).toContain('--version');
+    expect(readme).toContain('--password-stdin');
+  });
+});
+
+/** GitHub's heading anchors: lowercase, punctuation dropped, spaces to dashes. */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const [, heading] of markdown.matchAll(/^#{1,6} +(.+)$/gm)) {
+    anchors.add(
+      (heading ?? '')
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    );
+  }
+  return anchors;
+}
+
+describe('links in the README and docs/', () => {
+  const files = [
+    'README.md',
+    ...readdirSync(resolve(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+
+  test.each(files)('%s links only to files and headings that exist', (file) => {
+    const text = readFileSync(resolve(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+    const broken: string[] = [];
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (!target || /^[a-z]+:/.test(target)) continue;
+      const [path = '', anchor] = target.split('#');
+      const linked = path === '' ? resolve(ROOT, file) : resolve(ROOT, dirname(file), path);
+      if (!existsSync(linked)) {
+        broken.push(`${target}: no such file`);
+        continue;
+      }
+      if (
+        anchor !== undefined &&
+        linked.endsWith('.md') &&
+        !anchorsOf(readFileSync(linked, 'utf8')).has(anchor)
+      )
+        broken.push(`${target}: no such heading`);
+    }
+    expect(broken).toEqual([]);
   });
 });

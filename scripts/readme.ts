@@ -5,241 +5,24 @@
  *   npx tsx scripts/readme.ts          rewrite README.md in place
  *   npx tsx scripts/readme.ts --check  exit 1 when README.md differs from what would be written
  *
- * No YAML library is installed, so action.yml is read by the small reader below. It understands exactly the
- * subset action.yml uses (nested maps; plain, quoted and block scalars; comments) and refuses anything else
- * with the line number, rather than guessing.
+ * action.yml is read with the `yaml` package; a malformed file or a duplicate
+ * key is refused with its line and column.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 
-export type YamlValue = string | YamlMap;
-export type YamlMap = Map<string, YamlValue>;
-
-/** Parses the YAML subset of action.yml: maps of maps and scalars. `file` names the source in errors. */
-export function parseYaml(text: string, file = 'action.yml'): YamlMap {
-  return new YamlReader(text.replace(/^\uFEFF/, ''), file).document();
+/** Parses a YAML document into plain values; `file` names the source in errors. Refuses duplicate keys. */
+export function parseYaml(text: string, file = 'action.yml'): unknown {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const [error] = document.errors;
+  if (error) throw new Error(`${file}: ${error.message}`);
+  return document.toJS();
 }
 
-class YamlReader {
-  private readonly lines: string[];
-  private index = 0;
-
-  constructor(
-    text: string,
-    private readonly file: string,
-  ) {
-    this.lines = text.split(/\r?\n/);
-  }
-
-  document(): YamlMap {
-    this.skipIgnorable();
-    const map = this.map(0);
-    this.skipIgnorable();
-    if (this.index < this.lines.length) this.fail('unexpected indentation');
-    return map;
-  }
-
-  private fail(detail: string, line = this.index): never {
-    throw new Error(`${this.file} line ${line + 1}: ${detail}`);
-  }
-
-  private line(at = this.index): string {
-    return this.lines[at] ?? '';
-  }
-
-  private indentOf(at = this.index): number {
-    const line = this.line(at);
-    const indent = line.length - line.trimStart().length;
-    if (line.slice(0, indent).includes('\t')) this.fail('tabs are not allowed in indentation', at);
-    return indent;
-  }
-
-  /** Blank lines and whole-line comments carry nothing outside block scalars. */
-  private skipIgnorable(): void {
-    while (this.index < this.lines.length) {
-      const trimmed = this.line().trim();
-      if (trimmed !== '' && !trimmed.startsWith('#')) return;
-      this.index += 1;
-    }
-  }
-
-  private map(indent: number): YamlMap {
-    const map: YamlMap = new Map();
-    for (;;) {
-      this.skipIgnorable();
-      if (this.index >= this.lines.length) return map;
-      const own = this.indentOf();
-      if (own < indent) return map;
-      if (own > indent) this.fail(`unexpected indentation (expected ${indent} spaces)`);
-      const body = this.line().slice(own);
-      if (body === '-' || body.startsWith('- ')) this.fail('sequences are not supported by this reader');
-      const match = /^([A-Za-z0-9_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(.*))?$/.exec(body);
-      if (!match) this.fail(`expected "key: value", found ${JSON.stringify(body.trimEnd())}`);
-      const key = match[1] ?? '';
-      if (map.has(key)) this.fail(`duplicate key "${key}"`);
-      const keyLine = this.index;
-      const rest = match[2] ?? '';
-      this.index += 1;
-      if (rest.trim() === '' || rest.trim().startsWith('#')) {
-        this.skipIgnorable();
-        const nested = this.index < this.lines.length && this.indentOf() > indent;
-        map.set(key, nested ? this.map(this.indentOf()) : '');
-        continue;
-      }
-      const header = stripComment(rest);
-      if (/^[|>]/.test(header)) {
-        map.set(key, this.blockScalar(header, indent, keyLine));
-        continue;
-      }
-      map.set(key, this.scalar(rest, keyLine));
-      this.skipIgnorable();
-      if (this.index < this.lines.length && this.indentOf() > indent) {
-        this.fail('multi-line plain or quoted scalars are not supported: use a >- block');
-      }
-    }
-  }
-
-  /** `>`/`|` blocks, with `-`/`+` chomping; the content is every following line indented deeper than the key. */
-  private blockScalar(header: string, parentIndent: number, keyLine: number): string {
-    const parsed = /^([|>])([+-]?)$/.exec(header);
-    if (!parsed) this.fail(`unsupported block scalar header "${header}"`, keyLine);
-    const [, style, chomp] = parsed;
-    const content: string[] = [];
-    let contentIndent: number | undefined;
-    while (this.index < this.lines.length) {
-      const line = this.line();
-      if (line.trim() === '') {
-        content.push('');
-        this.index += 1;
-        continue;
-      }
-      const own = this.indentOf();
-      if (contentIndent === undefined) {
-        if (own <= parentIndent) break;
-        contentIndent = own;
-      }
-      if (own < contentIndent) {
-        if (own > parentIndent) this.fail('block scalar line is indented less than its first line');
-        break;
-      }
-      content.push(line.slice(contentIndent));
-      this.index += 1;
-    }
-    let trailing = 0;
-    while (content.length > 0 && content[content.length - 1] === '') {
-      content.pop();
-      trailing += 1;
-    }
-    const body = style === '>' ? fold(content) : content.join('\n');
-    if (body === '') return '';
-    if (chomp === '-') return body;
-    if (chomp === '+') return `${body}\n${'\n'.repeat(trailing)}`;
-    return `${body}\n`;
-  }
-
-  private scalar(raw: string, at: number): string {
-    const text = raw.trim();
-    if (text.startsWith('"')) return this.quoted(text, '"', at);
-    if (text.startsWith("'")) return this.quoted(text, "'", at);
-    if (/^[[{&*!%@`]/.test(text)) {
-      this.fail(`flow collections, anchors, tags and directives are not supported: "${text}"`, at);
-    }
-    const value = stripComment(text);
-    if (/:(\s|$)/.test(value)) this.fail(`a plain scalar cannot hold ": ", quote it: "${value}"`, at);
-    return value;
-  }
-
-  private quoted(text: string, quote: '"' | "'", at: number): string {
-    let value = '';
-    let i = 1;
-    for (; i < text.length; i++) {
-      const char = text[i] ?? '';
-      if (quote === "'" && char === "'") {
-        if (text[i + 1] === "'") {
-          value += "'";
-          i += 1;
-          continue;
-        }
-        break;
-      }
-      if (quote === '"' && char === '"') break;
-      if (quote === '"' && char === '\\') {
-        const [decoded, used] = this.escape(text, i + 1, at);
-        value += decoded;
-        i += used;
-        continue;
-      }
-      value += char;
-    }
-    if (i >= text.length)
-      this.fail(`unterminated ${quote}-quoted scalar (multi-line quotes are not supported)`, at);
-    const after = text.slice(i + 1);
-    if (after.trim() !== '' && !/^\s+#/.test(after))
-      this.fail(`unexpected text after the closing quote: "${after}"`, at);
-    return value;
-  }
-
-  /** Decodes the escape after a backslash at `start`; returns the text and how many characters it used. */
-  private escape(text: string, start: number, at: number): [string, number] {
-    const simple: Record<string, string> = {
-      '0': '\0',
-      a: '\x07',
-      b: '\b',
-      t: '\t',
-      n: '\n',
-      v: '\v',
-      f: '\f',
-      r: '\r',
-      e: '\x1b',
-      ' ': ' ',
-      '"': '"',
-      '/': '/',
-      '\\': '\\',
-      N: '\u0085',
-      _: '\u00a0',
-      L: '\u2028',
-      P: '\u2029',
-    };
-    const char = text[start] ?? '';
-    const known = simple[char];
-    if (known !== undefined) return [known, 1];
-    const width = char === 'x' ? 2 : char === 'u' ? 4 : char === 'U' ? 8 : 0;
-    const hex = text.slice(start + 1, start + 1 + width);
-    if (width === 0 || !new RegExp(`^[0-9A-Fa-f]{${width}}$`).test(hex)) {
-      this.fail(`invalid escape "\\${char}" in a double-quoted scalar`, at);
-    }
-    return [String.fromCodePoint(Number.parseInt(hex, 16)), 1 + width];
-  }
-}
-
-/** Drops a trailing ` # comment` from a plain value. */
-function stripComment(text: string): string {
-  const hash = text.search(/(^|\s)#/);
-  return (hash < 0 ? text : text.slice(0, hash)).trim();
-}
-
-/** YAML line folding: lines join with a space, blank lines become line breaks, more-indented lines stay as is. */
-function fold(lines: readonly string[]): string {
-  let result = '';
-  let breaks = 0;
-  let started = false;
-  let previousMore = false;
-  for (const line of lines) {
-    if (line === '') {
-      breaks += 1;
-      continue;
-    }
-    const more = line.startsWith(' ') || line.startsWith('\t');
-    if (!started) result += '\n'.repeat(breaks);
-    else if (breaks > 0) result += '\n'.repeat(more || previousMore ? breaks + 1 : breaks);
-    else result += more || previousMore ? '\n' : ' ';
-    result += line;
-    started = true;
-    breaks = 0;
-    previousMore = more;
-  }
-  return result;
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One input or output as action.yml declares it. */
@@ -258,28 +41,36 @@ export interface ActionMetadata {
 /** Reads the inputs and outputs of an action.yml, in file order; every one must have a description. */
 export function readActionMetadata(text: string, file = 'action.yml'): ActionMetadata {
   const root = parseYaml(text, file);
+  if (!isMap(root)) throw new Error(`${file}: the document must be a map`);
   return { inputs: fields(root, 'inputs', file), outputs: fields(root, 'outputs', file) };
 }
 
-function fields(root: YamlMap, section: 'inputs' | 'outputs', file: string): ActionField[] {
-  const node = root.get(section);
-  if (node === undefined || node === '') return [];
-  if (typeof node === 'string') throw new Error(`${file}: "${section}" must be a map`);
-  return [...node].map(([name, value]) => {
+function fields(root: Record<string, unknown>, section: 'inputs' | 'outputs', file: string): ActionField[] {
+  const node = root[section];
+  if (node === undefined || node === null) return [];
+  if (!isMap(node)) throw new Error(`${file}: "${section}" must be a map`);
+  return Object.entries(node).map(([name, value]) => {
     const what = `${file}: ${section}.${name}`;
-    if (typeof value === 'string') throw new Error(`${what} must be a map with a description`);
-    const description = value.get('description');
+    if (!isMap(value)) throw new Error(`${what} must be a map with a description`);
+    const description = value['description'];
     if (typeof description !== 'string' || description.trim() === '') {
       throw new Error(`${what} has no description`);
     }
-    const required = value.get('required');
-    if (required !== undefined && required !== 'true' && required !== 'false') {
+    // The runner takes `true` and `"true"` alike; anything else is a mistake worth stopping for.
+    const required = value['required'];
+    if (required !== undefined && ![true, false, 'true', 'false'].includes(required as boolean | string)) {
       throw new Error(`${what}.required must be true or false`);
     }
-    const fallback = value.get('default');
-    if (fallback !== undefined && typeof fallback !== 'string')
+    const fallback = value['default'];
+    if (fallback !== undefined && !['string', 'number', 'boolean'].includes(typeof fallback)) {
       throw new Error(`${what}.default must be a scalar`);
-    return { name, description: description.trim(), required: required === 'true', default: fallback };
+    }
+    return {
+      name,
+      description: description.trim(),
+      required: required === true || required === 'true',
+      default: fallback === undefined ? undefined : String(fallback),
+    };
   });
 }
 
