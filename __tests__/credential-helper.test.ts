@@ -2,13 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import {
-  dockerConfigPath,
-  execHelper,
-  HELPER_OUTPUT_LIMIT,
-  type HelperOptions,
-  readDockerConfig,
-} from '../src/credential-helper.js';
+import { execHelper, HELPER_OUTPUT_LIMIT, type HelperOptions } from '../src/credential-helper.js';
 
 const SECRET = 's3cret-from-helper';
 const CONFIG_PATH = '/home/u/.docker/config.json';
@@ -125,50 +119,5 @@ describe('execHelper', () => {
     await expect(execHelper('../../bin/sh', 'ghcr.io', options)).rejects.toThrow(
       /invalid credential helper "..\/..\/bin\/sh": fix "credsStore"\/"credHelpers" in \/home\/u/,
     );
-  });
-});
-
-describe('readDockerConfig', () => {
-  function configIn(text: string | undefined): NodeJS.ProcessEnv {
-    const dir = mkdtempSync(join(root, 'config-'));
-    if (text !== undefined) writeFileSync(join(dir, 'config.json'), text);
-    return { DOCKER_CONFIG: dir };
-  }
-
-  test('reads $DOCKER_CONFIG/config.json; none there is no config and no warning', () => {
-    const warnings: string[] = [];
-    const env = configIn('{"credsStore":"desktop"}');
-    expect(dockerConfigPath(env)).toBe(join(env['DOCKER_CONFIG'] as string, 'config.json'));
-    expect(readDockerConfig(env, (m) => warnings.push(m))).toEqual({ credsStore: 'desktop' });
-    expect(readDockerConfig(configIn(undefined), (m) => warnings.push(m))).toBeUndefined();
-    expect(warnings).toEqual([]);
-  });
-
-  test.each([
-    // Node's message for this one quotes the text around the error: the secret.
-    ['a bare word', `{"auths": {"ghcr.io": {"auth": ${SECRET}}}}`, ''],
-    ['a missing brace', `{\n  "auths": {"ghcr.io": {"auth": "${SECRET}"}\n`, ' (at line 3, column 1)'],
-    ['a cut file', '{"auths":', ' (it ends too early)'],
-  ])(
-    'a malformed config (%s) is ignored with a warning naming its path, not its content',
-    (_, text, where) => {
-      const warnings: string[] = [];
-      const env = configIn(text);
-      expect(readDockerConfig(env, (m) => warnings.push(m))).toBeUndefined();
-      expect(warnings).toEqual([
-        `the Docker config ${dockerConfigPath(env)} is not valid JSON${where}; it is ignored: fix or remove it`,
-      ]);
-      expect(warnings.join()).not.toContain(SECRET.slice(0, 6));
-    },
-  );
-
-  test('a config that cannot be read is ignored with a warning', () => {
-    const warnings: string[] = [];
-    const env = configIn(undefined);
-    mkdirSync(dockerConfigPath(env)); // a folder where the file should be
-    expect(readDockerConfig(env, (m) => warnings.push(m))).toBeUndefined();
-    expect(warnings).toEqual([
-      `the Docker config ${dockerConfigPath(env)} could not be read (EISDIR); it is ignored: fix or remove it`,
-    ]);
   });
 });

@@ -20,7 +20,7 @@ describe('tags', () => {
     ['localhost:5000/app:v1', 'localhost:5000/app', ['v1']],
     ['V1_x.y-z', IMAGE, ['V1_x.y-z']],
   ])('%j for %s', (tags, image, expected) => {
-    expect(parse({ ...BASE, image, tags }).tags).toEqual(expected);
+    expect(parse({ ...BASE, image, tags }).targets.map((t) => t.tags)).toEqual([expected]);
   });
 });
 
@@ -307,7 +307,7 @@ describe('bad inputs', () => {
       'tag for another image',
       { tags: 'ghcr.io/org/other:1.0' },
       'tags',
-      /"ghcr\.io\/org\/other:1\.0" is a tag of ghcr\.io\/org\/other, not of image ghcr\.io\/org\/app: write the tag alone or ghcr\.io\/org\/app:1\.0$/,
+      /"ghcr\.io\/org\/other:1\.0" is a tag of ghcr\.io\/org\/other, not of image ghcr\.io\/org\/app: write the tag alone or ghcr\.io\/org\/app:1\.0, or add ghcr\.io\/org\/other to image$/,
     ],
     [
       'tag on Docker Hub for a ghcr image',
@@ -462,7 +462,7 @@ describe('bad inputs', () => {
       'bad if-tag-exists',
       { 'if-tag-exists': 'replace' },
       'if-tag-exists',
-      /write one of overwrite, fail, skip$/,
+      /write one of overwrite, fail, skip, forward$/,
     ],
     ['bad wait-timeout', { 'wait-timeout': '5 minutes' }, 'wait-timeout', /not a duration: e\.g\. 90s/],
     ['zero wait-timeout', { 'wait-timeout': '0s' }, 'wait-timeout', /more than 0 and at most 6h: e\.g\. 90s/],
@@ -588,6 +588,7 @@ test('INPUT lists every input name once', () => {
     'if-tag-exists',
     'image',
     'media-type',
+    'order-by',
     'password',
     'plain-http',
     'platforms',

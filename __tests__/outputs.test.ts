@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { cell, outputsOf, summaryMarkdown } from '../src/outputs.js';
-import type { Result } from '../src/run.js';
+import { parseRepository } from '../src/registry/reference.js';
+import type { ImageResult, Result } from '../src/result.js';
 
 const D = `sha256:${'a'.repeat(64)}` as const;
 const result: Result = {
@@ -13,10 +14,19 @@ const result: Result = {
   manifest: '{"schemaVersion":2}',
   written: true,
   dryRun: false,
-  writtenTags: ['latest'],
-  unchangedTags: [],
-  skippedTags: [],
-  failedTags: [],
+  images: [
+    {
+      image: parseRepository('ghcr.io/org/app'),
+      tags: ['latest'],
+      moved: ['latest'],
+      unchanged: [],
+      skipped: [],
+      failed: [],
+      ref: `ghcr.io/org/app@${D}`,
+      tagRefs: ['ghcr.io/org/app:latest'],
+      platformRefs: { 'linux/amd64': `ghcr.io/org/app@${D}` },
+    },
+  ],
   platforms: [{ platform: 'linux/amd64', digest: D, size: 2048, source: 'x|<script>`', attestations: 1 }],
   waitedMs: 1500,
 };
@@ -30,6 +40,7 @@ test('outputs are named as in action.yml and JSON where the contract says so', (
     'platform-refs': `{"linux/amd64":"ghcr.io/org/app@${D}"}`,
     manifest: '{"schemaVersion":2}',
     written: 'true',
+    images: `{"ghcr.io/org/app":{"ref":"ghcr.io/org/app@${D}","tags":["ghcr.io/org/app:latest"],"platform-refs":{"linux/amd64":"ghcr.io/org/app@${D}"}}}`,
   });
 });
 
@@ -57,12 +68,13 @@ test.each([
 });
 
 test('a partial write shows which tags were not written and why, escaped', () => {
+  const image = result.images[0] as ImageResult;
   const markdown = summaryMarkdown({
     ...result,
-    failedTags: [{ tag: 'b', reason: 'PUT …: 403 DENIED [see](http://x)' }],
+    images: [{ ...image, failed: [{ tag: 'b', reason: 'PUT …: 403 DENIED [see](http://x)' }] }],
   });
   expect(markdown).toContain('### Published only in part');
   expect(markdown).toContain(
-    '| Not written | <code>b</code>: PUT …: 403 DENIED &#91;see&#93;&#40;http://x&#41; |',
+    '| <code>b</code> | Not written: PUT …: 403 DENIED &#91;see&#93;&#40;http://x&#41; |',
   );
 });

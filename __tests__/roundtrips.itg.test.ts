@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { pushSources } from '../bench/fixtures.js';
-import { lockstep } from '../bench/lockstep.js';
 import { runCli } from './helpers/action.js';
+import { pushSources } from './helpers/fixtures.js';
+import { lockstep } from './helpers/lockstep.js';
 import {
   type ProxiedRequest,
   type ProxyResponse,
@@ -121,6 +121,33 @@ describe('open registry', () => {
     expect(log.length).toBe(2 * n + 4);
     expect(sequentialRoundTrips(log), story).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
   });
+  test.each([2, 3])(
+    'K = %i images on one registry (N = 8): at most one round more than one image',
+    async (k) => {
+      const repository = `roundtrips/multi${k}`;
+      const digests = await pushSources(reg, repository, 8);
+      const rounds = lockstep({ quietMs: QUIET_MS });
+      proxy.setHandler(rounds.handler);
+      const from = proxy.log.length;
+      const images = Array.from(
+        { length: k },
+        (_, i) => `${proxy.host}/${repository}${i === 0 ? '' : `-copy${i}`}`,
+      );
+      const result = await runCli([
+        ...images.flatMap((image) => ['--image', image]),
+        '--tag',
+        'v1',
+        ...sourceArgs(digests),
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const log = proxy.log.slice(from);
+      const story = `requests:\n${timeline(log)}`;
+      // Blobs are mounted into the other images (never copied through the client), each manifest PUT once there.
+      expect(log.filter((e) => e.method === 'GET' && e.path.includes('/blobs/'))).toHaveLength(8);
+      expect(log.filter((e) => e.method === 'POST' && e.path.includes('mount='))).toHaveLength(16 * (k - 1));
+      expect(sequentialRoundTrips(log), story).toBeLessThanOrEqual(MAX_ROUND_TRIPS + 1);
+    },
+  );
 });
 
 describe('token auth registry', () => {

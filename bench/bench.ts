@@ -1,9 +1,9 @@
 import { cpus, platform as osPlatform } from 'node:os';
+import { pushSources } from '../__tests__/helpers/fixtures.js';
 import { startProxy, type TestProxy } from '../__tests__/helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../__tests__/helpers/registry.js';
 import { type BenchOptions, parseBenchArgs, USAGE } from './args.js';
 import { runStep } from './exec.js';
-import { pushSources } from './fixtures.js';
 import { measureFirstRequest, measureMerge, type Phases, type Sample } from './measure.js';
 import { manifestMerge, TOOLS, type Tool } from './peers.js';
 import { actionPlan, type BundleSize, bundleSizes } from './startup.js';

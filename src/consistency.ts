@@ -17,6 +17,7 @@ export const REPORT_EVERY_MS = 2_000;
  */
 export class ConsistencyWait {
   private readonly missing = new Set<string>();
+  private readonly fetched = new Map<string, Promise<FetchedManifest>>();
   private lastReport: number;
   private readonly started: number;
   /** From the run's start until the last digest that was missing appeared: 0 when none was. */
@@ -34,7 +35,19 @@ export class ConsistencyWait {
   }
 
   /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
-  async manifest(repository: Repository, digest: Digest): Promise<FetchedManifest> {
+  manifest(repository: Repository, digest: Digest): Promise<FetchedManifest> {
+    // Resolving and copying to other images may want the same manifest: it is downloaded once (GETs count
+    // against pull limits).
+    const key = `${canonicalName(repository)}@${digest}`;
+    let pending = this.fetched.get(key);
+    if (!pending) {
+      pending = this.fetch(repository, digest);
+      this.fetched.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(repository: Repository, digest: Digest): Promise<FetchedManifest> {
     try {
       return await this.client.getManifest(repository, digest, { deadline: this.deadline });
     } catch (error) {

@@ -1,14 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  type ConfigWarning,
-  type DockerConfig,
-  type HelperRunner,
-  parseDockerConfig,
-} from './docker-config.js';
+import type { HelperRunner } from './docker-config.js';
+import { dockerConfigPath } from './docker-config-files.js';
 
 /** How long a helper may take: a locked keychain or a login prompt would otherwise block the run forever. */
 const HELPER_TIMEOUT_MS = 30_000;
@@ -169,28 +162,4 @@ function notRunnable(program: string, helper: string, error: Error, configPath: 
   return new Error(
     `${program} could not be run (${code ?? error.message}): check that it is an executable file, or remove "credsStore"/"credHelpers" from ${configPath}`,
   );
-}
-
-/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as Docker looks for it. */
-export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
-  const dir = env['DOCKER_CONFIG'] || join(env['HOME'] || homedir(), '.docker');
-  return join(dir, 'config.json');
-}
-
-/**
- * The Docker config, or undefined when there is none. A config that cannot be read or parsed is warned about and
- * ignored, as Docker does, so `username`/`password` inputs still work.
- */
-export function readDockerConfig(env: NodeJS.ProcessEnv, warn: ConfigWarning): DockerConfig | undefined {
-  const path = dockerConfigPath(env);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT')
-      warn(`the Docker config ${path} could not be read (${code}); it is ignored: fix or remove it`);
-    return undefined;
-  }
-  return parseDockerConfig(text, path, warn);
 }

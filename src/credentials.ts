@@ -10,8 +10,8 @@ export interface CredentialOptions {
   readonly githubToken: string | undefined;
   /** The user the GitHub token belongs to (`GITHUB_ACTOR`); GHCR accepts any name with a token. */
   readonly githubActor?: string | undefined;
-  /** The Docker config as docker/login-action leaves it, when there is one. */
-  readonly dockerConfig?: DockerConfig | undefined;
+  /** The Docker configs to look in for a registry, in order (a scoped login's, then the main one). */
+  readonly dockerConfigs?: (registry: string) => readonly DockerConfig[];
   readonly runHelper?: HelperRunner;
   readonly log: Logger;
 }
@@ -44,8 +44,9 @@ async function lookup(options: CredentialOptions, registry: string): Promise<Cre
   if (registry === options.image.registry && options.username && options.password) {
     return { kind: 'basic', username: options.username, password: options.password };
   }
-  if (options.dockerConfig && options.runHelper) {
-    const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
+  for (const config of options.dockerConfigs?.(registry) ?? []) {
+    if (!options.runHelper) break;
+    const found = await dockerConfigCredential(config, registry, options.runHelper);
     if (found) return found;
   }
   if (registry === 'ghcr.io' && options.githubToken) {

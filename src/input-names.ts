@@ -11,6 +11,7 @@ export const INPUT = {
   annotations: 'annotations',
   mediaType: 'media-type',
   ifTagExists: 'if-tag-exists',
+  orderBy: 'order-by',
   waitTimeout: 'wait-timeout',
   username: 'username',
   password: 'password',

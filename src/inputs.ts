@@ -1,16 +1,11 @@
 import type { MediaTypeChoice } from './assemble.js';
-import { errorMessage } from './errors.js';
 import { INPUT, InputError, listOf } from './input-names.js';
+import type { OrderBy } from './ordering.js';
 import { type Platform, parsePlatform, platformMatches, quote } from './platform.js';
-import {
-  canonicalName,
-  isValidTag,
-  parseReference,
-  parseRepository,
-  type Repository,
-  sameRepository,
-} from './registry/reference.js';
+import type { IfTagExists } from './publish.js';
+import type { Repository } from './registry/reference.js';
 import { parseSources, type SourceEntry } from './sources.js';
+import { parseTargets, type Target } from './targets.js';
 
 export { INPUT, InputError, type InputName } from './input-names.js';
 
@@ -18,6 +13,7 @@ type DefaultedInput =
   | typeof INPUT.attestations
   | typeof INPUT.mediaType
   | typeof INPUT.ifTagExists
+  | typeof INPUT.orderBy
   | typeof INPUT.waitTimeout
   | typeof INPUT.dryRun
   | typeof INPUT.plainHttp;
@@ -27,15 +23,17 @@ export const DEFAULTS: Readonly<Record<DefaultedInput, string>> = {
   [INPUT.attestations]: 'keep',
   [INPUT.mediaType]: 'auto',
   [INPUT.ifTagExists]: 'overwrite',
+  [INPUT.orderBy]: 'revision',
   [INPUT.waitTimeout]: '120s',
   [INPUT.dryRun]: 'false',
   [INPUT.plainHttp]: 'auto',
 };
 
 export interface Inputs {
+  /** The primary image (the first of `image`): sources given as a bare digest live here. */
   readonly image: Repository;
-  /** Plain tag names, deduplicated; the first is the primary. */
-  readonly tags: readonly string[];
+  /** Every image, the primary first, each with its tags (deduplicated, in the order given). */
+  readonly targets: readonly Target[];
   /** `sources` then `sources-dir`, one entry per repository and digest. */
   readonly sources: readonly SourceEntry[];
   readonly platforms: readonly Platform[] | undefined;
@@ -44,7 +42,9 @@ export interface Inputs {
   /** Annotation lines for other targets (`manifest:…`, `…-descriptor:…`), skipped; the caller says so. */
   readonly ignoredAnnotations: readonly string[];
   readonly mediaType: MediaTypeChoice;
-  readonly ifTagExists: 'overwrite' | 'fail' | 'skip';
+  readonly ifTagExists: IfTagExists;
+  /** For `if-tag-exists: forward`: what makes one index newer than another. */
+  readonly orderBy: OrderBy;
   readonly waitTimeoutMs: number;
   readonly username: string | undefined;
   readonly password: string | undefined;
@@ -87,8 +87,8 @@ function parseRest(
   const get = (name: string): string => source.read(name).trim();
   const orDefault = (name: DefaultedInput): string => get(name) || DEFAULTS[name];
 
-  const image = parseImage(get(INPUT.image));
-  const tags = parseTags(get(INPUT.tags), image);
+  const targets = parseTargets(get(INPUT.image), get(INPUT.tags));
+  const image = (targets[0] as Target).image;
   const sources = parseSources(get(INPUT.sources), get(INPUT.sourcesDir), image, (path) =>
     source.listDir(path),
   );
@@ -101,7 +101,9 @@ function parseRest(
     'overwrite',
     'fail',
     'skip',
+    'forward',
   ]);
+  const orderBy = parseChoice(INPUT.orderBy, orDefault(INPUT.orderBy), ['revision', 'version', 'created']);
   const waitTimeoutMs = parseDuration(orDefault(INPUT.waitTimeout), INPUT.waitTimeout);
   const username = get(INPUT.username) || undefined;
   if (username !== undefined && password === undefined) {
@@ -124,7 +126,7 @@ function parseRest(
   }
   return {
     image,
-    tags,
+    targets,
     sources,
     platforms,
     attestations,
@@ -132,6 +134,7 @@ function parseRest(
     ignoredAnnotations: ignored,
     mediaType,
     ifTagExists,
+    orderBy,
     waitTimeoutMs,
     username,
     password,
@@ -165,62 +168,6 @@ function redact(error: unknown, secrets: readonly (string | undefined)[]): unkno
   error.message = mask(error.message);
   if (error.stack) error.stack = mask(error.stack);
   return error;
-}
-
-function parseImage(text: string): Repository {
-  if (!text) throw new InputError(INPUT.image, 'required: give the target repository, e.g. ghcr.io/org/app');
-  try {
-    return parseRepository(text, 'image');
-  } catch (error) {
-    throw new InputError(INPUT.image, errorMessage(error));
-  }
-}
-
-function parseTags(text: string, image: Repository): string[] {
-  const example = `e.g. latest or 1.2.3, or ${image.display}:1.2.3`;
-  if (!text) throw new InputError(INPUT.tags, `required: give at least one tag, ${example}`);
-  const tags: string[] = [];
-  for (const line of listOf(text)) {
-    const tag = tagOf(line, image, example);
-    if (!tags.includes(tag)) tags.push(tag);
-  }
-  if (tags.length === 0) throw new InputError(INPUT.tags, `no tags in ${JSON.stringify(text)}: ${example}`);
-  return tags;
-}
-
-/** A plain tag, or the tag of a full reference to `image` as docker/metadata-action outputs it. */
-function tagOf(line: string, image: Repository, example: string): string {
-  if (isValidTag(line)) return line;
-  const rules = 'up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"';
-  if (line.includes('@')) {
-    throw new InputError(INPUT.tags, `"${line}" holds a digest; tags take no digest, drop "@…": ${example}`);
-  }
-  if (!line.includes('/') && !line.includes(':')) {
-    throw new InputError(INPUT.tags, `"${line}" is not a valid tag: ${rules}; ${example}`);
-  }
-  let reference: ReturnType<typeof parseReference>;
-  try {
-    reference = parseReference(line, 'tag');
-  } catch (error) {
-    throw new InputError(INPUT.tags, `${errorMessage(error)}: ${example}`);
-  }
-  const { repository, tag } = reference;
-  if (tag === undefined) {
-    // `feature/x` reads as a repository; a branch name is the usual cause, which metadata-action sanitises.
-    throw new InputError(
-      INPUT.tags,
-      `"${line}" is not a valid tag ("/" is not allowed; ${rules}) nor a full reference with ":<tag>": ` +
-        `write ${image.display}:<tag>, or let docker/metadata-action turn branch names into tags; ${example}`,
-    );
-  }
-  if (!sameRepository(repository, image)) {
-    throw new InputError(
-      INPUT.tags,
-      `"${line}" is a tag of ${canonicalName(repository)}, not of image ${canonicalName(image)}: ` +
-        `write the tag alone or ${image.display}:${tag}`,
-    );
-  }
-  return tag;
 }
 
 function parsePlatforms(text: string): Platform[] {

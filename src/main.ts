@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
 import * as core from '@actions/core';
 import { actionsLogger } from './actions-log.js';
-import { helperRunner, readDockerConfig } from './credential-helper.js';
+import { helperRunner } from './credential-helper.js';
+import { dockerConfigs } from './docker-config-files.js';
 import { errorMessage } from './errors.js';
 import { parseInputs } from './inputs.js';
 import { printable } from './log.js';
 import { outputsOf, partialOutputsOf, summaryMarkdown } from './outputs.js';
-import { PartialPublishError } from './run.js';
+import { PartialPublishError } from './result.js';
 import { runWithClient } from './run-with-client.js';
 
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
@@ -20,7 +21,14 @@ export async function main(): Promise<void> {
     });
     const result = await runWithClient(inputs, log, {
       githubActor: process.env['GITHUB_ACTOR'],
-      dockerConfig: readDockerConfig(process.env, (message) => log.warning(message)),
+      githubSha: process.env['GITHUB_SHA'],
+      githubApiUrl: process.env['GITHUB_API_URL'],
+      githubRepository: process.env['GITHUB_REPOSITORY'],
+      dockerConfigs: dockerConfigs(
+        process.env,
+        inputs.targets.map((target) => target.image),
+        (message) => log.warning(message),
+      ),
       runHelper: helperRunner(process.env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-action',
     });

@@ -1,4 +1,4 @@
-import type { Result } from './run.js';
+import type { Result } from './result.js';
 
 /** Every output, by the name action.yml gives it, with structured values: the CLI prints these as JSON. */
 export function outputValues(result: Result): Record<string, unknown> {
@@ -10,6 +10,12 @@ export function outputValues(result: Result): Record<string, unknown> {
     'platform-refs': result.platformRefs,
     manifest: result.manifest,
     written: result.written,
+    images: Object.fromEntries(
+      result.images.map((image) => [
+        image.image.display,
+        { ref: image.ref, tags: image.tagRefs, 'platform-refs': image.platformRefs },
+      ]),
+    ),
   };
 }
 
@@ -82,33 +88,46 @@ function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-/** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
+/**
+ * The job summary: the index digest once, then per image its ref and what happened to each tag, the wait, and a
+ * row per platform.
+ */
 export function summaryMarkdown(result: Result): string {
+  const failed = result.images.some((image) => image.failed.length > 0);
   const verb = result.dryRun
     ? 'Dry run: would publish'
-    : result.failedTags.length
+    : failed
       ? 'Published only in part'
       : result.written
         ? 'Published'
         : 'Already published';
   const lines = [
-    `### ${verb} ${code(result.ref)}`,
+    `### ${verb} ${code(result.digest)}`,
     '',
     `| | |`,
     `|---|---|`,
     `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
-  ];
-  const row = (label: string, tags: readonly string[]) => {
-    for (const tag of tags) lines.push(`| ${label} | ${code(tag)} |`);
-  };
-  row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
-  row('Unchanged', result.unchangedTags);
-  row('Skipped (if-tag-exists: skip)', result.skippedTags);
-  for (const { tag, reason } of result.failedTags)
-    lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
-  lines.push(
     `| Waited for the registry | ${result.waitedMs > 0 ? `${(result.waitedMs / 1000).toFixed(1)} s` : 'no: every digest was served at once'} |`,
-  );
+  ];
+  for (const image of result.images) {
+    lines.push('', `#### ${code(image.ref)}`, '', '| Tag | |', '|---|---|');
+    const row = (label: string, tags: readonly string[]) => {
+      for (const tag of tags) lines.push(`| ${code(tag)} | ${label} |`);
+    };
+    if (image.forward) {
+      // if-tag-exists: forward: what each tag held, what it holds now, and why.
+      for (const note of image.forward) {
+        const held = note.held ? code(note.held) : 'nothing';
+        const now = note.now ? code(note.now) : 'nothing';
+        lines.push(`| ${code(note.tag)} | ${held} → ${now}: ${cell(note.failure ?? note.why)} |`);
+      }
+      continue;
+    }
+    row(result.dryRun ? 'Would write' : 'Written', image.moved);
+    row('Unchanged', image.unchanged);
+    row('Skipped (if-tag-exists: skip)', image.skipped);
+    for (const { tag, reason } of image.failed) lines.push(`| ${code(tag)} | Not written: ${cell(reason)} |`);
+  }
   lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
   for (const row of result.platforms) {
     lines.push(

@@ -1,16 +1,13 @@
 import type { AssembledIndex } from './assemble.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
-import type { RegistryClient } from './registry/client.js';
+import { type ForwardNote, type ForwardRun, forwardTags } from './forward.js';
 import type { Digest } from './registry/digest.js';
-import { ErrorCode, isLag, RegistryError, sentences } from './registry/errors.js';
 import { type Repository, tagRef } from './registry/reference.js';
-import { withRetry } from './registry/retry.js';
+import { readBack, readTags, type TagStates, writeTag } from './tag-io.js';
+import type { Target } from './targets.js';
 
-export type IfTagExists = 'overwrite' | 'fail' | 'skip';
-
-/** What each tag held right before the write: a digest, or undefined when the tag did not exist. */
-export type TagStates = ReadonlyMap<string, Digest | undefined>;
+export type IfTagExists = 'overwrite' | 'fail' | 'skip' | 'forward';
 
 export interface TagPlan {
   /** Tags to PUT. */
@@ -27,33 +24,6 @@ export interface WriteReport {
   readonly moved: readonly string[];
   /** Not serving the digest after the run, each with its cause. */
   readonly failed: readonly { readonly tag: string; readonly reason: string }[];
-}
-
-/** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
-export async function readTags(
-  client: RegistryClient,
-  image: Repository,
-  tags: readonly string[],
-  deadline: number,
-): Promise<TagStates> {
-  const states = await Promise.all(
-    tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)] as const),
-  );
-  return new Map(states);
-}
-
-async function readTag(
-  client: RegistryClient,
-  image: Repository,
-  tag: string,
-  deadline: number,
-): Promise<Digest | undefined> {
-  try {
-    return (await client.headManifest(image, tag, { deadline })).digest;
-  } catch (error) {
-    if (isLag(error)) return undefined;
-    throw error;
-  }
 }
 
 /** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
@@ -81,9 +51,6 @@ export function planTags(
   }
   return { write, unchanged, skipped };
 }
-
-/** The tag still serves what it held before the write: registry lag, worth waiting for. */
-class StaleTag extends Error {}
 
 /**
  * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
@@ -113,84 +80,117 @@ export async function writeTags(
   };
 }
 
+/** What happened to one image's tags. */
+export interface ImageOutcome {
+  readonly image: Repository;
+  /** The image's tags, in the order given. */
+  readonly tags: readonly string[];
+  /** Written and read back (in a dry run: would be written). */
+  readonly moved: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly skipped: readonly string[];
+  readonly failed: WriteReport['failed'];
+  /** With `if-tag-exists: forward`: per tag, what it held, what it holds now and why. */
+  readonly forward?: readonly ForwardNote[];
+}
+
 /**
- * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
- * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
- * re-push), is success; otherwise the registry's refusal is explained.
+ * Publishes the index to every target image as one step: stores it by digest in every image while reading every
+ * tag (SPEC "prepare everywhere, then flip"), decides per tag on that fresh state (`fail` refuses before any tag
+ * moves anywhere), then writes every tag in every image in parallel and reads each back.
  */
-async function writeTag(image: Repository, tag: string, index: AssembledIndex, context: RunContext) {
-  const { client, deadline } = context;
-  try {
-    await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
-  } catch (error) {
-    if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500) throw error;
-    const served = await readTag(client, image, tag, deadline).catch(() => undefined);
-    if (served === index.digest) return;
-    throw new Error(refusal(error));
-  }
-}
-
-/** Why a registry refused a tag, in words a user can act on. */
-function refusal(error: RegistryError): string {
-  const immutable =
-    error.hasCode(ErrorCode.TAG_INVALID) ||
-    error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
-    error.status === 409 ||
-    error.status === 412 ||
-    error.status === 403;
-  if (!immutable) return error.message;
-  return sentences(
-    error.summary,
-    'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
-      'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
-      'overwriting it in the registry',
-  );
-}
-
-/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
-async function readBack(
-  image: Repository,
-  tag: string,
-  digest: Digest,
-  before: Digest | undefined,
+export async function publish(
+  targets: readonly Target[],
+  index: AssembledIndex,
+  options: {
+    readonly ifTagExists: IfTagExists;
+    readonly dryRun: boolean;
+    /** For `forward`: how this run's index is ordered and merged. */
+    readonly forward?: Omit<ForwardRun, 'image'>;
+  },
   context: RunContext,
-): Promise<void> {
-  const { client, clock, log, deadline } = context;
-  await withRetry(
-    async () => {
-      const served = await readTag(client, image, tag, deadline);
-      if (served === digest) return;
-      if (served === before) throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
-      throw new Error(
-        `${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
-          'another writer published the same tag; make one job the only writer of it',
-      );
-    },
-    {
-      clock,
-      deadline,
-      // Transient faults are retried inside the client; this loop only waits out a stale tag.
-      retryable: (error) => error instanceof StaleTag,
-      onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
-    },
-  ).catch((error: unknown) => {
-    if (error instanceof StaleTag) {
-      throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
+): Promise<ImageOutcome[]> {
+  const { client, log, deadline } = context;
+  const [states] = await Promise.all([
+    Promise.all(targets.map((target) => readTags(client, target.image, target.tags, deadline))),
+    options.dryRun
+      ? undefined
+      : Promise.all(
+          targets.map((target) =>
+            client.putManifest(target.image, index.digest, index.bytes, index.mediaType, {
+              deadline,
+              untilFound: true,
+            }),
+          ),
+        ),
+  ]);
+  if (options.ifTagExists === 'forward') {
+    const forward = options.forward;
+    if (!forward) throw new Error('if-tag-exists: forward needs an ordering');
+    return Promise.all(
+      targets.map(async (target, i) => {
+        const notes = await forwardTags({ ...forward, image: target.image }, states[i] as TagStates, {
+          context,
+          dryRun: options.dryRun,
+        });
+        return outcomeOf(target, notes);
+      }),
+    );
+  }
+  const plans = targets.map((target, i) =>
+    planTags(target.image, states[i] as TagStates, index.digest, options.ifTagExists),
+  );
+  targets.forEach(({ image }, i) => {
+    const plan = plans[i] as TagPlan;
+    for (const tag of plan.unchanged) log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
+    for (const tag of plan.skipped) {
+      const held = (states[i] as TagStates).get(tag);
+      log.warning(`${tagRef(image, tag)} is at ${held}; left alone (if-tag-exists: skip)`, 'Tag skipped');
     }
-    throw error;
+    if (options.dryRun) for (const tag of plan.write) log.info(`dry run: would write ${tagRef(image, tag)}`);
+  });
+  const reports: WriteReport[] = options.dryRun
+    ? plans.map((plan) => ({ moved: plan.write, failed: [] }))
+    : await Promise.all(
+        targets.map((target, i) =>
+          writeTags(target.image, index, plans[i] as TagPlan, states[i] as TagStates, context),
+        ),
+      );
+  return targets.map((target, i) => {
+    const report = reports[i] as WriteReport;
+    const plan = plans[i] as TagPlan;
+    if (!options.dryRun) {
+      for (const tag of report.moved) log.info(`${tagRef(target.image, tag)} -> ${index.digest} (verified)`);
+    }
+    return { ...target, ...report, unchanged: plan.unchanged, skipped: plan.skipped };
   });
 }
 
+/** A forward run's notes as an outcome: moved, already there, left behind (skipped), or failed. */
+function outcomeOf(target: Target, notes: readonly ForwardNote[]): ImageOutcome {
+  const ok = notes.filter((note) => note.failure === undefined);
+  return {
+    ...target,
+    moved: ok.filter((n) => n.serves && n.now !== n.held).map((n) => n.tag),
+    unchanged: ok.filter((n) => n.serves && n.now === n.held).map((n) => n.tag),
+    skipped: ok.filter((n) => !n.serves).map((n) => n.tag),
+    failed: notes.flatMap((n) => (n.failure === undefined ? [] : [{ tag: n.tag, reason: n.failure }])),
+    forward: notes,
+  };
+}
+
 /** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
-export function partialWriteMessage(image: Repository, digest: Digest, report: WriteReport): string {
-  const failed = report.failed
-    .map(({ tag, reason }) => {
-      const ref = tagRef(image, tag);
-      return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
-    })
+export function partialWriteMessage(digest: Digest, outcomes: readonly ImageOutcome[]): string {
+  const failed = outcomes
+    .flatMap(({ image, failed }) =>
+      failed.map(({ tag, reason }) => {
+        const ref = tagRef(image, tag);
+        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
+      }),
+    )
     .join('; ');
-  const moved = report.moved.map((tag) => tagRef(image, tag)).join(', ');
-  return report.moved.length
-    ? `only some tags were written. Now serving ${digest}: ${moved}. Not serving it: ${failed}`
+  const moved = outcomes.flatMap(({ image, moved }) => moved.map((tag) => tagRef(image, tag)));
+  return moved.length
+    ? `only some tags were written. Now serving ${digest}: ${moved.join(', ')}. Not serving it: ${failed}`
     : `no tag serves ${digest} after the write: ${failed}`;
 }

@@ -1,15 +1,24 @@
 import { systemClock } from './clock.js';
 import { credentialSource } from './credentials.js';
 import type { DockerConfig, HelperRunner } from './docker-config.js';
+import { type GitHubApi, gitHubApi } from './github.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
+import { ORDER_ANNOTATION, ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
-import { type Result, run } from './run.js';
+import { Agent } from './registry/undici.js';
+import type { Result } from './result.js';
+import { run } from './run.js';
 
 export interface Environment {
   /** `GITHUB_ACTOR`, used as the user name with the GitHub token. */
   readonly githubActor?: string | undefined;
-  readonly dockerConfig: DockerConfig | undefined;
+  /** `GITHUB_SHA`: the revision `if-tag-exists: forward` annotates the index with, unless `annotations` gives one. */
+  readonly githubSha?: string | undefined;
+  /** `GITHUB_API_URL` and `GITHUB_REPOSITORY`, where revisions are compared. */
+  readonly githubApiUrl?: string | undefined;
+  readonly githubRepository?: string | undefined;
+  readonly dockerConfigs: (registry: string) => readonly DockerConfig[];
   readonly runHelper: HelperRunner;
   readonly userAgent: string;
 }
@@ -20,20 +29,47 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
     credentials: credentialSource({
       ...inputs,
       githubActor: environment.githubActor,
-      dockerConfig: environment.dockerConfig,
+      dockerConfigs: environment.dockerConfigs,
       runHelper: environment.runHelper,
       log,
     }),
     log,
     clock: systemClock,
     plainHttp: inputs.plainHttp,
-    // plain-http is meant for the target registry, never for foreign sources on public registries.
-    plainHttpEndpoints: [inputs.image.endpoint],
+    // plain-http is meant for the target registries, never for foreign sources on public registries.
+    plainHttpEndpoints: inputs.targets.map((target) => target.image.endpoint),
     userAgent: environment.userAgent,
   });
+  const forward = inputs.ifTagExists === 'forward';
+  // Only a run that orders by revision talks to GitHub, with its own connection and the token for it alone.
+  const agent = forward && inputs.orderBy === 'revision' ? new Agent() : undefined;
   try {
-    return await run(inputs, { client, log, clock: systemClock });
+    const github = agent && gitHubFor(inputs, environment, agent);
+    return await run(withRevision(inputs, environment), {
+      client,
+      log,
+      clock: systemClock,
+      ...(forward ? { ordering: ordering(inputs.orderBy, github) } : {}),
+    });
   } finally {
-    await client.close();
+    await Promise.all([client.close(), agent?.close()]);
   }
+}
+
+/** With `forward` ordered by revision, the index carries the workflow's commit unless `annotations` gives one. */
+function withRevision(inputs: Inputs, environment: Environment): Inputs {
+  const key = ORDER_ANNOTATION.revision;
+  if (inputs.ifTagExists !== 'forward' || inputs.orderBy !== 'revision') return inputs;
+  if (inputs.annotations[key] !== undefined || !environment.githubSha) return inputs;
+  return { ...inputs, annotations: { ...inputs.annotations, [key]: environment.githubSha } };
+}
+
+function gitHubFor(inputs: Inputs, environment: Environment, agent: Agent): GitHubApi | undefined {
+  if (!inputs.githubToken || !environment.githubRepository) return undefined;
+  return gitHubApi({
+    apiUrl: environment.githubApiUrl || 'https://api.github.com',
+    repository: environment.githubRepository,
+    token: inputs.githubToken,
+    dispatcher: agent,
+  });
 }

@@ -1,66 +1,28 @@
-import type { AssembledIndex } from './assemble.js';
 import { assemble } from './assemble.js';
 import type { Clock } from './clock.js';
 import { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
+import { INPUT, InputError } from './input-names.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
+import { checkOrderValue, ORDER_ANNOTATION, type Ordering } from './ordering.js';
 import { platformKey } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
-import { partialWriteMessage, planTags, readTags, type WriteReport, writeTags } from './publish.js';
+import { partialWriteMessage, publish } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
-import type { Digest } from './registry/digest.js';
 import { DOCKER_MANIFEST, OCI_INDEX } from './registry/media-types.js';
-import { digestRef, sameRepository, tagRef } from './registry/reference.js';
+import { sameRepository } from './registry/reference.js';
 import { resolveSources } from './resolve.js';
+import { PartialPublishError, type Result, resultOf } from './result.js';
+import type { Target } from './targets.js';
 import { bringIn } from './transfer.js';
 
 export interface RunDeps {
   readonly client: RegistryClient;
   readonly log: Logger;
   readonly clock: Clock;
-}
-
-export interface PlatformRow {
-  readonly platform: string;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly source: string;
-  readonly attestations: number;
-}
-
-export interface Result {
-  readonly digest: Digest;
-  readonly ref: string;
-  readonly mediaType: string;
-  /** Full references of the tags written or confirmed. */
-  readonly tags: readonly string[];
-  readonly platformDigests: Readonly<Record<string, string>>;
-  readonly platformRefs: Readonly<Record<string, string>>;
-  /** The index JSON exactly as written. */
-  readonly manifest: string;
-  readonly written: boolean;
-  readonly dryRun: boolean;
-  /** Tags moved to the digest (in a dry run: that would be). */
-  readonly writtenTags: readonly string[];
-  readonly unchangedTags: readonly string[];
-  readonly skippedTags: readonly string[];
-  /** Tags a write did not reach, with the cause. */
-  readonly failedTags: readonly { readonly tag: string; readonly reason: string }[];
-  readonly platforms: readonly PlatformRow[];
-  /** How long the registry took to serve every source (0 when it already did). */
-  readonly waitedMs: number;
-}
-
-/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
-export class PartialPublishError extends Error {
-  override readonly name = 'PartialPublishError';
-  constructor(
-    message: string,
-    readonly result: Result,
-  ) {
-    super(message);
-  }
+  /** For `if-tag-exists: forward`: how indexes are ordered (the GitHub API for revisions). */
+  readonly ordering?: Ordering;
 }
 
 /** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
@@ -68,22 +30,33 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
   const { client, log, clock } = deps;
   const { image } = inputs;
   const deadline = clock.now() + inputs.waitTimeoutMs;
+  const forward = inputs.ifTagExists === 'forward' ? checkForward(inputs, deps.ordering) : undefined;
   const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
-  // One token per registry for the whole run: push on the image unless nothing is written, pull on sources.
-  client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
+  // One token per registry for the whole run: push on every image unless nothing is written, pull on sources.
+  for (const target of inputs.targets)
+    client.declare(target.image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
   for (const source of foreign) client.declare(source.repository, ['pull']);
   const context: RunContext = { client, log, clock, deadline };
   const wait = new ConsistencyWait(context);
 
   const images = await log.group('Resolve sources', async () => {
-    // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-    if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { ...context, wait });
-    const resolved = await resolveSources(inputs.sources, inputs, {
-      ...context,
-      wait,
-      image,
-      readFromSources: inputs.dryRun,
-    });
+    const [resolved] = await Promise.all([
+      (async () => {
+        // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+        if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { ...context, wait });
+        return resolveSources(inputs.sources, inputs, {
+          ...context,
+          wait,
+          image,
+          readFromSources: inputs.dryRun,
+        });
+      })(),
+      // Every other image gets the sources' content alongside, straight from where each source lives, so the
+      // index can be stored there too before any tag moves anywhere.
+      ...(inputs.dryRun
+        ? []
+        : inputs.targets.slice(1).map((target) => replicate(inputs, target, context, wait))),
+    ]);
     for (const item of resolved) {
       log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
     }
@@ -100,86 +73,55 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     return assembled;
   });
 
-  return log.group('Publish', async () => {
-    // The index is stored by digest before any tag moves, so `ref` resolves even when no tag moves; the tags
-    // are read now, right before the write, so if-tag-exists decides on their state after the wait.
-    const [states] = await Promise.all([
-      readTags(client, image, inputs.tags, deadline),
-      inputs.dryRun
-        ? undefined
-        : client.putManifest(image, index.digest, index.bytes, index.mediaType, {
-            deadline,
-            untilFound: true,
-          }),
-    ]);
-    const plan = planTags(image, states, index.digest, inputs.ifTagExists);
-    for (const tag of plan.unchanged) log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
-    for (const tag of plan.skipped) {
-      log.warning(
-        `${tagRef(image, tag)} is at ${states.get(tag)}; left alone (if-tag-exists: skip)`,
-        'Tag skipped',
-      );
-    }
-    const outcome = { images, index, wait, unchanged: plan.unchanged, skipped: plan.skipped };
-    if (inputs.dryRun) {
-      for (const tag of plan.write) log.info(`dry run: would write ${tagRef(image, tag)}`);
-      return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
-    }
-    const report = await writeTags(image, index, plan, states, context);
-    for (const tag of report.moved) log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
-    const result = resultOf(inputs, { ...outcome, ...report });
-    if (report.failed.length) {
-      throw new PartialPublishError(partialWriteMessage(image, index.digest, report), result);
-    }
-    return result;
-  });
-}
-
-interface Outcome {
-  readonly images: readonly PlatformImage[];
-  readonly index: AssembledIndex;
-  readonly wait: ConsistencyWait;
-  readonly moved: readonly string[];
-  readonly unchanged: readonly string[];
-  readonly skipped: readonly string[];
-  readonly failed: WriteReport['failed'];
-}
-
-function resultOf(inputs: Inputs, outcome: Outcome): Result {
-  const { image } = inputs;
-  const { images, index } = outcome;
-  const platformDigests: Record<string, string> = {};
-  const platformRefs: Record<string, string> = {};
-  // Resolved images are already in index order, so the outputs list platforms in that order too.
-  for (const item of images) {
-    const key = platformKey(item.descriptor.platform);
-    platformDigests[key] = item.descriptor.digest;
-    platformRefs[key] = digestRef(image, item.descriptor.digest);
+  const outcomes = await log.group('Publish', () =>
+    publish(
+      inputs.targets,
+      index,
+      {
+        ifTagExists: inputs.ifTagExists,
+        dryRun: inputs.dryRun,
+        ...(forward
+          ? {
+              forward: {
+                index,
+                images,
+                annotations: inputs.annotations,
+                mediaType: inputs.mediaType,
+                ordering: forward,
+              },
+            }
+          : {}),
+      },
+      context,
+    ),
+  );
+  const result = resultOf(inputs.dryRun, images, index, outcomes, wait.waitedMs);
+  if (outcomes.some((outcome) => outcome.failed.length > 0)) {
+    throw new PartialPublishError(partialWriteMessage(index.digest, outcomes), result);
   }
-  const serving = new Set([...outcome.moved, ...outcome.unchanged]);
-  return {
-    digest: index.digest,
-    ref: digestRef(image, index.digest),
-    mediaType: index.mediaType,
-    tags: inputs.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
-    platformDigests,
-    platformRefs,
-    manifest: Buffer.from(index.bytes).toString('utf8'),
-    written: !inputs.dryRun && outcome.moved.length > 0,
-    dryRun: inputs.dryRun,
-    writtenTags: outcome.moved,
-    unchangedTags: outcome.unchanged,
-    skippedTags: outcome.skipped,
-    failedTags: outcome.failed,
-    platforms: images.map((item) => ({
-      platform: platformKey(item.descriptor.platform),
-      digest: item.descriptor.digest,
-      size: item.descriptor.size,
-      source: item.source,
-      attestations: item.attestations.length,
-    })),
-    waitedMs: Math.round(outcome.wait.waitedMs),
-  };
+  return result;
+}
+
+/** `forward` needs an ordering and this run's own order annotation, valid: checked before any request. */
+function checkForward(inputs: Inputs, ordering: Ordering | undefined): Ordering {
+  const problem = checkOrderValue(inputs.orderBy, inputs.annotations[ORDER_ANNOTATION[inputs.orderBy]]);
+  if (problem) {
+    throw new InputError(
+      INPUT.annotations,
+      `${problem} (if-tag-exists: forward, order-by: ${inputs.orderBy}): give it, e.g. ` +
+        `${ORDER_ANNOTATION[inputs.orderBy]}=${inputs.orderBy === 'revision' ? '<commit SHA>' : inputs.orderBy === 'version' ? '1.2.3' : '2026-01-01T00:00:00Z'}` +
+        (inputs.orderBy === 'revision' ? '; the action adds the workflow commit (GITHUB_SHA) itself' : ''),
+    );
+  }
+  if (!ordering) throw new Error('if-tag-exists: forward needs an ordering');
+  return ordering;
+}
+
+/** Brings every source into another target image (mount within a registry, streamed across registries). */
+async function replicate(inputs: Inputs, target: Target, context: RunContext, wait: ConsistencyWait) {
+  const sources = inputs.sources.filter((source) => !sameRepository(source.repository, target.image));
+  // A source index itself is not needed there, only what it lists: the published index names those.
+  await bringIn(sources, target.image, { ...context, wait }, { indexes: false });
 }
 
 /**
@@ -200,9 +142,18 @@ function checkMixedMediaTypes(mediaType: string, images: readonly PlatformImage[
 
 /** Annotations whose usual value is the time of the build: each run would give a new digest. */
 const WALL_CLOCK_ANNOTATIONS = ['org.opencontainers.image.created'];
-const RECENT_MS = 6 * 60 * 60 * 1000;
+/** How near to now a time must be to be this run's: the metadata step ran a couple of minutes before at most. */
+const RECENT_MS = 2 * 60 * 1000;
+/** What docker/metadata-action turns into the commit's time, in the form metadata-action itself writes. */
+const COMMIT_DATE = "{{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}";
 
-function checkAnnotations(inputs: Inputs, clock: Clock, log: Logger): void {
+/**
+ * Notices for annotations that other levels carry, a refusal for an empty creation time, and a warning for a
+ * creation time that is this run's. Git keeps commit times in whole seconds, so a time with a fraction of a second
+ * (metadata-action's default, `new Date().toISOString()`) is not the commit's; a whole-second time is taken for
+ * the commit's, however recent, since a commit pushed a minute ago is still the commit.
+ */
+export function checkAnnotations(inputs: Inputs, clock: Clock, log: Logger): void {
   if (inputs.ignoredAnnotations.length) {
     log.info(
       `annotations: ${inputs.ignoredAnnotations.length} line(s) for other levels left out (only "index:" lines and ` +
@@ -211,12 +162,26 @@ function checkAnnotations(inputs: Inputs, clock: Clock, log: Logger): void {
   }
   for (const key of WALL_CLOCK_ANNOTATIONS) {
     const value = inputs.annotations[key];
-    const time = value === undefined ? Number.NaN : Date.parse(value);
-    if (Number.isNaN(time) || Math.abs(clock.date() - time) > RECENT_MS) continue;
+    if (value === undefined) continue;
+    if (value.trim() === '') {
+      throw new InputError(
+        INPUT.annotations,
+        `${key} is empty: the expression that fills it gave nothing (github.event.head_commit.timestamp, for ` +
+          `one, exists on push events only, not on workflow_dispatch). Give the commit's time with ` +
+          `docker/metadata-action, ${key}=${COMMIT_DATE}, or leave the annotation out`,
+      );
+    }
+    const time = Date.parse(value);
+    const fraction = /T\d{2}:\d{2}:\d{2}\.(\d+)/.exec(value)?.[1];
+    const subSecond = fraction !== undefined && /[1-9]/.test(fraction);
+    // The check runs after the wait for the registry, which may have taken up to wait-timeout.
+    const age = clock.date() - time;
+    if (Number.isNaN(time) || !subSecond || age > RECENT_MS + inputs.waitTimeoutMs || age < -RECENT_MS)
+      continue;
     log.warning(
-      `annotations: ${key}=${value} is the time of this run, so every run makes a new index digest and moves the ` +
-        'tags even when the images are the same. Pin it to the commit time (github.event.head_commit.timestamp, ' +
-        'or SOURCE_DATE_EPOCH with docker/metadata-action) or leave it out',
+      `annotations: ${key}=${value} is the time of this run, not of the commit, so every run makes a new index ` +
+        'digest and moves the tags even when the images are the same. Pin it to the commit with ' +
+        `docker/metadata-action's annotations input, ${key}=${COMMIT_DATE}, or leave it out`,
       'Annotation changes every run',
     );
   }

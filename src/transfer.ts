@@ -24,6 +24,8 @@ interface Moves {
   readonly manifests: Map<string, Promise<void>>;
   readonly blobs: Map<string, Promise<void>>;
   readonly tally: Tally;
+  /** Whether a source that is an index is written too, or only what it lists. */
+  readonly indexes: boolean;
 }
 
 /**
@@ -35,11 +37,13 @@ export async function bringIn(
   sources: readonly SourceEntry[],
   image: Repository,
   context: TransferContext,
+  options: { readonly indexes: boolean } = { indexes: true },
 ): Promise<void> {
   const moves: Moves = {
     manifests: new Map(),
     blobs: new Map(),
     tally: { mounted: 0, copied: 0, present: 0 },
+    indexes: options.indexes,
   };
   await Promise.all(
     sources.map(async (source) => {
@@ -119,6 +123,7 @@ async function copyOneManifest(
       }),
     );
   }
+  if (isIndexMediaType(manifest.descriptor.mediaType) && !moves.indexes) return;
   await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
     deadline: context.deadline,
     untilFound: true,

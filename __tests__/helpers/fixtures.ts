@@ -1,4 +1,4 @@
-import { type Platform, pushImage, type RegistryEndpoint } from '../__tests__/helpers/images.js';
+import { type Platform, pushImage, type RegistryEndpoint } from './images.js';
 
 /** Real platforms first, then made-up ARM variants, so any N gives N distinct platforms. */
 const KNOWN: readonly Platform[] = [

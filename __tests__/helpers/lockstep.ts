@@ -1,4 +1,4 @@
-import type { ProxiedRequest, ProxyHandler, ProxyResponse } from '../__tests__/helpers/proxy.js';
+import type { ProxiedRequest, ProxyHandler, ProxyResponse } from './proxy.js';
 
 /**
  * A proxy handler that answers in rounds: it holds every response until no new request has arrived for

@@ -19027,29 +19027,33 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4081);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3625);
 
 // exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
-process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2), process.env);
+process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .Q)(process.argv.slice(2), process.env);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 4081:
+/***/ 3625:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  x: () => (/* binding */ cli)
+  Q: () => (/* binding */ cli)
 });
+
+// UNUSED EXPORTS: VERSION
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject = {"rE":"0.1.0"};
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:os"
@@ -19338,10 +19342,84 @@ function positionOf(error) {
     return /end of JSON input/.test(message) ? ' (it ends too early)' : '';
 }
 
+;// CONCATENATED MODULE: ./src/docker-config-files.ts
+
+
+
+
+/**
+ * The Docker config files credentials come from: the main one, and the ones docker/login-action v4 writes for a
+ * `scope` (a repository, with actions) so that the runner's own Docker Hub login stays untouched. login-action
+ * runs `docker login` with DOCKER_CONFIG set to `<buildx config>/config/<registry>/<scope>[@<actions>]`, where the
+ * buildx config is $BUILDX_CONFIG or $DOCKER_CONFIG/buildx (~/.docker/buildx), and Docker Hub's registry is
+ * `registry-1.docker.io`.
+ */
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as Docker looks for it. */
+function dockerConfigPath(env) {
+    return (0,external_node_path_namespaceObject.join)(dockerDir(env), 'config.json');
+}
+function dockerDir(env) {
+    return env['DOCKER_CONFIG'] || (0,external_node_path_namespaceObject.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+}
+/**
+ * For each registry, the configs to look in, in order: the scoped config of a target image on it (the most
+ * specific scope that exists), then the main config. Read once, here.
+ */
+function dockerConfigs(env, images, warn) {
+    const main = readDockerConfig(env, warn);
+    const scoped = new Map();
+    for (const image of images) {
+        if (scoped.has(image.registry))
+            continue;
+        const found = scopedConfig(env, image, warn);
+        if (found)
+            scoped.set(image.registry, found);
+    }
+    return (registry) => [scoped.get(registry), main].filter((c) => c !== undefined);
+}
+/** The scoped config login-action wrote for this repository, or for a namespace or the registry above it. */
+function scopedConfig(env, image, warn) {
+    for (const dir of scopedConfigDirs(env, image)) {
+        const config = readConfigFile((0,external_node_path_namespaceObject.join)(dir, 'config.json'), warn);
+        if (config)
+            return config;
+    }
+    return undefined;
+}
+/** Candidate folders, most specific first: `org/app@push`, `org/app`, `org@push`, `org`, then the registry's. */
+function scopedConfigDirs(env, image) {
+    const root = (0,external_node_path_namespaceObject.join)(env['BUILDX_CONFIG'] || (0,external_node_path_namespaceObject.join)(dockerDir(env), 'buildx'), 'config', image.endpoint);
+    const parts = image.path.split('/');
+    const dirs = [];
+    for (let n = parts.length; n > 0; n--) {
+        const scope = (0,external_node_path_namespaceObject.join)(root, ...parts.slice(0, n));
+        dirs.push(`${scope}@push`, `${scope}@pull,push`, scope);
+    }
+    dirs.push(`${root}@push`, `${root}@pull,push`);
+    return dirs;
+}
+/**
+ * The Docker config, or undefined when there is none. A config that cannot be read or parsed is warned about and
+ * ignored, as Docker does, so `username`/`password` inputs still work.
+ */
+function readDockerConfig(env, warn) {
+    return readConfigFile(dockerConfigPath(env), warn);
+}
+function readConfigFile(path, warn) {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        if (code !== 'ENOENT')
+            warn(`the Docker config ${path} could not be read (${code}); it is ignored: fix or remove it`);
+        return undefined;
+    }
+    return parseDockerConfig(text, path, warn);
+}
+
 ;// CONCATENATED MODULE: ./src/credential-helper.ts
-
-
-
 
 
 /** How long a helper may take: a locked keychain or a login prompt would otherwise block the run forever. */
@@ -19469,29 +19547,6 @@ function notRunnable(program, helper, error, configPath) {
         return new Error(`the Docker config names credential helper "${helper}" but ${program} is not on PATH: install it or remove "credsStore"/"credHelpers" from ${configPath}`);
     return new Error(`${program} could not be run (${code ?? error.message}): check that it is an executable file, or remove "credsStore"/"credHelpers" from ${configPath}`);
 }
-/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as Docker looks for it. */
-function dockerConfigPath(env) {
-    const dir = env['DOCKER_CONFIG'] || (0,external_node_path_namespaceObject.join)(env['HOME'] || (0,external_node_os_namespaceObject.homedir)(), '.docker');
-    return (0,external_node_path_namespaceObject.join)(dir, 'config.json');
-}
-/**
- * The Docker config, or undefined when there is none. A config that cannot be read or parsed is warned about and
- * ignored, as Docker does, so `username`/`password` inputs still work.
- */
-function readDockerConfig(env, warn) {
-    const path = dockerConfigPath(env);
-    let text;
-    try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        if (code !== 'ENOENT')
-            warn(`the Docker config ${path} could not be read (${code}); it is ignored: fix or remove it`);
-        return undefined;
-    }
-    return parseDockerConfig(text, path, warn);
-}
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** The text to show for anything thrown, Error or not, so no failure is ever swallowed or printed as [object]. */
@@ -19516,6 +19571,7 @@ const INPUT = {
     annotations: 'annotations',
     mediaType: 'media-type',
     ifTagExists: 'if-tag-exists',
+    orderBy: 'order-by',
     waitTimeout: 'wait-timeout',
     username: 'username',
     password: 'password',
@@ -19932,8 +19988,97 @@ function morePrecise(a, b) {
     return { platform: a };
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/targets.ts
 
+
+
+const TAG_RULES = 'up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"';
+/**
+ * The `image` and `tags` inputs (SPEC): one or more repositories, the first the primary; a bare tag goes on every
+ * image, a full reference (`ghcr.io/org/app:1.2`, as docker/metadata-action's `tags` output gives it) on its own
+ * image, which must be one of `image`. Every image must get at least one tag.
+ */
+function parseTargets(imageText, tagsText) {
+    const images = parseImages(imageText);
+    const primary = images[0];
+    const example = `e.g. latest or 1.2.3, or ${primary.display}:1.2.3`;
+    if (!tagsText)
+        throw new InputError(INPUT.tags, `required: give at least one tag, ${example}`);
+    const tags = new Map(images.map((image) => [canonicalName(image), []]));
+    const lines = listOf(tagsText);
+    if (lines.length === 0)
+        throw new InputError(INPUT.tags, `no tags in ${JSON.stringify(tagsText)}: ${example}`);
+    for (const line of lines) {
+        const { image, tag } = tagOf(line, images, example);
+        for (const target of image ? [image] : images) {
+            const list = tags.get(canonicalName(target));
+            if (!list.includes(tag))
+                list.push(tag);
+        }
+    }
+    return images.map((image) => {
+        const list = tags.get(canonicalName(image));
+        if (list.length === 0) {
+            throw new InputError(INPUT.tags, `no tag goes on ${image.display}: every tag is a full reference to another image. Add a bare tag ` +
+                `(it goes on every image) or ${image.display}:<tag>`);
+        }
+        return { image, tags: list };
+    });
+}
+function parseImages(text) {
+    const example = 'e.g. ghcr.io/org/app, or one per line to publish to several registries';
+    const lines = listOf(text);
+    if (lines.length === 0)
+        throw new InputError(INPUT.image, `required: give the target repository, ${example}`);
+    const images = [];
+    for (const line of lines) {
+        let image;
+        try {
+            image = parseRepository(line, 'image');
+        }
+        catch (error) {
+            throw new InputError(INPUT.image, errorMessage(error));
+        }
+        // The same repository spelt twice (`app` and `docker.io/library/app`) is one target.
+        if (!images.some((seen) => sameRepository(seen, image)))
+            images.push(image);
+    }
+    return images;
+}
+/** A plain tag (for every image), or the tag of a full reference to one of the images. */
+function tagOf(line, images, example) {
+    if (isValidTag(line))
+        return { image: undefined, tag: line };
+    if (line.includes('@')) {
+        throw new InputError(INPUT.tags, `"${line}" holds a digest; tags take no digest, drop "@…": ${example}`);
+    }
+    if (!line.includes('/') && !line.includes(':')) {
+        throw new InputError(INPUT.tags, `"${line}" is not a valid tag: ${TAG_RULES}; ${example}`);
+    }
+    let reference;
+    try {
+        reference = parseReference(line, 'tag');
+    }
+    catch (error) {
+        throw new InputError(INPUT.tags, `${errorMessage(error)}: ${example}`);
+    }
+    const { repository, tag } = reference;
+    const primary = images[0];
+    if (tag === undefined) {
+        // `feature/x` reads as a repository; a branch name is the usual cause, which metadata-action sanitises.
+        throw new InputError(INPUT.tags, `"${line}" is not a valid tag ("/" is not allowed; ${TAG_RULES}) nor a full reference with ":<tag>": ` +
+            `write ${primary.display}:<tag>, or let docker/metadata-action turn branch names into tags; ${example}`);
+    }
+    const image = images.find((candidate) => sameRepository(candidate, repository));
+    if (!image) {
+        const names = images.map(canonicalName).join(', ');
+        throw new InputError(INPUT.tags, `"${line}" is a tag of ${canonicalName(repository)}, not of image ${names}: ` +
+            `write the tag alone or ${primary.display}:${tag}, or add ${repository.display} to image`);
+    }
+    return { image, tag };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
 
 
 
@@ -19944,6 +20089,7 @@ const DEFAULTS = {
     [INPUT.attestations]: 'keep',
     [INPUT.mediaType]: 'auto',
     [INPUT.ifTagExists]: 'overwrite',
+    [INPUT.orderBy]: 'revision',
     [INPUT.waitTimeout]: '120s',
     [INPUT.dryRun]: 'false',
     [INPUT.plainHttp]: 'auto',
@@ -19967,8 +20113,8 @@ function parseInputs(source) {
 function parseRest(source, password, githubToken) {
     const get = (name) => source.read(name).trim();
     const orDefault = (name) => get(name) || DEFAULTS[name];
-    const image = parseImage(get(INPUT.image));
-    const tags = parseTags(get(INPUT.tags), image);
+    const targets = parseTargets(get(INPUT.image), get(INPUT.tags));
+    const image = targets[0].image;
     const sources = parseSources(get(INPUT.sources), get(INPUT.sourcesDir), image, (path) => source.listDir(path));
     const platformsText = get(INPUT.platforms);
     const platforms = platformsText ? parsePlatforms(platformsText) : undefined;
@@ -19979,7 +20125,9 @@ function parseRest(source, password, githubToken) {
         'overwrite',
         'fail',
         'skip',
+        'forward',
     ]);
+    const orderBy = parseChoice(INPUT.orderBy, orDefault(INPUT.orderBy), ['revision', 'version', 'created']);
     const waitTimeoutMs = parseDuration(orDefault(INPUT.waitTimeout), INPUT.waitTimeout);
     const username = get(INPUT.username) || undefined;
     if (username !== undefined && password === undefined) {
@@ -19996,7 +20144,7 @@ function parseRest(source, password, githubToken) {
     }
     return {
         image,
-        tags,
+        targets,
         sources,
         platforms,
         attestations,
@@ -20004,6 +20152,7 @@ function parseRest(source, password, githubToken) {
         ignoredAnnotations: ignored,
         mediaType,
         ifTagExists,
+        orderBy,
         waitTimeoutMs,
         username,
         password,
@@ -20038,60 +20187,6 @@ function redact(error, secrets) {
     if (error.stack)
         error.stack = mask(error.stack);
     return error;
-}
-function parseImage(text) {
-    if (!text)
-        throw new InputError(INPUT.image, 'required: give the target repository, e.g. ghcr.io/org/app');
-    try {
-        return parseRepository(text, 'image');
-    }
-    catch (error) {
-        throw new InputError(INPUT.image, errorMessage(error));
-    }
-}
-function parseTags(text, image) {
-    const example = `e.g. latest or 1.2.3, or ${image.display}:1.2.3`;
-    if (!text)
-        throw new InputError(INPUT.tags, `required: give at least one tag, ${example}`);
-    const tags = [];
-    for (const line of listOf(text)) {
-        const tag = tagOf(line, image, example);
-        if (!tags.includes(tag))
-            tags.push(tag);
-    }
-    if (tags.length === 0)
-        throw new InputError(INPUT.tags, `no tags in ${JSON.stringify(text)}: ${example}`);
-    return tags;
-}
-/** A plain tag, or the tag of a full reference to `image` as docker/metadata-action outputs it. */
-function tagOf(line, image, example) {
-    if (isValidTag(line))
-        return line;
-    const rules = 'up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"';
-    if (line.includes('@')) {
-        throw new InputError(INPUT.tags, `"${line}" holds a digest; tags take no digest, drop "@…": ${example}`);
-    }
-    if (!line.includes('/') && !line.includes(':')) {
-        throw new InputError(INPUT.tags, `"${line}" is not a valid tag: ${rules}; ${example}`);
-    }
-    let reference;
-    try {
-        reference = parseReference(line, 'tag');
-    }
-    catch (error) {
-        throw new InputError(INPUT.tags, `${errorMessage(error)}: ${example}`);
-    }
-    const { repository, tag } = reference;
-    if (tag === undefined) {
-        // `feature/x` reads as a repository; a branch name is the usual cause, which metadata-action sanitises.
-        throw new InputError(INPUT.tags, `"${line}" is not a valid tag ("/" is not allowed; ${rules}) nor a full reference with ":<tag>": ` +
-            `write ${image.display}:<tag>, or let docker/metadata-action turn branch names into tags; ${example}`);
-    }
-    if (!sameRepository(repository, image)) {
-        throw new InputError(INPUT.tags, `"${line}" is a tag of ${canonicalName(repository)}, not of image ${canonicalName(image)}: ` +
-            `write the tag alone or ${image.display}:${tag}`);
-    }
-    return tag;
 }
 function parsePlatforms(text) {
     const platforms = [];
@@ -20268,6 +20363,10 @@ function outputValues(result) {
         'platform-refs': result.platformRefs,
         manifest: result.manifest,
         written: result.written,
+        images: Object.fromEntries(result.images.map((image) => [
+            image.image.display,
+            { ref: image.ref, tags: image.tagRefs, 'platform-refs': image.platformRefs },
+        ])),
     };
 }
 /** The action's outputs: the same names, structured values as JSON text. */
@@ -20326,32 +20425,48 @@ function code(text) {
 function size(bytes) {
     return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
-/** The job summary: tags, index digest, a row per platform, and how long the registry took to be consistent. */
+/**
+ * The job summary: the index digest once, then per image its ref and what happened to each tag, the wait, and a
+ * row per platform.
+ */
 function summaryMarkdown(result) {
+    const failed = result.images.some((image) => image.failed.length > 0);
     const verb = result.dryRun
         ? 'Dry run: would publish'
-        : result.failedTags.length
+        : failed
             ? 'Published only in part'
             : result.written
                 ? 'Published'
                 : 'Already published';
     const lines = [
-        `### ${verb} ${code(result.ref)}`,
+        `### ${verb} ${code(result.digest)}`,
         '',
         `| | |`,
         `|---|---|`,
         `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
+        `| Waited for the registry | ${result.waitedMs > 0 ? `${(result.waitedMs / 1000).toFixed(1)} s` : 'no: every digest was served at once'} |`,
     ];
-    const row = (label, tags) => {
-        for (const tag of tags)
-            lines.push(`| ${label} | ${code(tag)} |`);
-    };
-    row(result.dryRun ? 'Would write' : 'Written', result.writtenTags);
-    row('Unchanged', result.unchangedTags);
-    row('Skipped (if-tag-exists: skip)', result.skippedTags);
-    for (const { tag, reason } of result.failedTags)
-        lines.push(`| Not written | ${code(tag)}: ${cell(reason)} |`);
-    lines.push(`| Registry consistent after | ${(result.waitedMs / 1000).toFixed(1)} s |`);
+    for (const image of result.images) {
+        lines.push('', `#### ${code(image.ref)}`, '', '| Tag | |', '|---|---|');
+        const row = (label, tags) => {
+            for (const tag of tags)
+                lines.push(`| ${code(tag)} | ${label} |`);
+        };
+        if (image.forward) {
+            // if-tag-exists: forward: what each tag held, what it holds now, and why.
+            for (const note of image.forward) {
+                const held = note.held ? code(note.held) : 'nothing';
+                const now = note.now ? code(note.now) : 'nothing';
+                lines.push(`| ${code(note.tag)} | ${held} → ${now}: ${cell(note.failure ?? note.why)} |`);
+            }
+            continue;
+        }
+        row(result.dryRun ? 'Would write' : 'Written', image.moved);
+        row('Unchanged', image.unchanged);
+        row('Skipped (if-tag-exists: skip)', image.skipped);
+        for (const { tag, reason } of image.failed)
+            lines.push(`| ${code(tag)} | Not written: ${cell(reason)} |`);
+    }
     lines.push('', '| Platform | Digest | Size | Source | Attestations |', '|---|---|---|---|---|');
     for (const row of result.platforms) {
         lines.push(`| ${code(row.platform)} | ${code(row.digest)} | ${size(row.size)} | ${code(row.source)} | ${row.attestations} |`);
@@ -20359,203 +20474,379 @@ function summaryMarkdown(result) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/canonical-json.ts
+;// CONCATENATED MODULE: ./src/result.ts
+
+
+/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
+class PartialPublishError extends Error {
+    result;
+    name = 'PartialPublishError';
+    constructor(message, result) {
+        super(message);
+        this.result = result;
+    }
+}
+function resultOf(dryRun, images, index, outcomes, waitedMs) {
+    const platformDigests = {};
+    // Resolved images are already in index order, so the outputs list platforms in that order too.
+    for (const item of images)
+        platformDigests[platformKey(item.descriptor.platform)] = item.descriptor.digest;
+    const results = outcomes.map((outcome) => imageResult(outcome, images, index.digest));
+    const primary = results[0];
+    return {
+        digest: index.digest,
+        ref: primary.ref,
+        mediaType: index.mediaType,
+        tags: results.flatMap((result) => result.tagRefs),
+        platformDigests,
+        platformRefs: primary.platformRefs,
+        manifest: Buffer.from(index.bytes).toString('utf8'),
+        written: !dryRun && outcomes.some((outcome) => outcome.moved.length > 0),
+        dryRun,
+        images: results,
+        platforms: images.map((item) => ({
+            platform: platformKey(item.descriptor.platform),
+            digest: item.descriptor.digest,
+            size: item.descriptor.size,
+            source: item.source,
+            attestations: item.attestations.length,
+        })),
+        waitedMs: Math.round(waitedMs),
+    };
+}
+function imageResult(outcome, images, digest) {
+    const { image } = outcome;
+    const platformRefs = {};
+    for (const item of images) {
+        platformRefs[platformKey(item.descriptor.platform)] = digestRef(image, item.descriptor.digest);
+    }
+    const serving = new Set([...outcome.moved, ...outcome.unchanged]);
+    return {
+        ...outcome,
+        ref: digestRef(image, digest),
+        tagRefs: outcome.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
+        platformRefs,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/clock.ts
+const systemClock = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    date: () => Date.now(),
+};
+
+;// CONCATENATED MODULE: ./src/credentials.ts
+
 /**
- * The one JSON serialisation of an index (SPEC Guarantee 1, ADR 0003): keys in a fixed order, no whitespace.
- * The text is written from ordered field lists rather than objects, so neither the key order of the caller's
- * objects nor JavaScript's rule of enumerating integer-like keys (an annotation named "10") first can change
- * the bytes.
+ * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
+ * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
+ * masked before anything else happens with it.
  */
-function indexJson(mediaType, entries, annotations) {
-    return objectJson([
-        ['schemaVersion', '2'],
-        ['mediaType', JSON.stringify(mediaType)],
-        ['manifests', `[${entries.map(descriptorJson).join(',')}]`],
-        ['annotations', annotationsJson(annotations)],
-    ]);
+function credentialSource(options) {
+    return async (registry) => {
+        const found = await lookup(options, registry);
+        if (found)
+            maskSecret(options.log, found);
+        options.log.debug(`credentials for ${registry}: ${describe(found)}`);
+        return found;
+    };
 }
-function objectJson(fields) {
-    const written = fields.flatMap(([name, json]) => json === undefined ? [] : [`${JSON.stringify(name)}:${json}`]);
-    return `{${written.join(',')}}`;
+function maskSecret(log, credential) {
+    if (credential.kind === 'identity-token') {
+        log.secret(credential.token);
+        return;
+    }
+    log.secret(credential.password);
+    // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
+    log.secret(`${credential.username}:${credential.password}`);
 }
-function descriptorJson(d) {
-    return objectJson([
-        ['mediaType', JSON.stringify(d.mediaType)],
-        ['digest', JSON.stringify(d.digest)],
-        ['size', JSON.stringify(d.size)],
-        ['artifactType', d.artifactType ? JSON.stringify(d.artifactType) : undefined],
-        ['platform', d.platform && platformJson(d.platform)],
-        ['annotations', d.annotations && annotationsJson(d.annotations)],
-    ]);
+async function lookup(options, registry) {
+    if (registry === options.image.registry && options.username && options.password) {
+        return { kind: 'basic', username: options.username, password: options.password };
+    }
+    for (const config of options.dockerConfigs?.(registry) ?? []) {
+        if (!options.runHelper)
+            break;
+        const found = await dockerConfigCredential(config, registry, options.runHelper);
+        if (found)
+            return found;
+    }
+    if (registry === 'ghcr.io' && options.githubToken) {
+        return {
+            kind: 'basic',
+            username: options.githubActor || 'github-actions',
+            password: options.githubToken,
+        };
+    }
+    return undefined;
 }
-/** The OCI image-index field order; absent and empty fields are left out rather than written empty. */
-function platformJson(p) {
-    const features = p['os.features'];
-    return objectJson([
-        ['architecture', JSON.stringify(p.architecture)],
-        ['os', JSON.stringify(p.os)],
-        ['os.version', p['os.version'] ? JSON.stringify(p['os.version']) : undefined],
-        ['os.features', features && features.length > 0 ? JSON.stringify(features) : undefined],
-        ['variant', p.variant ? JSON.stringify(p.variant) : undefined],
-    ]);
+/** Says where credentials came from without a trace of the secret. */
+function describe(credential) {
+    if (!credential)
+        return 'none (anonymous)';
+    return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
-/** Keys sorted; undefined when there are none, so an empty map is left out rather than written `{}`. */
-function annotationsJson(annotations) {
-    const keys = sortKeys(Object.keys(annotations));
-    if (keys.length === 0)
+
+// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
+var api_request = __nccwpck_require__(4043);
+var api_request_default = /*#__PURE__*/__nccwpck_require__.n(api_request);
+// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
+var agent = __nccwpck_require__(7405);
+var agent_default = /*#__PURE__*/__nccwpck_require__.n(agent);
+;// CONCATENATED MODULE: ./src/registry/undici.ts
+
+
+/**
+ * Just the parts of undici the client uses: a connection-pooling Agent and `request`. The package's entry point
+ * also loads fetch, WebSocket, caches and mocks, which doubles the bundle and adds about 20 ms to every start
+ * (measured: see docs/benchmarks.md). undici is pinned to an exact version, so these paths do not move.
+ */
+const Agent = (agent_default());
+function request(dispatcher, url, options) {
+    const parsed = new URL(url);
+    return api_request_default().call(dispatcher, {
+        ...options,
+        origin: parsed.origin,
+        path: `${parsed.pathname}${parsed.search}`,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/github.ts
+
+const SHA = /^[0-9a-f]{7,64}$/i;
+const MAX_BODY = 1024 * 1024;
+function gitHubApi(options) {
+    const api = new URL(options.apiUrl);
+    if (api.protocol !== 'https:' && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(api.hostname)) {
+        throw new Error(`GITHUB_API_URL ${api.origin} is not HTTPS: refusing to send the GitHub token there`);
+    }
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(options.repository)) {
+        throw new Error(`GITHUB_REPOSITORY "${options.repository.slice(0, 100)}" is not owner/name`);
+    }
+    return {
+        async compare(base, head) {
+            for (const sha of [base, head]) {
+                if (!SHA.test(sha))
+                    throw new Error(`"${sha.slice(0, 80)}" is not a commit SHA; cannot compare revisions`);
+            }
+            const path = `${api.pathname.replace(/\/$/, '')}/repos/${options.repository}/compare/${base}...${head}`;
+            const url = new URL(path, api.origin);
+            url.searchParams.set('per_page', '1');
+            const response = await request(options.dispatcher, url.toString(), {
+                method: 'GET',
+                headers: {
+                    accept: 'application/vnd.github+json',
+                    authorization: `Bearer ${options.token}`,
+                    'user-agent': 'manifest-merge',
+                    'x-github-api-version': '2022-11-28',
+                },
+                signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+            });
+            const text = await readBounded(response.body);
+            if (response.statusCode !== 200) {
+                throw new Error(`GitHub's compare API answered ${response.statusCode} for ${options.repository} ${base}...${head}: ` +
+                    (response.statusCode === 404
+                        ? 'a revision is not in this repository (or the token cannot read it)'
+                        : 'check github-token (it needs contents: read)'));
+            }
+            const status = safeJson(text)?.status;
+            if (status === 'ahead' || status === 'behind' || status === 'identical' || status === 'diverged')
+                return status;
+            throw new Error(`GitHub's compare API answered without a status for ${base}...${head}`);
+        },
+    };
+}
+async function readBounded(body) {
+    const chunks = [];
+    let length = 0;
+    for await (const chunk of body) {
+        length += chunk.length;
+        if (length > MAX_BODY)
+            throw new Error('GitHub answered with more than 1 MiB');
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+function safeJson(text) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
         return undefined;
-    return objectJson(keys.map((key) => [key, JSON.stringify(annotations[key])]));
-}
-/**
- * Code-point order, which is UTF-8 byte order (as Go and most registries' tools sort): plain `<` compares
- * UTF-16 units and differs for characters outside the Basic Multilingual Plane. Locale collation would vary.
- */
-function sortKeys(keys) {
-    return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
-}
-
-;// CONCATENATED MODULE: ./src/platform-images.ts
-
-
-/**
- * Collapses images with the same digest and unions their attestations, deduplicated by digest; returns them
- * ordered by platform, then digest, with attestations by digest. When two inputs share a digest but differ
- * otherwise (which a registry cannot produce), the one whose serialisation sorts first wins, so the choice
- * does not depend on input order.
- */
-function canonicalImages(images) {
-    const byDigest = new Map();
-    for (const image of images) {
-        const digest = image.descriptor.digest;
-        let entry = byDigest.get(digest);
-        if (!entry) {
-            entry = { image, attestations: new Map() };
-            byDigest.set(digest, entry);
-        }
-        else if (
-        // The source only shows in messages, but those should not depend on input order either.
-        (compareSerialised(image.descriptor, entry.image.descriptor) ||
-            compareText(image.source, entry.image.source)) < 0) {
-            entry.image = image;
-        }
-        for (const attestation of image.attestations) {
-            const seen = entry.attestations.get(attestation.digest);
-            if (!seen || compareSerialised(attestation, seen) < 0)
-                entry.attestations.set(attestation.digest, attestation);
-        }
     }
-    return [...byDigest.values()]
-        .map(({ image, attestations }) => ({
-        descriptor: image.descriptor,
-        attestations: [...attestations.values()].sort(compareDigests),
-        source: image.source,
-    }))
-        .sort((a, b) => comparePlatforms(a.descriptor.platform, b.descriptor.platform) ||
-        compareDigests(a.descriptor, b.descriptor));
-}
-/** The index entries in their fixed order: each image followed by the attestations that describe it. */
-function indexEntries(images) {
-    return canonicalImages(images).flatMap((image) => [image.descriptor, ...image.attestations]);
-}
-function compareDigests(a, b) {
-    return compareText(a.digest, b.digest);
-}
-function compareSerialised(a, b) {
-    return compareText(descriptorJson(a), descriptorJson(b));
 }
 
-;// CONCATENATED MODULE: ./src/registry/media-types.ts
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
-const DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json';
-const DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
-/**
- * Sent on every manifest GET and HEAD. Without all four, the distribution registry answers 404 for stored OCI
- * content, serves a Docker list's amd64 child for a tag, or rewrites a v2 manifest into schema 1.
- */
-const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ');
-function isIndexMediaType(mediaType) {
-    return mediaType === OCI_INDEX || mediaType === DOCKER_LIST;
+;// CONCATENATED MODULE: ./src/ordering.ts
+/** The annotation each ordering reads from an index. */
+const ORDER_ANNOTATION = {
+    revision: 'org.opencontainers.image.revision',
+    version: 'org.opencontainers.image.version',
+    created: 'org.opencontainers.image.created',
+};
+function ordering(orderBy, github) {
+    return {
+        orderBy,
+        async compare(ours, theirs) {
+            if (theirs === undefined || theirs === '')
+                return 'unmarked';
+            if (orderBy === 'version') {
+                const other = parseSemver(theirs);
+                return other ? fromSign(compareSemver(parseSemver(ours), other)) : 'unmarked';
+            }
+            if (orderBy === 'created') {
+                const other = parseTime(theirs);
+                return other === undefined ? 'unmarked' : fromSign(Math.sign(parseTime(ours) - other));
+            }
+            if (ours === theirs)
+                return 'same';
+            if (!github)
+                throw new Error('order-by: revision needs the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY and github-token)');
+            const relation = await github.compare(theirs, ours);
+            return relation === 'ahead'
+                ? 'newer'
+                : relation === 'behind'
+                    ? 'older'
+                    : relation === 'identical'
+                        ? 'same'
+                        : 'diverged';
+        },
+    };
 }
-function isImageMediaType(mediaType) {
-    return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
-}
-function isManifestMediaType(mediaType) {
-    return isIndexMediaType(mediaType) || isImageMediaType(mediaType);
-}
-function isSchema1MediaType(mediaType) {
-    return mediaType === DOCKER_SCHEMA1 || mediaType === DOCKER_SCHEMA1_SIGNED;
-}
-/** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
-function bareMediaType(contentType) {
-    return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/assemble.ts
-
-
-
-
-
-/**
- * Builds the index from the per-platform images. The bytes depend only on the set of images (duplicates
- * collapse) and the options: never on input order, on duplicates, or on the key order of input objects.
- */
-function assemble(images, options) {
-    if (images.length === 0)
-        throw new Error('no source images to assemble');
-    const merged = canonicalImages(images);
-    const mediaType = chooseMediaType(merged, options);
-    const text = indexJson(mediaType, indexEntries(merged), options.annotations);
-    const bytes = new TextEncoder().encode(text);
-    return { mediaType, bytes, digest: digestOf(bytes) };
-}
-/**
- * Picks the index media type for `options.mediaType`, or throws when `docker` cannot represent the input.
- * Takes merged, ordered images so the child named in an error does not depend on input order.
- */
-function chooseMediaType(images, options) {
-    if (options.mediaType === 'oci')
-        return OCI_INDEX;
-    const annotationKeys = Object.keys(options.annotations);
-    const obstacle = images.map(dockerObstacle).find((o) => o !== undefined);
-    if (options.mediaType === 'auto') {
-        // Annotations would be lost in a Docker list, so their presence alone means OCI.
-        return obstacle === undefined && annotationKeys.length === 0 ? DOCKER_LIST : OCI_INDEX;
-    }
-    if (annotationKeys.length > 0) {
-        throw new Error(`media-type: docker cannot carry the index annotations (annotations: ${sortKeys(annotationKeys).join(', ')}): ` +
-            'Docker manifest lists have no annotations. Use media-type: oci or auto, or remove annotations');
-    }
-    if (obstacle !== undefined) {
-        throw new Error(`media-type: docker cannot hold ${obstacle}: a Docker manifest list holds only Docker v2 image manifests ` +
-            'without annotations or artifactType. Use media-type: oci or auto');
-    }
-    return DOCKER_LIST;
-}
-/** Why an image (or one of its attestations) cannot go in a Docker manifest list, naming it; else undefined. */
-function dockerObstacle(image) {
-    const where = `${platformKey(image.descriptor.platform)} ${image.descriptor.digest} (from ${image.source})`;
-    const own = descriptorObstacle(image.descriptor);
-    if (own)
-        return `${where}: ${own}`;
-    const attestation = image.attestations[0];
-    if (attestation) {
-        return `the attestation manifest ${attestation.digest} of ${where}: attestations are OCI-only`;
-    }
+/** Whether our own annotation value can be ordered at all; the message says why not. */
+function checkOrderValue(orderBy, value) {
+    const key = ORDER_ANNOTATION[orderBy];
+    if (value === undefined || value === '')
+        return `the index needs the annotation ${key} to be ordered by ${orderBy}`;
+    if (orderBy === 'version' && !parseSemver(value))
+        return `${key}=${value} is not a semantic version (e.g. 1.2.3)`;
+    if (orderBy === 'created' && parseTime(value) === undefined)
+        return `${key}=${value} is not an RFC 3339 time`;
+    if (orderBy === 'revision' && !/^[0-9a-f]{7,64}$/i.test(value))
+        return `${key}=${value} is not a commit SHA`;
     return undefined;
 }
-function descriptorObstacle(d) {
-    if (d.mediaType !== DOCKER_MANIFEST)
-        return `its media type is ${d.mediaType}, not ${DOCKER_MANIFEST}`;
-    if (d.artifactType)
-        return `it has artifactType ${d.artifactType}`;
-    if (d.annotations && Object.keys(d.annotations).length > 0)
-        return 'it has annotations';
-    return undefined;
+function fromSign(sign) {
+    return sign > 0 ? 'newer' : sign < 0 ? 'older' : 'same';
+}
+const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+function parseSemver(text) {
+    const match = SEMVER.exec(text.trim());
+    if (!match)
+        return undefined;
+    return {
+        core: [Number(match[1]), Number(match[2]), Number(match[3])],
+        pre: match[4] ? match[4].split('.') : [],
+    };
+}
+/** Semver 2.0 precedence: core numbers, then a pre-release is below its release, identifiers compared in turn. */
+function compareSemver(a, b) {
+    for (let i = 0; i < 3; i++) {
+        const d = a.core[i] - b.core[i];
+        if (d !== 0)
+            return Math.sign(d);
+    }
+    if (a.pre.length === 0 || b.pre.length === 0)
+        return Math.sign(b.pre.length - a.pre.length);
+    for (let i = 0; i < Math.max(a.pre.length, b.pre.length); i++) {
+        const x = a.pre[i];
+        const y = b.pre[i];
+        if (x === undefined || y === undefined)
+            return x === undefined ? -1 : 1;
+        if (x === y)
+            continue;
+        const nx = /^\d+$/.test(x);
+        const ny = /^\d+$/.test(y);
+        if (nx && ny)
+            return Math.sign(Number(x) - Number(y));
+        if (nx !== ny)
+            return nx ? -1 : 1;
+        return x < y ? -1 : 1;
+    }
+    return 0;
+}
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+function parseTime(text) {
+    if (!RFC3339.test(text.trim()))
+        return undefined;
+    const time = Date.parse(text);
+    return Number.isNaN(time) ? undefined : time;
+}
+
+;// CONCATENATED MODULE: ./src/registry/auth.ts
+/**
+ * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
+ * Values may be quoted (with commas and escaped quotes inside) or bare tokens.
+ */
+function parseChallenges(header) {
+    const challenges = [];
+    const pattern = /\s*(?:([A-Za-z][A-Za-z0-9_-]*)\s+)?([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*,?/y;
+    let index = 0;
+    let current;
+    const text = header.trim();
+    while (index < text.length) {
+        pattern.lastIndex = index;
+        const match = pattern.exec(text);
+        if (match) {
+            const [, scheme, key = '', raw = ''] = match;
+            if (scheme !== undefined || current === undefined) {
+                current = { scheme: (scheme ?? '').toLowerCase(), params: {} };
+                challenges.push(current);
+            }
+            current.params[key.toLowerCase()] = raw.startsWith('"')
+                ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
+                : raw;
+            index = pattern.lastIndex;
+            continue;
+        }
+        // A scheme with no parameters, e.g. a bare `Basic`.
+        const bare = /\s*([A-Za-z][A-Za-z0-9_-]*)\s*,?/y;
+        bare.lastIndex = index;
+        const scheme = bare.exec(text);
+        if (!scheme)
+            break;
+        current = { scheme: (scheme[1] ?? '').toLowerCase(), params: {} };
+        challenges.push(current);
+        index = bare.lastIndex;
+    }
+    return challenges;
+}
+/** A set of scopes, merged per repository, with a stable text form used as a cache key and in token requests. */
+class ScopeSet {
+    byRepository = new Map();
+    add(scope) {
+        const actions = this.byRepository.get(scope.repository) ?? new Set();
+        for (const action of scope.actions)
+            actions.add(action);
+        this.byRepository.set(scope.repository, actions);
+        return this;
+    }
+    covers(scope) {
+        const actions = this.byRepository.get(scope.repository);
+        return actions !== undefined && scope.actions.every((a) => actions.has(a));
+    }
+    /**
+     * One string per repository in the token spec's form: those with push first (some registries read only the
+     * first scope of a token request), then by name.
+     */
+    toStrings() {
+        const pushes = (actions) => (actions.has('push') ? 0 : 1);
+        return [...this.byRepository.entries()]
+            .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
+            .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
+    }
+    key() {
+        return this.toStrings().join(' ');
+    }
+    clone() {
+        const copy = new ScopeSet();
+        for (const [repository, actions] of this.byRepository)
+            copy.byRepository.set(repository, new Set(actions));
+        return copy;
+    }
+}
+function basicAuthorization(username, password) {
+    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
@@ -20773,68 +21064,510 @@ function parseRetryAfter(value, now) {
     return Math.max(0, date - now);
 }
 
-;// CONCATENATED MODULE: ./src/consistency.ts
+;// CONCATENATED MODULE: ./src/registry/loopback.ts
+/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
+function isLoopback(endpoint) {
+    const host = endpoint.startsWith('[')
+        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
+        : endpoint.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/registry/authorizer.ts
 
 
-/** How often the names of the digests still missing are logged while waiting. */
-const REPORT_EVERY_MS = 2_000;
+
+/** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
+const EXPIRY_MARGIN_MS = 10_000;
+/** Used when a token server gives no `expires_in` (the token spec's default). */
+const DEFAULT_TOKEN_TTL_S = 60;
+const MAX_TOKEN_BODY = 64 * 1024;
 /**
- * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
- * is often unknown for a while). Polls with HEAD, which does not count against pull limits, and remembers what
- * is still missing so the log can say so.
+ * Authorization for one registry host, driven by its challenge: requests start anonymous; a 401 tells whether
+ * to send Basic or fetch a Bearer token. Tokens are cached by scope set; concurrent requests share one fetch.
  */
-class ConsistencyWait {
-    missing = new Set();
-    lastReport;
-    started;
-    /** Longest time any digest took to appear, for the summary. */
-    waitedMs = 0;
-    client;
+class Authorizer {
+    registry;
+    origin;
+    credentials;
+    transport;
     clock;
     log;
-    deadline;
-    constructor(context) {
-        ({ client: this.client, clock: this.clock, log: this.log, deadline: this.deadline } = context);
-        this.started = this.clock.now();
-        this.lastReport = this.started;
+    scheme = 'unknown';
+    realm = '';
+    service;
+    /** Every scope asked for so far: each token asks for all of them, so one token serves the whole run. */
+    wanted = new ScopeSet();
+    tokens = [];
+    inflight = new Map();
+    credential;
+    constructor(registry, 
+    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
+    origin, credentials, transport, clock, log) {
+        this.registry = registry;
+        this.origin = origin;
+        this.credentials = credentials;
+        this.transport = transport;
+        this.clock = clock;
+        this.log = log;
     }
-    /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
-    async manifest(repository, digest) {
-        try {
-            return await this.client.getManifest(repository, digest, { deadline: this.deadline });
-        }
-        catch (error) {
-            if (!isLag(error))
-                throw error;
-            this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
-        }
-        await this.head(repository, digest);
-        return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
+    /** Declares scopes ahead of the first request, so the first token already covers them all. */
+    declare(scope) {
+        this.wanted.add(scope);
     }
-    /** Polls a manifest with HEAD until the repository serves it. */
-    async head(repository, digest) {
-        const label = `${canonicalName(repository)}@${digest}`;
-        this.missing.add(label);
+    /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
+    async header(...scopes) {
+        for (const scope of scopes)
+            this.wanted.add(scope);
+        if (this.scheme === 'basic') {
+            const credential = await this.lookup();
+            return credential?.kind === 'basic'
+                ? basicAuthorization(credential.username, credential.password)
+                : undefined;
+        }
+        if (this.scheme !== 'bearer')
+            return undefined;
+        const now = this.clock.now();
+        const cached = this.tokens.find((t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now);
+        const token = cached ?? (await this.fetchToken(this.wanted.clone()));
+        return `Bearer ${token.value}`;
+    }
+    /**
+     * Learns from a 401. Returns true when the request is worth sending once more with a fresh header: the first
+     * challenge, or a Bearer token that was refused (expired or too narrow) and is now dropped.
+     */
+    async challenged(wwwAuthenticate, sent) {
+        const challenges = parseChallenges(wwwAuthenticate ?? '');
+        const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
+        if (bearer) {
+            this.scheme = 'bearer';
+            this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
+            this.service = bearer.params['service'];
+            // A challenge may name the scope the request needs (e.g. another repository's pull for a mount): ask for it.
+            for (const scope of repositoryScopes(bearer.params['scope'] ?? ''))
+                this.wanted.add(scope);
+            if (sent?.startsWith('Bearer ')) {
+                const value = sent.slice('Bearer '.length);
+                this.tokens = this.tokens.filter((t) => t.value !== value);
+            }
+            return true;
+        }
+        if (challenges.some((c) => c.scheme === 'basic')) {
+            if (sent?.startsWith('Basic '))
+                return false;
+            this.scheme = 'basic';
+            return (await this.lookup())?.kind === 'basic';
+        }
+        return false;
+    }
+    /**
+     * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
+     * HTTP on this machine and so is the realm (a test or local registry).
+     */
+    checkedRealm(realm) {
+        let url;
         try {
-            return await this.client.headManifest(repository, digest, {
-                deadline: this.deadline,
-                untilFound: true,
-                onRetry: () => this.report(),
+            url = new URL(realm);
+        }
+        catch {
+            throw new Error(`${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`);
+        }
+        const registry = new URL(this.origin);
+        const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
+            throw new Error(`${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
+                'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry');
+        }
+        return url.toString();
+    }
+    lookup() {
+        this.credential ??= this.credentials(this.registry).then((credential) => {
+            if (credential?.kind === 'basic')
+                this.log.secret(credential.password);
+            if (credential?.kind === 'identity-token')
+                this.log.secret(credential.token);
+            return credential;
+        });
+        return this.credential;
+    }
+    fetchToken(scopes) {
+        const key = scopes.key();
+        let pending = this.inflight.get(key);
+        if (!pending) {
+            pending = this.requestToken(scopes).finally(() => this.inflight.delete(key));
+            this.inflight.set(key, pending);
+        }
+        return pending;
+    }
+    async requestToken(scopes) {
+        const credential = await this.lookup();
+        const url = new URL(this.realm);
+        const scopeStrings = scopes.toStrings();
+        const started = this.clock.now();
+        let method = 'POST';
+        let response;
+        if (credential?.kind === 'identity-token') {
+            // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
+            const form = new URLSearchParams({
+                grant_type: 'refresh_token',
+                refresh_token: credential.token,
+                client_id: 'manifest-merge',
+                scope: scopeStrings.join(' '),
+            });
+            if (this.service)
+                form.set('service', this.service);
+            response = await this.transport.send({
+                method,
+                url: url.toString(),
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: form.toString(),
+            }, MAX_TOKEN_BODY);
+        }
+        // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
+        // Basic, the identity token as password.
+        if (!response || [400, 401, 404, 405].includes(response.status)) {
+            method = 'GET';
+            if (this.service)
+                url.searchParams.set('service', this.service);
+            for (const scope of scopeStrings)
+                url.searchParams.append('scope', scope);
+            const headers = {};
+            if (credential?.kind === 'basic') {
+                headers['authorization'] = basicAuthorization(credential.username, credential.password);
+            }
+            else if (credential?.kind === 'identity-token') {
+                headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
+            }
+            response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
+        }
+        if (response.status !== 200) {
+            const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
+            throw new RegistryError({
+                method,
+                url: url.toString(),
+                status: response.status,
+                codes: parseErrorBody(text),
+                hint: response.status === 401 || response.status === 403
+                    ? `the token server for ${this.registry} refused the credentials: check username and password (or token) for ${this.registry}`
+                    : `could not get a token for ${this.registry}`,
             });
         }
-        finally {
-            this.missing.delete(label);
-            this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
+        let parsed;
+        try {
+            parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
         }
+        catch {
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
+                "JSON: check the registry's auth setup (its token realm) or a proxy in between");
+        }
+        // GHCR and Quay answer `access_token` alone, without `token`.
+        const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
+        if (typeof value !== 'string' || value === '') {
+            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`);
+        }
+        this.log.secret(value);
+        const ttl = typeof parsed.expires_in === 'number' && parsed.expires_in > 0
+            ? Math.min(parsed.expires_in, 24 * 3600)
+            : DEFAULT_TOKEN_TTL_S;
+        this.log.debug(`token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`);
+        const token = { scopes, value, expiresAt: started + ttl * 1000 };
+        this.tokens.push(token);
+        return token;
     }
-    report() {
-        const now = this.clock.now();
-        if (now - this.lastReport < REPORT_EVERY_MS || this.missing.size === 0)
-            return;
-        this.lastReport = now;
-        const seconds = Math.round((now - this.started) / 1000);
-        this.log.info(`still waiting after ${seconds}s for ${this.missing.size} digest(s): ${[...this.missing].join(', ')}`);
+}
+/** The `repository:<name>:<actions>` scopes of a challenge, with the actions this client asks for. */
+function repositoryScopes(text) {
+    return text.split(' ').flatMap((item) => {
+        const match = /^repository:([a-z0-9][a-z0-9._/-]{0,254}):([a-z,*]+)$/.exec(item);
+        if (!match)
+            return [];
+        const actions = (match[2] ?? '')
+            .split(',')
+            .filter((a) => a === 'pull' || a === 'push');
+        return actions.length ? [{ repository: match[1] ?? '', actions }] : [];
+    });
+}
+
+;// CONCATENATED MODULE: ./src/registry/failures.ts
+
+
+/** A registry's refusal as a RegistryError: its codes, and a hint that says what to do about it. */
+function registryFailure(repository, request, response) {
+    const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
+    let codes = parseErrorBody(text);
+    // HEAD answers have no body: name the code the distribution spec would have sent.
+    if (codes.length === 0 && response.status === 404) {
+        const code = request.url.includes('/manifests/') ? ErrorCode.MANIFEST_UNKNOWN : ErrorCode.BLOB_UNKNOWN;
+        codes = [
+            {
+                code,
+                message: code === ErrorCode.MANIFEST_UNKNOWN ? 'manifest unknown' : 'blob unknown to registry',
+            },
+        ];
     }
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const exhausted = isPullLimit(response);
+    let hint;
+    if (response.status === 401 &&
+        /error="?insufficient_scope/i.test(response.headers['www-authenticate'] ?? '')) {
+        // A fresh token that still lacks the scope: the credentials are right, the access is not.
+        hint = `the credentials cannot ${read ? 'pull from' : 'push to'} ${canonicalName(repository)}, or the repository does not exist: check its name and the access the credentials (token scopes, GHCR package settings, Harbor project membership) grant`;
+    }
+    else if (response.status === 401) {
+        hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
+    }
+    else if (exhausted) {
+        hint = `the registry's pull limit is used up (ratelimit-remaining: ${(response.headers['ratelimit-remaining'] ?? '').slice(0, 40)}): on Docker Hub, log in (docker/login-action) for a higher limit, or wait for the window to pass`;
+    }
+    else if (response.status === 403) {
+        hint = read
+            ? `access denied to ${canonicalName(repository)}: the credentials need pull access`
+            : `the registry refused to write to ${canonicalName(repository)}: the credentials need push access, or a registry rule (immutable tags, quota) forbids this write`;
+    }
+    else if (response.status === 404 && !read && codes.some((c) => c.code === ErrorCode.NAME_UNKNOWN)) {
+        hint = `the repository ${canonicalName(repository)} does not exist: create it first (ECR, GAR and Harbor projects need that), or check "image"`;
+    }
+    return new RegistryError({
+        method: request.method,
+        url: request.url,
+        status: response.status,
+        codes,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
+        ...(hint ? { hint } : {}),
+        exhausted,
+    });
+}
+/** The storage a registry redirected to refused: the registry's credentials and hints are beside the point. */
+function storageFailure(request, url, response) {
+    const origin = new URL(url).origin;
+    return new RegistryError({
+        method: request.method,
+        url: request.url,
+        status: response.status,
+        hint: `the registry redirected to its storage at ${origin}, which refused the read: the registry's storage link is broken or expired; retry later or report it to the registry's operator`,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
+    });
+}
+/**
+ * Docker Hub's pull limit: 429 TOOMANYREQUESTS with `ratelimit-remaining: 0;w=21600` and no Retry-After. The
+ * window is hours long, so retrying within wait-timeout only adds requests that count against the limit.
+ */
+function isPullLimit(response) {
+    return (response.status === 429 &&
+        response.headers['retry-after'] === undefined &&
+        /^\s*0\s*(?:;|$)/.test(response.headers['ratelimit-remaining'] ?? ''));
+}
+
+;// CONCATENATED MODULE: ./src/registry/http.ts
+
+
+class BodyTooLargeError extends Error {
+    url;
+    limit;
+    constructor(url, limit) {
+        super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
+        this.url = url;
+        this.limit = limit;
+        this.name = 'BodyTooLargeError';
+    }
+}
+/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
+/** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
+function undiciTransport(dispatcher, timeoutMs) {
+    const open = async (req, whole) => {
+        const response = await request(dispatcher, req.url, {
+            method: req.method,
+            headers: req.headers,
+            body: req.body ?? null,
+            headersTimeout: timeoutMs,
+            // Between chunks, not for the whole body: a large layer may take long but must keep moving.
+            bodyTimeout: timeoutMs,
+            ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
+        });
+        const headers = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined)
+                headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        return { response, headers };
+    };
+    return {
+        async stream(req) {
+            const { response, headers } = await open(req, false);
+            return { status: response.statusCode, headers, body: response.body };
+        },
+        async send(req, maxBytes) {
+            const { response, headers } = await open(req, true);
+            const declared = Number(headers['content-length'] ?? Number.NaN);
+            const isError = response.statusCode >= 400;
+            if (!isError && declared > maxBytes) {
+                discard(response.body);
+                throw new BodyTooLargeError(req.url, maxBytes);
+            }
+            const chunks = [];
+            let length = 0;
+            for await (const chunk of response.body) {
+                length += chunk.length;
+                if (length > maxBytes) {
+                    discard(response.body);
+                    if (!isError)
+                        throw new BodyTooLargeError(req.url, maxBytes);
+                    chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
+                    length = maxBytes;
+                    break;
+                }
+                chunks.push(chunk);
+            }
+            return { status: response.statusCode, headers, body: Buffer.concat(chunks, length) };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/registry/media-types.ts
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+const DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json';
+const DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
+/**
+ * Sent on every manifest GET and HEAD. Without all four, the distribution registry answers 404 for stored OCI
+ * content, serves a Docker list's amd64 child for a tag, or rewrites a v2 manifest into schema 1.
+ */
+const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ');
+function isIndexMediaType(mediaType) {
+    return mediaType === OCI_INDEX || mediaType === DOCKER_LIST;
+}
+function isImageMediaType(mediaType) {
+    return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
+}
+function isManifestMediaType(mediaType) {
+    return isIndexMediaType(mediaType) || isImageMediaType(mediaType);
+}
+function isSchema1MediaType(mediaType) {
+    return mediaType === DOCKER_SCHEMA1 || mediaType === DOCKER_SCHEMA1_SIGNED;
+}
+/** `Content-Type` without parameters (`; charset=utf-8`), lowercased. */
+function bareMediaType(contentType) {
+    return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/registry/network.ts
+
+/**
+ * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
+ * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
+ */
+/** How long a registry that refuses connections is retried before the run gives up on it. */
+const CONNECT_BUDGET_MS = 30_000;
+const UNREACHABLE = new Set([
+    'ECONNREFUSED',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const CERTIFICATE = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
+function isUnreachable(error) {
+    const code = errorCode(error);
+    return code !== undefined && UNREACHABLE.has(code);
+}
+/** A failure that already says what is wrong with the registry's address or transport; never retried. */
+class ConnectionError extends Error {
+    name = 'ConnectionError';
+}
+/**
+ * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
+ * (an HTTP answer, or a failure of our own).
+ */
+function explainNetworkError(error, origin, waitedMs) {
+    if (error instanceof ConnectionError)
+        return error;
+    const code = errorCode(error);
+    const name = error?.name;
+    const { host, protocol } = new URL(origin);
+    if (name === 'TimeoutError') {
+        return new ConnectionError(`${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
+            'the registry or the network is too slow; try again, or raise wait-timeout');
+    }
+    if (code === undefined)
+        return undefined;
+    if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+        return new ConnectionError(`${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
+            'you trust, set plain-http: true; otherwise check the registry host and port');
+    }
+    if (CERTIFICATE.has(code)) {
+        return new ConnectionError(`${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
+            "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate");
+    }
+    if (code === 'ENOTFOUND') {
+        return new ConnectionError(`cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`);
+    }
+    if (isUnreachable(error)) {
+        const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
+        const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
+        return new ConnectionError(`cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
+            `registry is running, and that it serves ${scheme} there`);
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/registry/origins.ts
+
+
+const MAX_REDIRECTS = 3;
+/** An upload `Location` or redirect target, and whether the registry's credentials may follow it there. */
+function sameOrigin(a, b) {
+    return new URL(a).origin === new URL(b).origin;
+}
+/** Credentials never travel in clear text except to this machine (SPEC Guarantee 6). */
+function assertSafeForCredentials(url) {
+    const { protocol, host } = new URL(url);
+    if (protocol === 'http:' && !isLoopback(host)) {
+        throw new ConnectionError(`refusing to send credentials in clear text to http://${host}: use HTTPS for this registry (plain-http ` +
+            'is only safe without credentials, or on this machine)');
+    }
+}
+/**
+ * Follows redirects (at most MAX_REDIRECTS) from a first answer. Credentials go only to the origin they are for:
+ * storage redirects (S3, CDNs) never see them, nor does https->http on one host.
+ */
+async function followRedirects(start, authorization, first, send, drop) {
+    let response = first;
+    let url = start;
+    let credentials = authorization;
+    for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(response.status); hop++) {
+        const location = response.headers['location'];
+        if (!location)
+            break;
+        const next = new URL(location, url).toString();
+        if (!sameOrigin(next, url))
+            credentials = undefined;
+        drop(response);
+        url = next;
+        response = await send(url, credentials);
+    }
+    return { response, url };
+}
+function isRedirect(status) {
+    return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -21291,606 +22024,6 @@ async function withRetry(fn, options) {
     }, { retries: BACKOFF.MAX_ATTEMPTS, minTimeout: 0, factor: 1, randomize: false });
 }
 
-;// CONCATENATED MODULE: ./src/publish.ts
-
-
-
-
-/** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
-async function readTags(client, image, tags, deadline) {
-    const states = await Promise.all(tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)]));
-    return new Map(states);
-}
-async function readTag(client, image, tag, deadline) {
-    try {
-        return (await client.headManifest(image, tag, { deadline })).digest;
-    }
-    catch (error) {
-        if (isLag(error))
-            return undefined;
-        throw error;
-    }
-}
-/** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
-function planTags(image, states, digest, ifTagExists) {
-    const write = [];
-    const unchanged = [];
-    const skipped = [];
-    const conflicts = [];
-    for (const [tag, current] of states) {
-        if (current === digest)
-            unchanged.push(tag);
-        else if (current === undefined || ifTagExists === 'overwrite')
-            write.push(tag);
-        else if (ifTagExists === 'skip')
-            skipped.push(tag);
-        else
-            conflicts.push(`${tagRef(image, tag)} is at ${current}`);
-    }
-    if (conflicts.length) {
-        throw new Error(`if-tag-exists is fail and ${conflicts.join(', ')}, not ${digest}: nothing was written. ` +
-            'Use a new tag, or set if-tag-exists to overwrite or skip');
-    }
-    return { write, unchanged, skipped };
-}
-/** The tag still serves what it held before the write: registry lag, worth waiting for. */
-class StaleTag extends Error {
-}
-/**
- * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
- * digest. Never throws for one tag: every tag's outcome is reported, so a partial write says what moved.
- */
-async function writeTags(image, index, plan, states, context) {
-    const outcomes = await Promise.all(plan.write.map(async (tag) => {
-        try {
-            await writeTag(image, tag, index, context);
-            await readBack(image, tag, index.digest, states.get(tag), context);
-            return { tag, reason: undefined };
-        }
-        catch (error) {
-            return { tag, reason: errorMessage(error) };
-        }
-    }));
-    return {
-        moved: outcomes.filter((o) => o.reason === undefined).map((o) => o.tag),
-        failed: outcomes.flatMap((o) => (o.reason === undefined ? [] : [{ tag: o.tag, reason: o.reason }])),
-    };
-}
-/**
- * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
- * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
- * re-push), is success; otherwise the registry's refusal is explained.
- */
-async function writeTag(image, tag, index, context) {
-    const { client, deadline } = context;
-    try {
-        await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
-    }
-    catch (error) {
-        if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500)
-            throw error;
-        const served = await readTag(client, image, tag, deadline).catch(() => undefined);
-        if (served === index.digest)
-            return;
-        throw new Error(refusal(error));
-    }
-}
-/** Why a registry refused a tag, in words a user can act on. */
-function refusal(error) {
-    const immutable = error.hasCode(ErrorCode.TAG_INVALID) ||
-        error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
-        error.status === 409 ||
-        error.status === 412 ||
-        error.status === 403;
-    if (!immutable)
-        return error.message;
-    return sentences(error.summary, 'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
-        'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
-        'overwriting it in the registry');
-}
-/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
-async function readBack(image, tag, digest, before, context) {
-    const { client, clock, log, deadline } = context;
-    await withRetry(async () => {
-        const served = await readTag(client, image, tag, deadline);
-        if (served === digest)
-            return;
-        if (served === before)
-            throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
-        throw new Error(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
-            'another writer published the same tag; make one job the only writer of it');
-    }, {
-        clock,
-        deadline,
-        // Transient faults are retried inside the client; this loop only waits out a stale tag.
-        retryable: (error) => error instanceof StaleTag,
-        onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
-    }).catch((error) => {
-        if (error instanceof StaleTag) {
-            throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
-        }
-        throw error;
-    });
-}
-/** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
-function partialWriteMessage(image, digest, report) {
-    const failed = report.failed
-        .map(({ tag, reason }) => {
-        const ref = tagRef(image, tag);
-        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
-    })
-        .join('; ');
-    const moved = report.moved.map((tag) => tagRef(image, tag)).join(', ');
-    return report.moved.length
-        ? `only some tags were written. Now serving ${digest}: ${moved}. Not serving it: ${failed}`
-        : `no tag serves ${digest} after the write: ${failed}`;
-}
-
-;// CONCATENATED MODULE: ./src/registry/auth.ts
-/**
- * Parses `WWW-Authenticate`, e.g. `Bearer realm="https://x/token",service="x",scope="repository:a:pull,push"`.
- * Values may be quoted (with commas and escaped quotes inside) or bare tokens.
- */
-function parseChallenges(header) {
-    const challenges = [];
-    const pattern = /\s*(?:([A-Za-z][A-Za-z0-9_-]*)\s+)?([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*,?/y;
-    let index = 0;
-    let current;
-    const text = header.trim();
-    while (index < text.length) {
-        pattern.lastIndex = index;
-        const match = pattern.exec(text);
-        if (match) {
-            const [, scheme, key = '', raw = ''] = match;
-            if (scheme !== undefined || current === undefined) {
-                current = { scheme: (scheme ?? '').toLowerCase(), params: {} };
-                challenges.push(current);
-            }
-            current.params[key.toLowerCase()] = raw.startsWith('"')
-                ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
-                : raw;
-            index = pattern.lastIndex;
-            continue;
-        }
-        // A scheme with no parameters, e.g. a bare `Basic`.
-        const bare = /\s*([A-Za-z][A-Za-z0-9_-]*)\s*,?/y;
-        bare.lastIndex = index;
-        const scheme = bare.exec(text);
-        if (!scheme)
-            break;
-        current = { scheme: (scheme[1] ?? '').toLowerCase(), params: {} };
-        challenges.push(current);
-        index = bare.lastIndex;
-    }
-    return challenges;
-}
-/** A set of scopes, merged per repository, with a stable text form used as a cache key and in token requests. */
-class ScopeSet {
-    byRepository = new Map();
-    add(scope) {
-        const actions = this.byRepository.get(scope.repository) ?? new Set();
-        for (const action of scope.actions)
-            actions.add(action);
-        this.byRepository.set(scope.repository, actions);
-        return this;
-    }
-    covers(scope) {
-        const actions = this.byRepository.get(scope.repository);
-        return actions !== undefined && scope.actions.every((a) => actions.has(a));
-    }
-    /**
-     * One string per repository in the token spec's form: those with push first (some registries read only the
-     * first scope of a token request), then by name.
-     */
-    toStrings() {
-        const pushes = (actions) => (actions.has('push') ? 0 : 1);
-        return [...this.byRepository.entries()]
-            .sort(([a, x], [b, y]) => pushes(x) - pushes(y) || (a < b ? -1 : a > b ? 1 : 0))
-            .map(([repository, actions]) => `repository:${repository}:${[...actions].sort().join(',')}`);
-    }
-    key() {
-        return this.toStrings().join(' ');
-    }
-    clone() {
-        const copy = new ScopeSet();
-        for (const [repository, actions] of this.byRepository)
-            copy.byRepository.set(repository, new Set(actions));
-        return copy;
-    }
-}
-function basicAuthorization(username, password) {
-    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
-
-;// CONCATENATED MODULE: ./src/registry/loopback.ts
-/** True for `localhost`, 127.0.0.0/8 and `[::1]`, with or without a port. */
-function isLoopback(endpoint) {
-    const host = endpoint.startsWith('[')
-        ? endpoint.slice(0, endpoint.indexOf(']') + 1)
-        : endpoint.split(':')[0];
-    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
-}
-
-;// CONCATENATED MODULE: ./src/registry/authorizer.ts
-
-
-
-/** Tokens are renewed this long before they expire, so a request never starts with a token about to lapse. */
-const EXPIRY_MARGIN_MS = 10_000;
-/** Used when a token server gives no `expires_in` (the token spec's default). */
-const DEFAULT_TOKEN_TTL_S = 60;
-const MAX_TOKEN_BODY = 64 * 1024;
-/**
- * Authorization for one registry host, driven by its challenge: requests start anonymous; a 401 tells whether
- * to send Basic or fetch a Bearer token. Tokens are cached by scope set; concurrent requests share one fetch.
- */
-class Authorizer {
-    registry;
-    origin;
-    credentials;
-    transport;
-    clock;
-    log;
-    scheme = 'unknown';
-    realm = '';
-    service;
-    /** Every scope asked for so far: each token asks for all of them, so one token serves the whole run. */
-    wanted = new ScopeSet();
-    tokens = [];
-    inflight = new Map();
-    credential;
-    constructor(registry, 
-    /** The registry's origin (`https://host:port`): decides which token realms may receive credentials. */
-    origin, credentials, transport, clock, log) {
-        this.registry = registry;
-        this.origin = origin;
-        this.credentials = credentials;
-        this.transport = transport;
-        this.clock = clock;
-        this.log = log;
-    }
-    /** Declares scopes ahead of the first request, so the first token already covers them all. */
-    declare(scope) {
-        this.wanted.add(scope);
-    }
-    /** The `Authorization` value to send for a request needing these scopes, or undefined to go anonymous. */
-    async header(...scopes) {
-        for (const scope of scopes)
-            this.wanted.add(scope);
-        if (this.scheme === 'basic') {
-            const credential = await this.lookup();
-            return credential?.kind === 'basic'
-                ? basicAuthorization(credential.username, credential.password)
-                : undefined;
-        }
-        if (this.scheme !== 'bearer')
-            return undefined;
-        const now = this.clock.now();
-        const cached = this.tokens.find((t) => scopes.every((scope) => t.scopes.covers(scope)) && t.expiresAt - EXPIRY_MARGIN_MS > now);
-        const token = cached ?? (await this.fetchToken(this.wanted.clone()));
-        return `Bearer ${token.value}`;
-    }
-    /**
-     * Learns from a 401. Returns true when the request is worth sending once more with a fresh header: the first
-     * challenge, or a Bearer token that was refused (expired or too narrow) and is now dropped.
-     */
-    async challenged(wwwAuthenticate, sent) {
-        const challenges = parseChallenges(wwwAuthenticate ?? '');
-        const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
-        if (bearer) {
-            this.scheme = 'bearer';
-            this.realm = this.checkedRealm(bearer.params['realm'] ?? '');
-            this.service = bearer.params['service'];
-            // A challenge may name the scope the request needs (e.g. another repository's pull for a mount): ask for it.
-            for (const scope of repositoryScopes(bearer.params['scope'] ?? ''))
-                this.wanted.add(scope);
-            if (sent?.startsWith('Bearer ')) {
-                const value = sent.slice('Bearer '.length);
-                this.tokens = this.tokens.filter((t) => t.value !== value);
-            }
-            return true;
-        }
-        if (challenges.some((c) => c.scheme === 'basic')) {
-            if (sent?.startsWith('Basic '))
-                return false;
-            this.scheme = 'basic';
-            return (await this.lookup())?.kind === 'basic';
-        }
-        return false;
-    }
-    /**
-     * The realm receives the credentials, so it must be HTTPS; plain HTTP only when the registry itself is plain
-     * HTTP on this machine and so is the realm (a test or local registry).
-     */
-    checkedRealm(realm) {
-        let url;
-        try {
-            url = new URL(realm);
-        }
-        catch {
-            throw new Error(`${this.registry} asks for tokens from ${JSON.stringify(realm.slice(0, 100))}, which is not a URL: check the registry's auth setup`);
-        }
-        const registry = new URL(this.origin);
-        const localHttp = registry.protocol === 'http:' && isLoopback(registry.host) && isLoopback(url.host);
-        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && localHttp)) {
-            throw new Error(`${this.registry} asks for tokens from ${redactUrl(realm)}, which is not HTTPS: refusing to send ` +
-                'credentials there. Fix the registry\'s token realm, or check that "image" names the right registry');
-        }
-        return url.toString();
-    }
-    lookup() {
-        this.credential ??= this.credentials(this.registry).then((credential) => {
-            if (credential?.kind === 'basic')
-                this.log.secret(credential.password);
-            if (credential?.kind === 'identity-token')
-                this.log.secret(credential.token);
-            return credential;
-        });
-        return this.credential;
-    }
-    fetchToken(scopes) {
-        const key = scopes.key();
-        let pending = this.inflight.get(key);
-        if (!pending) {
-            pending = this.requestToken(scopes).finally(() => this.inflight.delete(key));
-            this.inflight.set(key, pending);
-        }
-        return pending;
-    }
-    async requestToken(scopes) {
-        const credential = await this.lookup();
-        const url = new URL(this.realm);
-        const scopeStrings = scopes.toStrings();
-        const started = this.clock.now();
-        let method = 'POST';
-        let response;
-        if (credential?.kind === 'identity-token') {
-            // An identity token is an OAuth2 refresh token: exchange it with a POST (the token spec's OAuth flow).
-            const form = new URLSearchParams({
-                grant_type: 'refresh_token',
-                refresh_token: credential.token,
-                client_id: 'manifest-merge',
-                scope: scopeStrings.join(' '),
-            });
-            if (this.service)
-                form.set('service', this.service);
-            response = await this.transport.send({
-                method,
-                url: url.toString(),
-                headers: { 'content-type': 'application/x-www-form-urlencoded' },
-                body: form.toString(),
-            }, MAX_TOKEN_BODY);
-        }
-        // Token servers without the OAuth flow refuse the POST (404, 405; ACR 400, Artifactory 401): ask with GET and
-        // Basic, the identity token as password.
-        if (!response || [400, 401, 404, 405].includes(response.status)) {
-            method = 'GET';
-            if (this.service)
-                url.searchParams.set('service', this.service);
-            for (const scope of scopeStrings)
-                url.searchParams.append('scope', scope);
-            const headers = {};
-            if (credential?.kind === 'basic') {
-                headers['authorization'] = basicAuthorization(credential.username, credential.password);
-            }
-            else if (credential?.kind === 'identity-token') {
-                headers['authorization'] = basicAuthorization(credential.username ?? '<token>', credential.token);
-            }
-            response = await this.transport.send({ method, url: url.toString(), headers }, MAX_TOKEN_BODY);
-        }
-        if (response.status !== 200) {
-            const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
-            throw new RegistryError({
-                method,
-                url: url.toString(),
-                status: response.status,
-                codes: parseErrorBody(text),
-                hint: response.status === 401 || response.status === 403
-                    ? `the token server for ${this.registry} refused the credentials: check username and password (or token) for ${this.registry}`
-                    : `could not get a token for ${this.registry}`,
-            });
-        }
-        let parsed;
-        try {
-            parsed = JSON.parse(Buffer.from(response.body).toString('utf8')) ?? {};
-        }
-        catch {
-            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered 200 with something other than ` +
-                "JSON: check the registry's auth setup (its token realm) or a proxy in between");
-        }
-        // GHCR and Quay answer `access_token` alone, without `token`.
-        const value = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
-        if (typeof value !== 'string' || value === '') {
-            throw new Error(`the token server ${redactUrl(url.toString())} for ${this.registry} answered without a token`);
-        }
-        this.log.secret(value);
-        const ttl = typeof parsed.expires_in === 'number' && parsed.expires_in > 0
-            ? Math.min(parsed.expires_in, 24 * 3600)
-            : DEFAULT_TOKEN_TTL_S;
-        this.log.debug(`token for ${this.registry} (${scopeStrings.join(' ')}) in ${Math.round(this.clock.now() - started)} ms`);
-        const token = { scopes, value, expiresAt: started + ttl * 1000 };
-        this.tokens.push(token);
-        return token;
-    }
-}
-/** The `repository:<name>:<actions>` scopes of a challenge, with the actions this client asks for. */
-function repositoryScopes(text) {
-    return text.split(' ').flatMap((item) => {
-        const match = /^repository:([a-z0-9][a-z0-9._/-]{0,254}):([a-z,*]+)$/.exec(item);
-        if (!match)
-            return [];
-        const actions = (match[2] ?? '')
-            .split(',')
-            .filter((a) => a === 'pull' || a === 'push');
-        return actions.length ? [{ repository: match[1] ?? '', actions }] : [];
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
-var api_request = __nccwpck_require__(4043);
-var api_request_default = /*#__PURE__*/__nccwpck_require__.n(api_request);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
-var agent = __nccwpck_require__(7405);
-var agent_default = /*#__PURE__*/__nccwpck_require__.n(agent);
-;// CONCATENATED MODULE: ./src/registry/undici.ts
-
-
-/**
- * Just the parts of undici the client uses: a connection-pooling Agent and `request`. The package's entry point
- * also loads fetch, WebSocket, caches and mocks, which doubles the bundle and adds about 20 ms to every start
- * (measured: see docs/benchmarks.md). undici is pinned to an exact version, so these paths do not move.
- */
-const Agent = (agent_default());
-function request(dispatcher, url, options) {
-    const parsed = new URL(url);
-    return api_request_default().call(dispatcher, {
-        ...options,
-        origin: parsed.origin,
-        path: `${parsed.pathname}${parsed.search}`,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/registry/http.ts
-
-
-class BodyTooLargeError extends Error {
-    url;
-    limit;
-    constructor(url, limit) {
-        super(`${redactUrl(url)}: response body is larger than ${limit} bytes`);
-        this.url = url;
-        this.limit = limit;
-        this.name = 'BodyTooLargeError';
-    }
-}
-/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
-function discard(body) {
-    body.on('error', () => { });
-    body.destroy();
-}
-/** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
-function undiciTransport(dispatcher, timeoutMs) {
-    const open = async (req, whole) => {
-        const response = await request(dispatcher, req.url, {
-            method: req.method,
-            headers: req.headers,
-            body: req.body ?? null,
-            headersTimeout: timeoutMs,
-            // Between chunks, not for the whole body: a large layer may take long but must keep moving.
-            bodyTimeout: timeoutMs,
-            ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
-        });
-        const headers = {};
-        for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined)
-                headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        return { response, headers };
-    };
-    return {
-        async stream(req) {
-            const { response, headers } = await open(req, false);
-            return { status: response.statusCode, headers, body: response.body };
-        },
-        async send(req, maxBytes) {
-            const { response, headers } = await open(req, true);
-            const declared = Number(headers['content-length'] ?? Number.NaN);
-            const isError = response.statusCode >= 400;
-            if (!isError && declared > maxBytes) {
-                discard(response.body);
-                throw new BodyTooLargeError(req.url, maxBytes);
-            }
-            const chunks = [];
-            let length = 0;
-            for await (const chunk of response.body) {
-                length += chunk.length;
-                if (length > maxBytes) {
-                    discard(response.body);
-                    if (!isError)
-                        throw new BodyTooLargeError(req.url, maxBytes);
-                    chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
-                    length = maxBytes;
-                    break;
-                }
-                chunks.push(chunk);
-            }
-            return { status: response.statusCode, headers, body: Buffer.concat(chunks, length) };
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/registry/network.ts
-
-/**
- * Failures below HTTP, told apart so each gets a message a user can act on (SPEC Guarantee 4): a registry that
- * cannot be reached, a TLS/plain-HTTP mismatch, an untrusted certificate, a host name that does not resolve.
- */
-/** How long a registry that refuses connections is retried before the run gives up on it. */
-const CONNECT_BUDGET_MS = 30_000;
-const UNREACHABLE = new Set([
-    'ECONNREFUSED',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'UND_ERR_CONNECT_TIMEOUT',
-]);
-const CERTIFICATE = new Set([
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'CERT_UNTRUSTED',
-    'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-/** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
-function isUnreachable(error) {
-    const code = errorCode(error);
-    return code !== undefined && UNREACHABLE.has(code);
-}
-/** A failure that already says what is wrong with the registry's address or transport; never retried. */
-class ConnectionError extends Error {
-    name = 'ConnectionError';
-}
-/**
- * Explains a failure below HTTP for `origin` (`https://host:port`), or returns undefined when it is not one
- * (an HTTP answer, or a failure of our own).
- */
-function explainNetworkError(error, origin, waitedMs) {
-    if (error instanceof ConnectionError)
-        return error;
-    const code = errorCode(error);
-    const name = error?.name;
-    const { host, protocol } = new URL(origin);
-    if (name === 'TimeoutError') {
-        return new ConnectionError(`${origin} did not finish answering in time (the request was cut at wait-timeout or after 60 s): ` +
-            'the registry or the network is too slow; try again, or raise wait-timeout');
-    }
-    if (code === undefined)
-        return undefined;
-    if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
-        return new ConnectionError(`${origin} did not answer in TLS (${code}): it looks like a plain-HTTP registry. If it is one on a network ` +
-            'you trust, set plain-http: true; otherwise check the registry host and port');
-    }
-    if (CERTIFICATE.has(code)) {
-        return new ConnectionError(`${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with ` +
-            "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate");
-    }
-    if (code === 'ENOTFOUND') {
-        return new ConnectionError(`cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`);
-    }
-    if (isUnreachable(error)) {
-        const after = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
-        const scheme = protocol === 'http:' ? 'plain HTTP' : 'HTTPS';
-        return new ConnectionError(`cannot connect to ${origin} (${code}, tried${after}): check the registry host and port, that the ` +
-            `registry is running, and that it serves ${scheme} there`);
-    }
-    return undefined;
-}
-
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/registry/upload.ts
@@ -22052,7 +22185,7 @@ function stallWatch(body, what, stallMs) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/registry/client.ts
+;// CONCATENATED MODULE: ./src/registry/api.ts
 
 
 
@@ -22065,10 +22198,16 @@ function stallWatch(body, what, stallMs) {
 
 
 
+
+
+/**
+ * One registry API call as this project makes it: the right origin (plain HTTP only where meant), credentials
+ * from the challenge and only for their origin, redirects followed, bounded in time and size, retried at this one
+ * layer, and every failure explained (status and code, unreachable, TLS mismatch, not a registry).
+ */
 /** Largest manifest read or written, as registries commonly enforce. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_REDIRECTS = 3;
 /** A blob copy that moves no byte for this long is cut; one that keeps moving is never cut by a fixed time. */
 const DEFAULT_STALL_MS = 30_000;
 /** No request is given less than this, even right at the deadline. */
@@ -22077,30 +22216,11 @@ const MIN_REQUEST_MS = 1_000;
 const CONNECT_REPORT_MS = 5_000;
 /** Per registry host: enough for 64 sources to be read in one parallel wave. */
 const MAX_CONNECTIONS = 128;
-class Schema1Error extends Error {
-    constructor(where) {
-        super(`${where} is a Docker schema 1 manifest, which is deprecated and cannot be put in an index: ` +
-            'rebuild and push the image with a current Docker/BuildKit (schema 2 or OCI)');
-        this.name = 'Schema1Error';
-    }
-}
-/** An upload `Location` or redirect target, and whether the registry's credentials may follow it there. */
-function sameOrigin(a, b) {
-    return new URL(a).origin === new URL(b).origin;
-}
-/** Credentials never travel in clear text except to this machine (SPEC Guarantee 6). */
-function assertSafeForCredentials(url) {
-    const { protocol, host } = new URL(url);
-    if (protocol === 'http:' && !isLoopback(host)) {
-        throw new ConnectionError(`refusing to send credentials in clear text to http://${host}: use HTTPS for this registry (plain-http ` +
-            'is only safe without credentials, or on this machine)');
-    }
-}
 /**
  * The registry API as this project needs it: manifests by tag or digest, blob existence and small blob reads.
  * Every body read is hashed against the digest it should have; retries happen here and only here.
  */
-class RegistryClient {
+class RegistryApi {
     options;
     transport;
     authorizers = new Map();
@@ -22110,8 +22230,6 @@ class RegistryClient {
     connectReports = new Map();
     /** Lag polls per registry origin share one budget. */
     pacers = new Map();
-    /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
-    chunkedTargets = new Set();
     constructor(options) {
         this.options = options;
         const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -22122,207 +22240,6 @@ class RegistryClient {
     }
     async close() {
         await this.ownedAgent?.close();
-    }
-    /** Tells the client which access the run will need, so the first token asks for all of it at once. */
-    declare(repository, actions) {
-        this.authorizer(repository).declare({ repository: repository.path, actions });
-    }
-    async headManifest(repository, reference, options = {}) {
-        let response;
-        try {
-            response = await this.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
-        }
-        catch (error) {
-            // Some registries answer HEAD on manifests with 405: GET says the same, at the cost of the body.
-            if (error instanceof RegistryError && error.status === 405) {
-                return (await this.getManifest(repository, reference, options)).descriptor;
-            }
-            throw error;
-        }
-        const mediaType = bareMediaType(response.headers['content-type']);
-        if (isSchema1MediaType(mediaType))
-            throw new Schema1Error(this.where(repository, reference));
-        const digest = response.headers['docker-content-digest'] ?? '';
-        const length = response.headers['content-length'];
-        if (!isDigest(digest) || length === undefined || !/^\d{1,9}$/.test(length)) {
-            // Without the header a HEAD cannot say which digest a tag holds, nor how large it is; GET and hash instead.
-            return (await this.getManifest(repository, reference, options)).descriptor;
-        }
-        if (isDigest(reference) && digest !== reference) {
-            throw new Error(`${this.where(repository, reference)}: the registry answered for another digest, ${digest}`);
-        }
-        return { mediaType, digest, size: Number(length) };
-    }
-    async getManifest(repository, reference, options = {}) {
-        const where = this.where(repository, reference);
-        const response = await this.call(repository, { method: 'GET', path: `manifests/${reference}` }, options);
-        const bytes = response.body;
-        const contentType = bareMediaType(response.headers['content-type']);
-        if (isDigest(reference))
-            verifyDigest(bytes, reference, where);
-        const digest = isDigest(reference) ? reference : digestOf(bytes);
-        const served = response.headers['docker-content-digest'];
-        if (!isDigest(reference) && served && served !== digest) {
-            throw new Error(`${where}: the registry says the manifest is ${JSON.stringify(served.slice(0, 80))}, but its bytes hash to ${digest}`);
-        }
-        let json;
-        try {
-            const parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
-            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-                throw new Error('not an object');
-            json = parsed;
-        }
-        catch {
-            throw new Error(`${where}: the manifest is not a JSON object`);
-        }
-        if (isSchema1MediaType(contentType) || json['schemaVersion'] === 1)
-            throw new Schema1Error(where);
-        const mediaType = typeof json['mediaType'] === 'string' ? json['mediaType'] : contentType;
-        if (!isManifestMediaType(mediaType)) {
-            throw new Error(`${where}: unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))}`);
-        }
-        return { descriptor: { mediaType, digest, size: bytes.length }, bytes, json };
-    }
-    /** PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. */
-    async putManifest(repository, reference, bytes, mediaType, options = {}) {
-        const where = this.where(repository, reference);
-        if (bytes.length > MAX_MANIFEST_BYTES) {
-            throw new Error(`${where}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
-        }
-        const digest = digestOf(bytes);
-        if (isDigest(reference) && reference !== digest)
-            throw new Error(`${where}: the bytes to write hash to ${digest}`);
-        // 201 is the spec's answer; some registries answer 200 or 202 for a stored manifest.
-        const response = await this.call(repository, {
-            method: 'PUT',
-            path: `manifests/${reference}`,
-            contentType: mediaType,
-            body: bytes,
-            expect: [200, 201, 202],
-        }, options);
-        const answered = response.headers['docker-content-digest'];
-        if (answered && answered !== digest) {
-            throw new Error(`${where}: the registry stored ${JSON.stringify(answered.slice(0, 80))}, but we sent ${digest}`);
-        }
-        return digest;
-    }
-    async headBlob(repository, digest, options = {}) {
-        const response = await this.call(repository, { method: 'HEAD', path: `blobs/${digest}`, redirects: true }, options);
-        return { size: Number(response.headers['content-length'] ?? 0) };
-    }
-    /** Reads a small blob (an image config) whole, verified against its digest. */
-    async getBlob(repository, digest, maxBytes, options = {}) {
-        const response = await this.call(repository, { method: 'GET', path: `blobs/${digest}`, redirects: true, maxBytes }, options);
-        verifyDigest(response.body, digest, this.where(repository, digest));
-        return response.body;
-    }
-    /**
-     * Asks the registry to mount a blob from another repository. Mounted (201): done. An upload opened instead
-     * (202: GHCR across organisations, ECR without blob mounting, Quay without access to `from`): its Location is
-     * handed back to be finished by `copyBlob` — cancelling it would need the `delete` action, which Quay never
-     * grants. Any other refusal (Harbor and GitLab answer 401 or 404 for a source they will not mount): not
-     * mounted, upload without mount.
-     */
-    async mountBlob(target, digest, from, options = {}) {
-        const query = new URLSearchParams({ mount: digest, from: from.path });
-        let response;
-        try {
-            response = await this.call(target, {
-                method: 'POST',
-                path: `blobs/uploads/?${query}`,
-                actions: ['pull', 'push'],
-                also: [{ repository: from.path, actions: ['pull'] }],
-                expect: [201, 202],
-            }, options);
-        }
-        catch (error) {
-            if (error instanceof RegistryError && error.status >= 400 && error.status < 500) {
-                this.options.log.debug(`mount of ${digest} refused (${describe(error)}); uploading it instead`);
-                return { mounted: false };
-            }
-            throw error;
-        }
-        if (response.status === 201)
-            return { mounted: true };
-        const upload = uploadOf(response);
-        return upload ? { mounted: false, upload } : { mounted: false };
-    }
-    /**
-     * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
-     * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
-     * Bounded by the deadline and by progress: a copy that moves no byte for `stallMs` is cut, one that keeps
-     * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
-     */
-    async copyBlob(from, target, digest, options = {}, upload) {
-        let opened = upload;
-        await this.retrying(`copying ${digest}`, this.baseUrl(target), options, async () => {
-            const next = opened ?? (await this.openUpload(target, options));
-            opened = undefined;
-            if (this.chunkedTargets.has(target.endpoint))
-                return this.copyChunked(from, target, digest, next, options);
-            const context = this.uploadContext(target, options);
-            const whole = new URL(next.location, this.baseUrl(target));
-            whole.searchParams.set('digest', digest);
-            const source = await this.copySource(from, target, digest, options);
-            const response = await putWhole(context, whole.toString(), source, this.stallMs());
-            if (isStored(response))
-                return;
-            if (response.status !== 413) {
-                throw context.failure({ method: 'PUT', url: whole.toString(), headers: {} }, response);
-            }
-            // ACR refuses large single-request uploads: from now on this registry gets chunks.
-            this.chunkedTargets.add(target.endpoint);
-            this.options.log.info(`${target.registry} refused ${source.what} in one request (413); uploading in chunks`);
-            return this.copyChunked(from, target, digest, await this.openUpload(target, options), options);
-        });
-    }
-    async copyChunked(from, target, digest, upload, options) {
-        const context = this.uploadContext(target, options);
-        const location = new URL(upload.location, this.baseUrl(target)).toString();
-        const source = await this.copySource(from, target, digest, options);
-        const response = await putChunked(context, location, digest, source, {
-            stallMs: this.stallMs(),
-            chunkBytes: this.options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-            ...(upload.minChunkBytes ? { minChunkBytes: upload.minChunkBytes } : {}),
-        });
-        if (!isStored(response))
-            throw context.failure({ method: 'PUT', url: location, headers: {} }, response);
-    }
-    async copySource(from, target, digest, options) {
-        const opened = await this.openBlob(from, digest, options);
-        return { ...opened, what: `${this.where(from, digest)} -> ${canonicalName(target)}` };
-    }
-    stallMs() {
-        return this.options.stallMs ?? DEFAULT_STALL_MS;
-    }
-    uploadContext(target, options) {
-        const origin = this.baseUrl(target);
-        return {
-            transport: this.transport,
-            log: this.options.log,
-            userAgent: this.userAgent(),
-            // The upload Location may name another host (a storage front end): the registry's token stays home.
-            authorization: async (url) => {
-                if (!sameOrigin(url, origin))
-                    return undefined;
-                const header = await this.authorizer(target).header({
-                    repository: target.path,
-                    actions: ['pull', 'push'],
-                });
-                if (header)
-                    assertSafeForCredentials(url);
-                return header;
-            },
-            signal: () => this.deadlineSignal(options, Number.POSITIVE_INFINITY),
-            failure: (request, response) => this.failure(target, request, response),
-        };
-    }
-    async openUpload(target, options) {
-        const response = await this.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, retry: false });
-        const upload = uploadOf(response);
-        if (!upload)
-            throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
-        return upload;
     }
     /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */
     retrying(label, origin, options, fn) {
@@ -22350,7 +22267,7 @@ class RegistryClient {
             deadline: options.deadline ?? clock.now() + BACKOFF.TRANSIENT_BUDGET_MS,
             retryable: canRetry,
             onRetry: (error, attempt, delay) => {
-                log.debug(`${label}: attempt ${attempt} failed (${describe(error)}); retrying in ${delay} ms`);
+                log.debug(`${label}: attempt ${attempt} failed (${api_describe(error)}); retrying in ${delay} ms`);
                 options.onRetry?.(error);
             },
             pace: (error) => (isLag(error) ? this.pacer(origin).slot() : undefined),
@@ -22373,7 +22290,7 @@ class RegistryClient {
         if (last !== undefined && now - last < CONNECT_REPORT_MS)
             return;
         this.connectReports.set(origin, now);
-        this.options.log.info(`cannot connect to ${origin} (${describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`);
+        this.options.log.info(`cannot connect to ${origin} (${api_describe(error)}); retrying for up to ${CONNECT_BUDGET_MS / 1000} s`);
     }
     /**
      * A signal that ends a request at the deadline (never sooner than MIN_REQUEST_MS), and at `capMs` at the
@@ -22414,8 +22331,8 @@ class RegistryClient {
         const failed = { ...response, body: text };
         const request = { method: 'GET', url: start, headers: {} };
         throw sameOrigin(url, start)
-            ? this.failure(from, request, failed)
-            : this.storageFailure(request, url, failed);
+            ? registryFailure(from, request, failed)
+            : storageFailure(request, url, failed);
     }
     userAgent() {
         return this.options.userAgent ?? 'manifest-merge';
@@ -22483,21 +22400,10 @@ class RegistryClient {
         if ((spec.expect ?? [200]).includes(response.status))
             return response;
         if (!sameOrigin(url, request.url))
-            throw this.storageFailure(request, url, response);
+            throw storageFailure(request, url, response);
         if (response.status === 404)
             await this.checkIsRegistry(repository, response);
-        throw this.failure(repository, request, response);
-    }
-    /** The storage a registry redirected to refused: the registry's credentials and hints are beside the point. */
-    storageFailure(request, url, response) {
-        const origin = new URL(url).origin;
-        return new RegistryError({
-            method: request.method,
-            url: request.url,
-            status: response.status,
-            hint: `the registry redirected to its storage at ${origin}, which refused the read: the registry's storage link is broken or expired; retry later or report it to the registry's operator`,
-            retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
-        });
+        throw registryFailure(repository, request, response);
     }
     /**
      * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
@@ -22538,96 +22444,6 @@ class RegistryClient {
         this.options.log.debug(`${request.method} ${redactUrl(request.url)} -> ${response.status} (${Math.round(this.options.clock.now() - started)} ms)`);
         return response;
     }
-    failure(repository, request, response) {
-        const text = Buffer.from(response.body.subarray(0, MAX_ERROR_BODY)).toString('utf8');
-        let codes = parseErrorBody(text);
-        // HEAD answers have no body: name the code the distribution spec would have sent.
-        if (codes.length === 0 && response.status === 404) {
-            const code = request.url.includes('/manifests/') ? ErrorCode.MANIFEST_UNKNOWN : ErrorCode.BLOB_UNKNOWN;
-            codes = [
-                {
-                    code,
-                    message: code === ErrorCode.MANIFEST_UNKNOWN ? 'manifest unknown' : 'blob unknown to registry',
-                },
-            ];
-        }
-        const read = request.method === 'GET' || request.method === 'HEAD';
-        const exhausted = isPullLimit(response);
-        let hint;
-        if (response.status === 401 &&
-            /error="?insufficient_scope/i.test(response.headers['www-authenticate'] ?? '')) {
-            // A fresh token that still lacks the scope: the credentials are right, the access is not.
-            hint = `the credentials cannot ${read ? 'pull from' : 'push to'} ${canonicalName(repository)}, or the repository does not exist: check its name and the access the credentials (token scopes, GHCR package settings, Harbor project membership) grant`;
-        }
-        else if (response.status === 401) {
-            hint = `authentication failed for ${repository.registry}: check the username and password (or the docker login) for ${repository.registry}`;
-        }
-        else if (exhausted) {
-            hint = `the registry's pull limit is used up (ratelimit-remaining: ${(response.headers['ratelimit-remaining'] ?? '').slice(0, 40)}): on Docker Hub, log in (docker/login-action) for a higher limit, or wait for the window to pass`;
-        }
-        else if (response.status === 403) {
-            hint = read
-                ? `access denied to ${canonicalName(repository)}: the credentials need pull access`
-                : `the registry refused to write to ${canonicalName(repository)}: the credentials need push access, or a registry rule (immutable tags, quota) forbids this write`;
-        }
-        else if (response.status === 404 && !read && codes.some((c) => c.code === ErrorCode.NAME_UNKNOWN)) {
-            hint = `the repository ${canonicalName(repository)} does not exist: create it first (ECR, GAR and Harbor projects need that), or check "image"`;
-        }
-        return new RegistryError({
-            method: request.method,
-            url: request.url,
-            status: response.status,
-            codes,
-            retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
-            ...(hint ? { hint } : {}),
-            exhausted,
-        });
-    }
-}
-/**
- * Docker Hub's pull limit: 429 TOOMANYREQUESTS with `ratelimit-remaining: 0;w=21600` and no Retry-After. The
- * window is hours long, so retrying within wait-timeout only adds requests that count against the limit.
- */
-function isPullLimit(response) {
-    return (response.status === 429 &&
-        response.headers['retry-after'] === undefined &&
-        /^\s*0\s*(?:;|$)/.test(response.headers['ratelimit-remaining'] ?? ''));
-}
-/** A blob upload's closing answer: 201 in the spec, 200 or 204 from some registries. */
-function isStored(response) {
-    return response.status === 200 || response.status === 201 || response.status === 204;
-}
-/** The upload a 202 opened (a POST, or a mount refused that way); the spec's OCI-Chunk-Min-Length with it. */
-function uploadOf(response) {
-    const location = response.headers['location'];
-    if (!location)
-        return undefined;
-    const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
-    return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
-}
-/**
- * Follows redirects (at most MAX_REDIRECTS) from a first answer. Credentials go only to the origin they are for:
- * storage redirects (S3, CDNs) never see them, nor does https->http on one host.
- */
-async function followRedirects(start, authorization, first, send, drop) {
-    let response = first;
-    let url = start;
-    let credentials = authorization;
-    for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(response.status); hop++) {
-        const location = response.headers['location'];
-        if (!location)
-            break;
-        const next = new URL(location, url).toString();
-        if (!sameOrigin(next, url))
-            credentials = undefined;
-        drop(response);
-        url = next;
-        response = await send(url, credentials);
-    }
-    return { response, url };
-}
-function isRedirect(status) {
-    return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 async function readAtMost(body, limit) {
     const chunks = [];
@@ -22642,10 +22458,940 @@ async function readAtMost(body, limit) {
     return Buffer.concat(chunks).subarray(0, limit);
 }
 /** A short form for retry and debug lines: status and codes, a socket code, or the message. */
-function describe(error) {
+function api_describe(error) {
     if (error instanceof RegistryError)
         return `${error.status} ${error.codes.map((c) => c.code).join(',')}`;
     return errorCode(error) ?? errorMessage(error);
+}
+
+;// CONCATENATED MODULE: ./src/registry/client.ts
+
+
+
+
+
+
+
+
+class Schema1Error extends Error {
+    constructor(where) {
+        super(`${where} is a Docker schema 1 manifest, which is deprecated and cannot be put in an index: ` +
+            'rebuild and push the image with a current Docker/BuildKit (schema 2 or OCI)');
+        this.name = 'Schema1Error';
+    }
+}
+/**
+ * The registry API as this project needs it: manifests by tag or digest, blob existence and small blob reads,
+ * mounts and streamed copies. Every body read is hashed against the digest it should have; requests, credentials
+ * and retries go through one RegistryApi.
+ */
+class RegistryClient {
+    api;
+    /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
+    chunkedTargets = new Set();
+    constructor(options) {
+        this.api = new RegistryApi(options);
+    }
+    close() {
+        return this.api.close();
+    }
+    /** Tells the client which access the run will need, so the first token asks for all of it at once. */
+    declare(repository, actions) {
+        this.api.authorizer(repository).declare({ repository: repository.path, actions });
+    }
+    async headManifest(repository, reference, options = {}) {
+        let response;
+        try {
+            response = await this.api.call(repository, { method: 'HEAD', path: `manifests/${reference}` }, options);
+        }
+        catch (error) {
+            // Some registries answer HEAD on manifests with 405: GET says the same, at the cost of the body.
+            if (error instanceof RegistryError && error.status === 405) {
+                return (await this.getManifest(repository, reference, options)).descriptor;
+            }
+            throw error;
+        }
+        const mediaType = bareMediaType(response.headers['content-type']);
+        if (isSchema1MediaType(mediaType))
+            throw new Schema1Error(this.api.where(repository, reference));
+        const digest = response.headers['docker-content-digest'] ?? '';
+        const length = response.headers['content-length'];
+        if (!isDigest(digest) || length === undefined || !/^\d{1,9}$/.test(length)) {
+            // Without the header a HEAD cannot say which digest a tag holds, nor how large it is; GET and hash instead.
+            return (await this.getManifest(repository, reference, options)).descriptor;
+        }
+        if (isDigest(reference) && digest !== reference) {
+            throw new Error(`${this.api.where(repository, reference)}: the registry answered for another digest, ${digest}`);
+        }
+        return { mediaType, digest, size: Number(length) };
+    }
+    async getManifest(repository, reference, options = {}) {
+        const where = this.api.where(repository, reference);
+        const response = await this.api.call(repository, { method: 'GET', path: `manifests/${reference}` }, options);
+        const bytes = response.body;
+        const contentType = bareMediaType(response.headers['content-type']);
+        if (isDigest(reference))
+            verifyDigest(bytes, reference, where);
+        const digest = isDigest(reference) ? reference : digestOf(bytes);
+        const served = response.headers['docker-content-digest'];
+        if (!isDigest(reference) && served && served !== digest) {
+            throw new Error(`${where}: the registry says the manifest is ${JSON.stringify(served.slice(0, 80))}, but its bytes hash to ${digest}`);
+        }
+        let json;
+        try {
+            const parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+                throw new Error('not an object');
+            json = parsed;
+        }
+        catch {
+            throw new Error(`${where}: the manifest is not a JSON object`);
+        }
+        if (isSchema1MediaType(contentType) || json['schemaVersion'] === 1)
+            throw new Schema1Error(where);
+        const mediaType = typeof json['mediaType'] === 'string' ? json['mediaType'] : contentType;
+        if (!isManifestMediaType(mediaType)) {
+            throw new Error(`${where}: unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))}`);
+        }
+        return { descriptor: { mediaType, digest, size: bytes.length }, bytes, json };
+    }
+    /** PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. */
+    async putManifest(repository, reference, bytes, mediaType, options = {}) {
+        const where = this.api.where(repository, reference);
+        if (bytes.length > MAX_MANIFEST_BYTES) {
+            throw new Error(`${where}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+        }
+        const digest = digestOf(bytes);
+        if (isDigest(reference) && reference !== digest)
+            throw new Error(`${where}: the bytes to write hash to ${digest}`);
+        // 201 is the spec's answer; some registries answer 200 or 202 for a stored manifest.
+        const response = await this.api.call(repository, {
+            method: 'PUT',
+            path: `manifests/${reference}`,
+            contentType: mediaType,
+            body: bytes,
+            expect: [200, 201, 202],
+        }, options);
+        const answered = response.headers['docker-content-digest'];
+        if (answered && answered !== digest) {
+            throw new Error(`${where}: the registry stored ${JSON.stringify(answered.slice(0, 80))}, but we sent ${digest}`);
+        }
+        return digest;
+    }
+    async headBlob(repository, digest, options = {}) {
+        const response = await this.api.call(repository, { method: 'HEAD', path: `blobs/${digest}`, redirects: true }, options);
+        return { size: Number(response.headers['content-length'] ?? 0) };
+    }
+    /** Reads a small blob (an image config) whole, verified against its digest. */
+    async getBlob(repository, digest, maxBytes, options = {}) {
+        const response = await this.api.call(repository, { method: 'GET', path: `blobs/${digest}`, redirects: true, maxBytes }, options);
+        verifyDigest(response.body, digest, this.api.where(repository, digest));
+        return response.body;
+    }
+    /**
+     * Asks the registry to mount a blob from another repository. Mounted (201): done. An upload opened instead
+     * (202: GHCR across organisations, ECR without blob mounting, Quay without access to `from`): its Location is
+     * handed back to be finished by `copyBlob` — cancelling it would need the `delete` action, which Quay never
+     * grants. Any other refusal (Harbor and GitLab answer 401 or 404 for a source they will not mount): not
+     * mounted, upload without mount.
+     */
+    async mountBlob(target, digest, from, options = {}) {
+        const query = new URLSearchParams({ mount: digest, from: from.path });
+        let response;
+        try {
+            response = await this.api.call(target, {
+                method: 'POST',
+                path: `blobs/uploads/?${query}`,
+                actions: ['pull', 'push'],
+                also: [{ repository: from.path, actions: ['pull'] }],
+                expect: [201, 202],
+            }, options);
+        }
+        catch (error) {
+            if (error instanceof RegistryError && error.status >= 400 && error.status < 500) {
+                this.api.options.log.debug(`mount of ${digest} refused (${api_describe(error)}); uploading it instead`);
+                return { mounted: false };
+            }
+            throw error;
+        }
+        if (response.status === 201)
+            return { mounted: true };
+        const upload = uploadOf(response);
+        return upload ? { mounted: false, upload } : { mounted: false };
+    }
+    /**
+     * Copies a blob between repositories (on one registry or two) without holding it in memory: the source GET
+     * streams straight into the target's upload PUT, which the registry checks against the digest. Retried whole.
+     * Bounded by the deadline and by progress: a copy that moves no byte for `stallMs` is cut, one that keeps
+     * moving is not, however large. `upload` is an upload the registry already opened (a mount answered 202).
+     */
+    async copyBlob(from, target, digest, options = {}, upload) {
+        let opened = upload;
+        await this.api.retrying(`copying ${digest}`, this.api.baseUrl(target), options, async () => {
+            const next = opened ?? (await this.openUpload(target, options));
+            opened = undefined;
+            if (this.chunkedTargets.has(target.endpoint))
+                return this.copyChunked(from, target, digest, next, options);
+            const context = this.uploadContext(target, options);
+            const whole = new URL(next.location, this.api.baseUrl(target));
+            whole.searchParams.set('digest', digest);
+            const source = await this.copySource(from, target, digest, options);
+            const response = await putWhole(context, whole.toString(), source, this.stallMs());
+            if (isStored(response))
+                return;
+            if (response.status !== 413) {
+                throw context.failure({ method: 'PUT', url: whole.toString(), headers: {} }, response);
+            }
+            // ACR refuses large single-request uploads: from now on this registry gets chunks.
+            this.chunkedTargets.add(target.endpoint);
+            this.api.options.log.info(`${target.registry} refused ${source.what} in one request (413); uploading in chunks`);
+            return this.copyChunked(from, target, digest, await this.openUpload(target, options), options);
+        });
+    }
+    async copyChunked(from, target, digest, upload, options) {
+        const context = this.uploadContext(target, options);
+        const location = new URL(upload.location, this.api.baseUrl(target)).toString();
+        const source = await this.copySource(from, target, digest, options);
+        const response = await putChunked(context, location, digest, source, {
+            stallMs: this.stallMs(),
+            chunkBytes: this.api.options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+            ...(upload.minChunkBytes ? { minChunkBytes: upload.minChunkBytes } : {}),
+        });
+        if (!isStored(response))
+            throw context.failure({ method: 'PUT', url: location, headers: {} }, response);
+    }
+    async copySource(from, target, digest, options) {
+        const opened = await this.api.openBlob(from, digest, options);
+        return { ...opened, what: `${this.api.where(from, digest)} -> ${canonicalName(target)}` };
+    }
+    stallMs() {
+        return this.api.options.stallMs ?? DEFAULT_STALL_MS;
+    }
+    uploadContext(target, options) {
+        const origin = this.api.baseUrl(target);
+        return {
+            transport: this.api.transport,
+            log: this.api.options.log,
+            userAgent: this.api.userAgent(),
+            // The upload Location may name another host (a storage front end): the registry's token stays home.
+            authorization: async (url) => {
+                if (!sameOrigin(url, origin))
+                    return undefined;
+                const header = await this.api.authorizer(target).header({
+                    repository: target.path,
+                    actions: ['pull', 'push'],
+                });
+                if (header)
+                    assertSafeForCredentials(url);
+                return header;
+            },
+            signal: () => this.api.deadlineSignal(options, Number.POSITIVE_INFINITY),
+            failure: (request, response) => registryFailure(target, request, response),
+        };
+    }
+    async openUpload(target, options) {
+        const response = await this.api.call(target, { method: 'POST', path: 'blobs/uploads/', actions: ['pull', 'push'], expect: [202] }, { ...options, retry: false });
+        const upload = uploadOf(response);
+        if (!upload)
+            throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
+        return upload;
+    }
+}
+/** A blob upload's closing answer: 201 in the spec, 200 or 204 from some registries. */
+function isStored(response) {
+    return response.status === 200 || response.status === 201 || response.status === 204;
+}
+/** The upload a 202 opened (a POST, or a mount refused that way); the spec's OCI-Chunk-Min-Length with it. */
+function uploadOf(response) {
+    const location = response.headers['location'];
+    if (!location)
+        return undefined;
+    const min = Number(response.headers['oci-chunk-min-length'] ?? 0);
+    return { location, ...(Number.isSafeInteger(min) && min > 0 ? { minChunkBytes: min } : {}) };
+}
+
+;// CONCATENATED MODULE: ./src/canonical-json.ts
+/**
+ * The one JSON serialisation of an index (SPEC Guarantee 1, ADR 0003): keys in a fixed order, no whitespace.
+ * The text is written from ordered field lists rather than objects, so neither the key order of the caller's
+ * objects nor JavaScript's rule of enumerating integer-like keys (an annotation named "10") first can change
+ * the bytes.
+ */
+function indexJson(mediaType, entries, annotations) {
+    return objectJson([
+        ['schemaVersion', '2'],
+        ['mediaType', JSON.stringify(mediaType)],
+        ['manifests', `[${entries.map(descriptorJson).join(',')}]`],
+        ['annotations', annotationsJson(annotations)],
+    ]);
+}
+function objectJson(fields) {
+    const written = fields.flatMap(([name, json]) => json === undefined ? [] : [`${JSON.stringify(name)}:${json}`]);
+    return `{${written.join(',')}}`;
+}
+function descriptorJson(d) {
+    return objectJson([
+        ['mediaType', JSON.stringify(d.mediaType)],
+        ['digest', JSON.stringify(d.digest)],
+        ['size', JSON.stringify(d.size)],
+        ['artifactType', d.artifactType ? JSON.stringify(d.artifactType) : undefined],
+        ['platform', d.platform && platformJson(d.platform)],
+        ['annotations', d.annotations && annotationsJson(d.annotations)],
+    ]);
+}
+/** The OCI image-index field order; absent and empty fields are left out rather than written empty. */
+function platformJson(p) {
+    const features = p['os.features'];
+    return objectJson([
+        ['architecture', JSON.stringify(p.architecture)],
+        ['os', JSON.stringify(p.os)],
+        ['os.version', p['os.version'] ? JSON.stringify(p['os.version']) : undefined],
+        ['os.features', features && features.length > 0 ? JSON.stringify(features) : undefined],
+        ['variant', p.variant ? JSON.stringify(p.variant) : undefined],
+    ]);
+}
+/** Keys sorted; undefined when there are none, so an empty map is left out rather than written `{}`. */
+function annotationsJson(annotations) {
+    const keys = sortKeys(Object.keys(annotations));
+    if (keys.length === 0)
+        return undefined;
+    return objectJson(keys.map((key) => [key, JSON.stringify(annotations[key])]));
+}
+/**
+ * Code-point order, which is UTF-8 byte order (as Go and most registries' tools sort): plain `<` compares
+ * UTF-16 units and differs for characters outside the Basic Multilingual Plane. Locale collation would vary.
+ */
+function sortKeys(keys) {
+    return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+}
+
+;// CONCATENATED MODULE: ./src/platform-images.ts
+
+
+/**
+ * Collapses images with the same digest and unions their attestations, deduplicated by digest; returns them
+ * ordered by platform, then digest, with attestations by digest. When two inputs share a digest but differ
+ * otherwise (which a registry cannot produce), the one whose serialisation sorts first wins, so the choice
+ * does not depend on input order.
+ */
+function canonicalImages(images) {
+    const byDigest = new Map();
+    for (const image of images) {
+        const digest = image.descriptor.digest;
+        let entry = byDigest.get(digest);
+        if (!entry) {
+            entry = { image, attestations: new Map() };
+            byDigest.set(digest, entry);
+        }
+        else if (
+        // The source only shows in messages, but those should not depend on input order either.
+        (compareSerialised(image.descriptor, entry.image.descriptor) ||
+            compareText(image.source, entry.image.source)) < 0) {
+            entry.image = image;
+        }
+        for (const attestation of image.attestations) {
+            const seen = entry.attestations.get(attestation.digest);
+            if (!seen || compareSerialised(attestation, seen) < 0)
+                entry.attestations.set(attestation.digest, attestation);
+        }
+    }
+    return [...byDigest.values()]
+        .map(({ image, attestations }) => ({
+        descriptor: image.descriptor,
+        attestations: [...attestations.values()].sort(compareDigests),
+        source: image.source,
+    }))
+        .sort((a, b) => comparePlatforms(a.descriptor.platform, b.descriptor.platform) ||
+        compareDigests(a.descriptor, b.descriptor));
+}
+/** The index entries in their fixed order: each image followed by the attestations that describe it. */
+function indexEntries(images) {
+    return canonicalImages(images).flatMap((image) => [image.descriptor, ...image.attestations]);
+}
+function compareDigests(a, b) {
+    return compareText(a.digest, b.digest);
+}
+function compareSerialised(a, b) {
+    return compareText(descriptorJson(a), descriptorJson(b));
+}
+
+;// CONCATENATED MODULE: ./src/assemble.ts
+
+
+
+
+
+/**
+ * Builds the index from the per-platform images. The bytes depend only on the set of images (duplicates
+ * collapse) and the options: never on input order, on duplicates, or on the key order of input objects.
+ */
+function assemble(images, options) {
+    if (images.length === 0)
+        throw new Error('no source images to assemble');
+    const merged = canonicalImages(images);
+    const mediaType = chooseMediaType(merged, options);
+    const text = indexJson(mediaType, indexEntries(merged), options.annotations);
+    const bytes = new TextEncoder().encode(text);
+    return { mediaType, bytes, digest: digestOf(bytes) };
+}
+/**
+ * Picks the index media type for `options.mediaType`, or throws when `docker` cannot represent the input.
+ * Takes merged, ordered images so the child named in an error does not depend on input order.
+ */
+function chooseMediaType(images, options) {
+    if (options.mediaType === 'oci')
+        return OCI_INDEX;
+    const annotationKeys = Object.keys(options.annotations);
+    const obstacle = images.map(dockerObstacle).find((o) => o !== undefined);
+    if (options.mediaType === 'auto') {
+        // Annotations would be lost in a Docker list, so their presence alone means OCI.
+        return obstacle === undefined && annotationKeys.length === 0 ? DOCKER_LIST : OCI_INDEX;
+    }
+    if (annotationKeys.length > 0) {
+        throw new Error(`media-type: docker cannot carry the index annotations (annotations: ${sortKeys(annotationKeys).join(', ')}): ` +
+            'Docker manifest lists have no annotations. Use media-type: oci or auto, or remove annotations');
+    }
+    if (obstacle !== undefined) {
+        throw new Error(`media-type: docker cannot hold ${obstacle}: a Docker manifest list holds only Docker v2 image manifests ` +
+            'without annotations or artifactType. Use media-type: oci or auto');
+    }
+    return DOCKER_LIST;
+}
+/** Why an image (or one of its attestations) cannot go in a Docker manifest list, naming it; else undefined. */
+function dockerObstacle(image) {
+    const where = `${platformKey(image.descriptor.platform)} ${image.descriptor.digest} (from ${image.source})`;
+    const own = descriptorObstacle(image.descriptor);
+    if (own)
+        return `${where}: ${own}`;
+    const attestation = image.attestations[0];
+    if (attestation) {
+        return `the attestation manifest ${attestation.digest} of ${where}: attestations are OCI-only`;
+    }
+    return undefined;
+}
+function descriptorObstacle(d) {
+    if (d.mediaType !== DOCKER_MANIFEST)
+        return `its media type is ${d.mediaType}, not ${DOCKER_MANIFEST}`;
+    if (d.artifactType)
+        return `it has artifactType ${d.artifactType}`;
+    if (d.annotations && Object.keys(d.annotations).length > 0)
+        return 'it has annotations';
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/consistency.ts
+
+
+/** How often the names of the digests still missing are logged while waiting. */
+const REPORT_EVERY_MS = 2_000;
+/**
+ * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
+ * is often unknown for a while). Polls with HEAD, which does not count against pull limits, and remembers what
+ * is still missing so the log can say so.
+ */
+class ConsistencyWait {
+    missing = new Set();
+    fetched = new Map();
+    lastReport;
+    started;
+    /** From the run's start until the last digest that was missing appeared: 0 when none was. */
+    waitedMs = 0;
+    client;
+    clock;
+    log;
+    deadline;
+    constructor(context) {
+        ({ client: this.client, clock: this.clock, log: this.log, deadline: this.deadline } = context);
+        this.started = this.clock.now();
+        this.lastReport = this.started;
+    }
+    /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
+    manifest(repository, digest) {
+        // Resolving and copying to other images may want the same manifest: it is downloaded once (GETs count
+        // against pull limits).
+        const key = `${canonicalName(repository)}@${digest}`;
+        let pending = this.fetched.get(key);
+        if (!pending) {
+            pending = this.fetch(repository, digest);
+            this.fetched.set(key, pending);
+        }
+        return pending;
+    }
+    async fetch(repository, digest) {
+        try {
+            return await this.client.getManifest(repository, digest, { deadline: this.deadline });
+        }
+        catch (error) {
+            if (!isLag(error))
+                throw error;
+            this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
+        }
+        await this.poll(repository, digest, true);
+        return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
+    }
+    /** Polls a manifest with HEAD until the repository serves it. */
+    head(repository, digest) {
+        return this.poll(repository, digest, false);
+    }
+    /**
+     * HEADs until served. `waitedMs` counts only digests that were really missing (a first answer was 404), so a
+     * registry that served everything at once reports no wait.
+     */
+    async poll(repository, digest, missing) {
+        const label = `${canonicalName(repository)}@${digest}`;
+        this.missing.add(label);
+        let lagged = missing;
+        try {
+            return await this.client.headManifest(repository, digest, {
+                deadline: this.deadline,
+                untilFound: true,
+                onRetry: (error) => {
+                    if (isLag(error))
+                        lagged = true;
+                    this.report();
+                },
+            });
+        }
+        finally {
+            this.missing.delete(label);
+            if (lagged)
+                this.waitedMs = Math.max(this.waitedMs, this.clock.now() - this.started);
+        }
+    }
+    report() {
+        const now = this.clock.now();
+        if (now - this.lastReport < REPORT_EVERY_MS || this.missing.size === 0)
+            return;
+        this.lastReport = now;
+        const seconds = Math.round((now - this.started) / 1000);
+        this.log.info(`still waiting after ${seconds}s for ${this.missing.size} digest(s): ${[...this.missing].join(', ')}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/tag-io.ts
+
+
+
+
+/** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
+async function readTags(client, image, tags, deadline) {
+    const states = await Promise.all(tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)]));
+    return new Map(states);
+}
+async function readTag(client, image, tag, deadline) {
+    try {
+        return (await client.headManifest(image, tag, { deadline })).digest;
+    }
+    catch (error) {
+        if (isLag(error))
+            return undefined;
+        throw error;
+    }
+}
+/** The tag still serves what it held before the write: registry lag, worth waiting for. */
+class StaleTag extends Error {
+}
+/**
+ * PUTs one tag. A 4xx answer is checked against what the tag serves: a retried PUT whose first answer was lost,
+ * or an immutable tag that already holds this digest (ECR, Quay, Harbor and Docker Hub refuse even an identical
+ * re-push), is success; otherwise the registry's refusal is explained.
+ */
+async function writeTag(image, tag, index, context) {
+    const { client, deadline } = context;
+    try {
+        await client.putManifest(image, tag, index.bytes, index.mediaType, { deadline, untilFound: true });
+    }
+    catch (error) {
+        if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500)
+            throw error;
+        const served = await readTag(client, image, tag, deadline).catch(() => undefined);
+        if (served === index.digest)
+            return;
+        throw new Error(refusal(error));
+    }
+}
+/** Why a registry refused a tag, in words a user can act on. */
+function refusal(error) {
+    const immutable = error.hasCode(ErrorCode.TAG_INVALID) ||
+        error.hasCode(ErrorCode.TAG_IMMUTABLE) ||
+        error.status === 409 ||
+        error.status === 412 ||
+        error.status === 403;
+    if (!immutable)
+        return error.message;
+    return sentences(error.summary, 'the registry refuses to move this tag: it is probably immutable or protected (ECR image tag mutability, ' +
+        'Quay or Harbor immutability rules, Docker Hub), or a quota was reached. Publish a new tag, or allow ' +
+        'overwriting it in the registry');
+}
+/** Another writer put something else on the tag right after ours. */
+class ReplacedTag extends Error {
+    served;
+    constructor(message, served) {
+        super(message);
+        this.served = served;
+    }
+}
+/** Reads the tag until it serves the digest; a tag at a third digest was replaced by another writer. */
+async function readBack(image, tag, digest, before, context) {
+    const { client, clock, log, deadline } = context;
+    await withRetry(async () => {
+        const served = await readTag(client, image, tag, deadline);
+        if (served === digest)
+            return;
+        if (served === before)
+            throw new StaleTag(`${tagRef(image, tag)} still serves ${served ?? 'nothing'}`);
+        throw new ReplacedTag(`${tagRef(image, tag)} was replaced by ${served} right after this run wrote ${digest}: ` +
+            'another writer published the same tag; make one job the only writer of it', served);
+    }, {
+        clock,
+        deadline,
+        // Transient faults are retried inside the client; this loop only waits out a stale tag.
+        retryable: (error) => error instanceof StaleTag,
+        onRetry: (error) => log.debug(`read-back: ${errorMessage(error)}`),
+    }).catch((error) => {
+        if (error instanceof StaleTag) {
+            throw new Error(`${error.message} after wait-timeout, though ${digest} was written to it`);
+        }
+        throw error;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/forward.ts
+
+
+
+
+
+
+
+
+/**
+ * `if-tag-exists: forward` (SPEC "Tags that only move forward"): a tag moves only to something newer; an index
+ * of the same revision is merged with ours (the union of platforms, the lower digest winning a shared platform);
+ * after the write a settle re-check rewrites a tag a concurrent writer moved backwards or that lost our platforms,
+ * so concurrent runs converge without compare-and-swap (ADR 0006).
+ */
+/** How long to wait before re-reading the tags, and how often a tag is rewritten at most. */
+const SETTLE_MS = 1_000;
+const MAX_SETTLE_ROUNDS = 3;
+/**
+ * Moves the tags forward, then re-checks after SETTLE_MS, rewriting what went backwards, up to MAX_SETTLE_ROUNDS.
+ * `states` is what each tag held right before (undefined: no tag).
+ */
+async function forwardTags(run, states, options) {
+    return Promise.all([...states].map(([tag, held]) => settleTag(run, tag, held, options).catch((error) => ({
+        tag,
+        held,
+        now: held,
+        why: '',
+        serves: false,
+        failure: errorMessage(error),
+    }))));
+}
+async function settleTag(run, tag, held, options) {
+    const { context } = options;
+    const { client, clock, log, deadline } = context;
+    let current = held;
+    let note = { tag, held, now: held, why: '', serves: false };
+    for (let round = 0; round <= MAX_SETTLE_ROUNDS; round++) {
+        const decision = await decide(run, tag, current, context);
+        if ('write' in decision && options.dryRun) {
+            log.info(`dry run: would write ${tagRef(run.image, tag)} -> ${decision.write.digest}: ${decision.why}`);
+            return { tag, held, now: decision.write.digest, why: decision.why, serves: true };
+        }
+        if ('leave' in decision) {
+            note = {
+                ...note,
+                now: current,
+                why: round ? `${note.why}; then ${decision.why}` : decision.why,
+                serves: decision.serves,
+            };
+            if (round === 0 || current !== note.now)
+                log.info(`${tagRef(run.image, tag)}: ${decision.why}`);
+            return { ...note, now: current };
+        }
+        await writeTag(run.image, tag, decision.write, context);
+        try {
+            await readBack(run.image, tag, decision.write.digest, current, context);
+        }
+        catch (error) {
+            // A concurrent writer landed right after us: decide again on what it wrote.
+            if (!(error instanceof ReplacedTag))
+                throw error;
+            note = { tag, held, now: error.served, why: `${decision.why}, then replaced at once`, serves: false };
+            current = error.served;
+            continue;
+        }
+        log.info(`${tagRef(run.image, tag)} -> ${decision.write.digest}: ${decision.why}`);
+        note = {
+            tag,
+            held,
+            now: decision.write.digest,
+            why: round ? `${note.why}; rewritten: ${decision.why}` : decision.why,
+            serves: true,
+        };
+        if (round === MAX_SETTLE_ROUNDS)
+            break;
+        // No registry offers compare-and-swap: look again once concurrent writers had time to land.
+        await clock.sleep(Math.min(SETTLE_MS, Math.max(0, deadline - clock.now())));
+        const seen = await readTag(client, run.image, tag, deadline);
+        if (seen === decision.write.digest)
+            return note;
+        current = seen;
+    }
+    return note;
+}
+/** Decides on what the tag holds now; reads that index when it is not ours. */
+async function decide(run, tag, current, context) {
+    const key = ORDER_ANNOTATION[run.ordering.orderBy];
+    if (current === undefined)
+        return { write: run.index, why: 'a new tag' };
+    if (current === run.index.digest)
+        return { leave: true, why: `already holds ${current}`, serves: true };
+    const theirs = await context.client.getManifest(run.image, current, { deadline: context.deadline });
+    const isIndex = isIndexMediaType(theirs.descriptor.mediaType);
+    const annotations = isIndex ? stringRecord(theirs.json['annotations']) : {};
+    const ours = run.annotations[key];
+    let order;
+    try {
+        order = await run.ordering.compare(ours, annotations[key]);
+    }
+    catch (error) {
+        throw new Error(`if-tag-exists: forward could not order ${tagRef(run.image, tag)}: ${errorMessage(error)}`);
+    }
+    switch (order) {
+        case 'newer':
+            return { write: run.index, why: `${key} ${ours} is newer than ${annotations[key]}` };
+        case 'unmarked':
+            return { write: run.index, why: `it held ${current}, an index without ${key}: counted as older` };
+        case 'older':
+            return {
+                leave: true,
+                why: `left at ${current}: its ${key} ${annotations[key]} is newer`,
+                serves: false,
+            };
+        case 'diverged':
+            return {
+                leave: true,
+                why: `left at ${current}: its ${key} ${annotations[key]} has diverged from ours`,
+                serves: false,
+            };
+        case 'same': {
+            const union = unionOf(run, imagesOfIndex(theirs.json), annotations);
+            if (union.digest === current)
+                return { leave: true, why: 'already holds every platform of this revision', serves: true };
+            return { write: union, why: `same ${key}: the union of both indexes' platforms` };
+        }
+    }
+}
+/**
+ * The union of our images and the tag's: per platform the lower digest wins, so the result does not depend on
+ * which run came first; annotations merged, the lower value winning a key both set differently.
+ */
+function unionOf(run, theirs, theirAnnotations) {
+    const byPlatform = new Map();
+    for (const image of [...run.images, ...theirs]) {
+        const key = platformKey(image.descriptor.platform);
+        const seen = byPlatform.get(key);
+        if (!seen || image.descriptor.digest < seen.descriptor.digest)
+            byPlatform.set(key, image);
+    }
+    const annotations = new Map(Object.entries(theirAnnotations));
+    for (const [key, value] of Object.entries(run.annotations)) {
+        const other = annotations.get(key);
+        if (other === undefined || value < other)
+            annotations.set(key, value);
+    }
+    return assemble([...byPlatform.values()], {
+        mediaType: run.mediaType,
+        annotations: Object.fromEntries(annotations),
+    });
+}
+/**
+ * The platform images an index lists, each with the attestation manifests that name it (Docker's annotations).
+ * Entries without a platform that are not such attestations (artifact attestations) are not carried into a union.
+ */
+function imagesOfIndex(json) {
+    const entries = Array.isArray(json['manifests']) ? json['manifests'] : [];
+    const images = new Map();
+    const attestations = [];
+    for (const raw of entries) {
+        const descriptor = descriptorOf(raw);
+        if (!descriptor)
+            continue;
+        if (descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') {
+            attestations.push(descriptor);
+        }
+        else if (descriptor.platform && descriptor.platform.os !== 'unknown') {
+            images.set(descriptor.digest, { descriptor, attestations: [] });
+        }
+    }
+    for (const attestation of attestations) {
+        images
+            .get(attestation.annotations?.['vnd.docker.reference.digest'] ?? '')
+            ?.attestations.push(attestation);
+    }
+    return [...images.values()].map(({ descriptor, attestations: list }) => ({
+        descriptor: descriptor,
+        attestations: list,
+        source: 'the tag',
+    }));
+}
+function descriptorOf(raw) {
+    const d = (raw ?? {});
+    const { mediaType, digest, size } = d;
+    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !isDigest(digest))
+        return undefined;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+        return undefined;
+    let platform;
+    try {
+        platform = platformFrom(d['platform']);
+    }
+    catch {
+        return undefined;
+    }
+    const annotations = stringRecord(d['annotations']);
+    return {
+        mediaType,
+        digest,
+        size,
+        ...(platform ? { platform } : {}),
+        ...(Object.keys(annotations).length ? { annotations } : {}),
+        ...(typeof d['artifactType'] === 'string' ? { artifactType: d['artifactType'] } : {}),
+    };
+}
+function stringRecord(value) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return {};
+    return Object.fromEntries(Object.entries(value).filter((entry) => typeof entry[1] === 'string'));
+}
+
+;// CONCATENATED MODULE: ./src/publish.ts
+
+
+
+
+/** Decides per tag, before anything is written; `fail` refuses the whole run so no tag moves. */
+function planTags(image, states, digest, ifTagExists) {
+    const write = [];
+    const unchanged = [];
+    const skipped = [];
+    const conflicts = [];
+    for (const [tag, current] of states) {
+        if (current === digest)
+            unchanged.push(tag);
+        else if (current === undefined || ifTagExists === 'overwrite')
+            write.push(tag);
+        else if (ifTagExists === 'skip')
+            skipped.push(tag);
+        else
+            conflicts.push(`${tagRef(image, tag)} is at ${current}`);
+    }
+    if (conflicts.length) {
+        throw new Error(`if-tag-exists is fail and ${conflicts.join(', ')}, not ${digest}: nothing was written. ` +
+            'Use a new tag, or set if-tag-exists to overwrite or skip');
+    }
+    return { write, unchanged, skipped };
+}
+/**
+ * Writes the index to every planned tag (in parallel), then reads each written tag back until it serves the
+ * digest. Never throws for one tag: every tag's outcome is reported, so a partial write says what moved.
+ */
+async function writeTags(image, index, plan, states, context) {
+    const outcomes = await Promise.all(plan.write.map(async (tag) => {
+        try {
+            await writeTag(image, tag, index, context);
+            await readBack(image, tag, index.digest, states.get(tag), context);
+            return { tag, reason: undefined };
+        }
+        catch (error) {
+            return { tag, reason: errorMessage(error) };
+        }
+    }));
+    return {
+        moved: outcomes.filter((o) => o.reason === undefined).map((o) => o.tag),
+        failed: outcomes.flatMap((o) => (o.reason === undefined ? [] : [{ tag: o.tag, reason: o.reason }])),
+    };
+}
+/**
+ * Publishes the index to every target image as one step: stores it by digest in every image while reading every
+ * tag (SPEC "prepare everywhere, then flip"), decides per tag on that fresh state (`fail` refuses before any tag
+ * moves anywhere), then writes every tag in every image in parallel and reads each back.
+ */
+async function publish(targets, index, options, context) {
+    const { client, log, deadline } = context;
+    const [states] = await Promise.all([
+        Promise.all(targets.map((target) => readTags(client, target.image, target.tags, deadline))),
+        options.dryRun
+            ? undefined
+            : Promise.all(targets.map((target) => client.putManifest(target.image, index.digest, index.bytes, index.mediaType, {
+                deadline,
+                untilFound: true,
+            }))),
+    ]);
+    if (options.ifTagExists === 'forward') {
+        const forward = options.forward;
+        if (!forward)
+            throw new Error('if-tag-exists: forward needs an ordering');
+        return Promise.all(targets.map(async (target, i) => {
+            const notes = await forwardTags({ ...forward, image: target.image }, states[i], {
+                context,
+                dryRun: options.dryRun,
+            });
+            return outcomeOf(target, notes);
+        }));
+    }
+    const plans = targets.map((target, i) => planTags(target.image, states[i], index.digest, options.ifTagExists));
+    targets.forEach(({ image }, i) => {
+        const plan = plans[i];
+        for (const tag of plan.unchanged)
+            log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
+        for (const tag of plan.skipped) {
+            const held = states[i].get(tag);
+            log.warning(`${tagRef(image, tag)} is at ${held}; left alone (if-tag-exists: skip)`, 'Tag skipped');
+        }
+        if (options.dryRun)
+            for (const tag of plan.write)
+                log.info(`dry run: would write ${tagRef(image, tag)}`);
+    });
+    const reports = options.dryRun
+        ? plans.map((plan) => ({ moved: plan.write, failed: [] }))
+        : await Promise.all(targets.map((target, i) => writeTags(target.image, index, plans[i], states[i], context)));
+    return targets.map((target, i) => {
+        const report = reports[i];
+        const plan = plans[i];
+        if (!options.dryRun) {
+            for (const tag of report.moved)
+                log.info(`${tagRef(target.image, tag)} -> ${index.digest} (verified)`);
+        }
+        return { ...target, ...report, unchanged: plan.unchanged, skipped: plan.skipped };
+    });
+}
+/** A forward run's notes as an outcome: moved, already there, left behind (skipped), or failed. */
+function outcomeOf(target, notes) {
+    const ok = notes.filter((note) => note.failure === undefined);
+    return {
+        ...target,
+        moved: ok.filter((n) => n.serves && n.now !== n.held).map((n) => n.tag),
+        unchanged: ok.filter((n) => n.serves && n.now === n.held).map((n) => n.tag),
+        skipped: ok.filter((n) => !n.serves).map((n) => n.tag),
+        failed: notes.flatMap((n) => (n.failure === undefined ? [] : [{ tag: n.tag, reason: n.failure }])),
+        forward: notes,
+    };
+}
+/** One message for a write that did not reach every tag: which tags serve the digest, which do not and why. */
+function partialWriteMessage(digest, outcomes) {
+    const failed = outcomes
+        .flatMap(({ image, failed }) => failed.map(({ tag, reason }) => {
+        const ref = tagRef(image, tag);
+        return reason.startsWith(ref) ? reason : `${ref}: ${reason}`;
+    }))
+        .join('; ');
+    const moved = outcomes.flatMap(({ image, moved }) => moved.map((tag) => tagRef(image, tag)));
+    return moved.length
+        ? `only some tags were written. Now serving ${digest}: ${moved.join(', ')}. Not serving it: ${failed}`
+        : `no tag serves ${digest} after the write: ${failed}`;
 }
 
 ;// CONCATENATED MODULE: ./src/resolve.ts
@@ -22904,11 +23650,12 @@ function checkExpectedPlatforms(images, expected) {
  * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
  * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once.
  */
-async function bringIn(sources, image, context) {
+async function bringIn(sources, image, context, options = { indexes: true }) {
     const moves = {
         manifests: new Map(),
         blobs: new Map(),
         tally: { mounted: 0, copied: 0, present: 0 },
+        indexes: options.indexes,
     };
     await Promise.all(sources.map(async (source) => {
         try {
@@ -22939,10 +23686,16 @@ async function copyOneManifest(source, digest, to, context, moves, top) {
     const manifest = await context.wait.manifest(from, digest);
     const json = manifest.json;
     if (isIndexMediaType(manifest.descriptor.mediaType)) {
-        // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve would.
+        // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve
+        // would, by the media types the index gives its entries (a child read later would race its siblings' copies).
         if (!top)
             throw nestedIndexError(source, digest);
-        const children = Array.isArray(json['manifests']) ? json['manifests'] : [];
+        const children = Array.isArray(json['manifests'])
+            ? json['manifests']
+            : [];
+        const nested = children.find((child) => typeof child?.mediaType === 'string' && isIndexMediaType(child.mediaType));
+        if (nested)
+            throw nestedIndexError(source, String(nested.digest));
         await Promise.all(digestsOf(children).map((child) => copyManifest(source, child, to, context, moves, false)));
     }
     else {
@@ -22961,6 +23714,8 @@ async function copyOneManifest(source, digest, to, context, moves, top) {
             return pending;
         }));
     }
+    if (isIndexMediaType(manifest.descriptor.mediaType) && !moves.indexes)
+        return;
     await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
         deadline: context.deadline,
         untilFound: true,
@@ -23010,37 +23765,42 @@ function digestsOf(descriptors) {
 
 
 
-/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
-class PartialPublishError extends Error {
-    result;
-    name = 'PartialPublishError';
-    constructor(message, result) {
-        super(message);
-        this.result = result;
-    }
-}
+
+
+
 /** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
 async function run(inputs, deps) {
     const { client, log, clock } = deps;
     const { image } = inputs;
     const deadline = clock.now() + inputs.waitTimeoutMs;
+    const forward = inputs.ifTagExists === 'forward' ? checkForward(inputs, deps.ordering) : undefined;
     const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
-    // One token per registry for the whole run: push on the image unless nothing is written, pull on sources.
-    client.declare(image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
+    // One token per registry for the whole run: push on every image unless nothing is written, pull on sources.
+    for (const target of inputs.targets)
+        client.declare(target.image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
     for (const source of foreign)
         client.declare(source.repository, ['pull']);
     const context = { client, log, clock, deadline };
     const wait = new ConsistencyWait(context);
     const images = await log.group('Resolve sources', async () => {
-        // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-        if (foreign.length && !inputs.dryRun)
-            await bringIn(foreign, image, { ...context, wait });
-        const resolved = await resolveSources(inputs.sources, inputs, {
-            ...context,
-            wait,
-            image,
-            readFromSources: inputs.dryRun,
-        });
+        const [resolved] = await Promise.all([
+            (async () => {
+                // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
+                if (foreign.length && !inputs.dryRun)
+                    await bringIn(foreign, image, { ...context, wait });
+                return resolveSources(inputs.sources, inputs, {
+                    ...context,
+                    wait,
+                    image,
+                    readFromSources: inputs.dryRun,
+                });
+            })(),
+            // Every other image gets the sources' content alongside, straight from where each source lives, so the
+            // index can be stored there too before any tag moves anywhere.
+            ...(inputs.dryRun
+                ? []
+                : inputs.targets.slice(1).map((target) => replicate(inputs, target, context, wait))),
+        ]);
         for (const item of resolved) {
             log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
         }
@@ -23053,75 +23813,44 @@ async function run(inputs, deps) {
         checkMixedMediaTypes(assembled.mediaType, images, log);
         return assembled;
     });
-    return log.group('Publish', async () => {
-        // The index is stored by digest before any tag moves, so `ref` resolves even when no tag moves; the tags
-        // are read now, right before the write, so if-tag-exists decides on their state after the wait.
-        const [states] = await Promise.all([
-            readTags(client, image, inputs.tags, deadline),
-            inputs.dryRun
-                ? undefined
-                : client.putManifest(image, index.digest, index.bytes, index.mediaType, {
-                    deadline,
-                    untilFound: true,
-                }),
-        ]);
-        const plan = planTags(image, states, index.digest, inputs.ifTagExists);
-        for (const tag of plan.unchanged)
-            log.info(`${tagRef(image, tag)} already serves ${index.digest}`);
-        for (const tag of plan.skipped) {
-            log.warning(`${tagRef(image, tag)} is at ${states.get(tag)}; left alone (if-tag-exists: skip)`, 'Tag skipped');
-        }
-        const outcome = { images, index, wait, unchanged: plan.unchanged, skipped: plan.skipped };
-        if (inputs.dryRun) {
-            for (const tag of plan.write)
-                log.info(`dry run: would write ${tagRef(image, tag)}`);
-            return resultOf(inputs, { ...outcome, moved: plan.write, failed: [] });
-        }
-        const report = await writeTags(image, index, plan, states, context);
-        for (const tag of report.moved)
-            log.info(`${tagRef(image, tag)} -> ${index.digest} (verified)`);
-        const result = resultOf(inputs, { ...outcome, ...report });
-        if (report.failed.length) {
-            throw new PartialPublishError(partialWriteMessage(image, index.digest, report), result);
-        }
-        return result;
-    });
-}
-function resultOf(inputs, outcome) {
-    const { image } = inputs;
-    const { images, index } = outcome;
-    const platformDigests = {};
-    const platformRefs = {};
-    // Resolved images are already in index order, so the outputs list platforms in that order too.
-    for (const item of images) {
-        const key = platformKey(item.descriptor.platform);
-        platformDigests[key] = item.descriptor.digest;
-        platformRefs[key] = digestRef(image, item.descriptor.digest);
-    }
-    const serving = new Set([...outcome.moved, ...outcome.unchanged]);
-    return {
-        digest: index.digest,
-        ref: digestRef(image, index.digest),
-        mediaType: index.mediaType,
-        tags: inputs.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
-        platformDigests,
-        platformRefs,
-        manifest: Buffer.from(index.bytes).toString('utf8'),
-        written: !inputs.dryRun && outcome.moved.length > 0,
+    const outcomes = await log.group('Publish', () => publish(inputs.targets, index, {
+        ifTagExists: inputs.ifTagExists,
         dryRun: inputs.dryRun,
-        writtenTags: outcome.moved,
-        unchangedTags: outcome.unchanged,
-        skippedTags: outcome.skipped,
-        failedTags: outcome.failed,
-        platforms: images.map((item) => ({
-            platform: platformKey(item.descriptor.platform),
-            digest: item.descriptor.digest,
-            size: item.descriptor.size,
-            source: item.source,
-            attestations: item.attestations.length,
-        })),
-        waitedMs: Math.round(outcome.wait.waitedMs),
-    };
+        ...(forward
+            ? {
+                forward: {
+                    index,
+                    images,
+                    annotations: inputs.annotations,
+                    mediaType: inputs.mediaType,
+                    ordering: forward,
+                },
+            }
+            : {}),
+    }, context));
+    const result = resultOf(inputs.dryRun, images, index, outcomes, wait.waitedMs);
+    if (outcomes.some((outcome) => outcome.failed.length > 0)) {
+        throw new PartialPublishError(partialWriteMessage(index.digest, outcomes), result);
+    }
+    return result;
+}
+/** `forward` needs an ordering and this run's own order annotation, valid: checked before any request. */
+function checkForward(inputs, ordering) {
+    const problem = checkOrderValue(inputs.orderBy, inputs.annotations[ORDER_ANNOTATION[inputs.orderBy]]);
+    if (problem) {
+        throw new InputError(INPUT.annotations, `${problem} (if-tag-exists: forward, order-by: ${inputs.orderBy}): give it, e.g. ` +
+            `${ORDER_ANNOTATION[inputs.orderBy]}=${inputs.orderBy === 'revision' ? '<commit SHA>' : inputs.orderBy === 'version' ? '1.2.3' : '2026-01-01T00:00:00Z'}` +
+            (inputs.orderBy === 'revision' ? '; the action adds the workflow commit (GITHUB_SHA) itself' : ''));
+    }
+    if (!ordering)
+        throw new Error('if-tag-exists: forward needs an ordering');
+    return ordering;
+}
+/** Brings every source into another target image (mount within a registry, streamed across registries). */
+async function replicate(inputs, target, context, wait) {
+    const sources = inputs.sources.filter((source) => !sameRepository(source.repository, target.image));
+    // A source index itself is not needed there, only what it lists: the published index names those.
+    await bringIn(sources, target.image, { ...context, wait }, { indexes: false });
 }
 /**
  * Older Quay refuses an OCI index whose children are Docker v2 manifests. The index is still right, so this is a
@@ -23139,7 +23868,16 @@ function checkMixedMediaTypes(mediaType, images, log) {
 }
 /** Annotations whose usual value is the time of the build: each run would give a new digest. */
 const WALL_CLOCK_ANNOTATIONS = ['org.opencontainers.image.created'];
-const RECENT_MS = 6 * 60 * 60 * 1000;
+/** How near to now a time must be to be this run's: the metadata step ran a couple of minutes before at most. */
+const RECENT_MS = 2 * 60 * 1000;
+/** What docker/metadata-action turns into the commit's time, in the form metadata-action itself writes. */
+const COMMIT_DATE = "{{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}";
+/**
+ * Notices for annotations that other levels carry, a refusal for an empty creation time, and a warning for a
+ * creation time that is this run's. Git keeps commit times in whole seconds, so a time with a fraction of a second
+ * (metadata-action's default, `new Date().toISOString()`) is not the commit's; a whole-second time is taken for
+ * the commit's, however recent, since a commit pushed a minute ago is still the commit.
+ */
 function checkAnnotations(inputs, clock, log) {
     if (inputs.ignoredAnnotations.length) {
         log.info(`annotations: ${inputs.ignoredAnnotations.length} line(s) for other levels left out (only "index:" lines and ` +
@@ -23147,73 +23885,30 @@ function checkAnnotations(inputs, clock, log) {
     }
     for (const key of WALL_CLOCK_ANNOTATIONS) {
         const value = inputs.annotations[key];
-        const time = value === undefined ? Number.NaN : Date.parse(value);
-        if (Number.isNaN(time) || Math.abs(clock.date() - time) > RECENT_MS)
+        if (value === undefined)
             continue;
-        log.warning(`annotations: ${key}=${value} is the time of this run, so every run makes a new index digest and moves the ` +
-            'tags even when the images are the same. Pin it to the commit time (github.event.head_commit.timestamp, ' +
-            'or SOURCE_DATE_EPOCH with docker/metadata-action) or leave it out', 'Annotation changes every run');
+        if (value.trim() === '') {
+            throw new InputError(INPUT.annotations, `${key} is empty: the expression that fills it gave nothing (github.event.head_commit.timestamp, for ` +
+                `one, exists on push events only, not on workflow_dispatch). Give the commit's time with ` +
+                `docker/metadata-action, ${key}=${COMMIT_DATE}, or leave the annotation out`);
+        }
+        const time = Date.parse(value);
+        const fraction = /T\d{2}:\d{2}:\d{2}\.(\d+)/.exec(value)?.[1];
+        const subSecond = fraction !== undefined && /[1-9]/.test(fraction);
+        // The check runs after the wait for the registry, which may have taken up to wait-timeout.
+        const age = clock.date() - time;
+        if (Number.isNaN(time) || !subSecond || age > RECENT_MS + inputs.waitTimeoutMs || age < -RECENT_MS)
+            continue;
+        log.warning(`annotations: ${key}=${value} is the time of this run, not of the commit, so every run makes a new index ` +
+            'digest and moves the tags even when the images are the same. Pin it to the commit with ' +
+            `docker/metadata-action's annotations input, ${key}=${COMMIT_DATE}, or leave it out`, 'Annotation changes every run');
     }
-}
-
-;// CONCATENATED MODULE: ./src/clock.ts
-const systemClock = {
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-    date: () => Date.now(),
-};
-
-;// CONCATENATED MODULE: ./src/credentials.ts
-
-/**
- * Credentials in the contract's order: the `username`/`password` inputs (for the target registry), the Docker
- * config (credential helpers included), the GitHub token for ghcr.io, then anonymous. Every secret found is
- * masked before anything else happens with it.
- */
-function credentialSource(options) {
-    return async (registry) => {
-        const found = await lookup(options, registry);
-        if (found)
-            maskSecret(options.log, found);
-        options.log.debug(`credentials for ${registry}: ${credentials_describe(found)}`);
-        return found;
-    };
-}
-function maskSecret(log, credential) {
-    if (credential.kind === 'identity-token') {
-        log.secret(credential.token);
-        return;
-    }
-    log.secret(credential.password);
-    // Also `user:password`, whose base64 is the Basic header and a Docker config's `auth` value.
-    log.secret(`${credential.username}:${credential.password}`);
-}
-async function lookup(options, registry) {
-    if (registry === options.image.registry && options.username && options.password) {
-        return { kind: 'basic', username: options.username, password: options.password };
-    }
-    if (options.dockerConfig && options.runHelper) {
-        const found = await dockerConfigCredential(options.dockerConfig, registry, options.runHelper);
-        if (found)
-            return found;
-    }
-    if (registry === 'ghcr.io' && options.githubToken) {
-        return {
-            kind: 'basic',
-            username: options.githubActor || 'github-actions',
-            password: options.githubToken,
-        };
-    }
-    return undefined;
-}
-/** Says where credentials came from without a trace of the secret. */
-function credentials_describe(credential) {
-    if (!credential)
-        return 'none (anonymous)';
-    return credential.kind === 'basic' ? `user ${credential.username}` : 'an identity token';
 }
 
 ;// CONCATENATED MODULE: ./src/run-with-client.ts
+
+
+
 
 
 
@@ -23224,23 +23919,51 @@ async function runWithClient(inputs, log, environment) {
         credentials: credentialSource({
             ...inputs,
             githubActor: environment.githubActor,
-            dockerConfig: environment.dockerConfig,
+            dockerConfigs: environment.dockerConfigs,
             runHelper: environment.runHelper,
             log,
         }),
         log,
         clock: systemClock,
         plainHttp: inputs.plainHttp,
-        // plain-http is meant for the target registry, never for foreign sources on public registries.
-        plainHttpEndpoints: [inputs.image.endpoint],
+        // plain-http is meant for the target registries, never for foreign sources on public registries.
+        plainHttpEndpoints: inputs.targets.map((target) => target.image.endpoint),
         userAgent: environment.userAgent,
     });
+    const forward = inputs.ifTagExists === 'forward';
+    // Only a run that orders by revision talks to GitHub, with its own connection and the token for it alone.
+    const agent = forward && inputs.orderBy === 'revision' ? new Agent() : undefined;
     try {
-        return await run(inputs, { client, log, clock: systemClock });
+        const github = agent && gitHubFor(inputs, environment, agent);
+        return await run(withRevision(inputs, environment), {
+            client,
+            log,
+            clock: systemClock,
+            ...(forward ? { ordering: ordering(inputs.orderBy, github) } : {}),
+        });
     }
     finally {
-        await client.close();
+        await Promise.all([client.close(), agent?.close()]);
     }
+}
+/** With `forward` ordered by revision, the index carries the workflow's commit unless `annotations` gives one. */
+function withRevision(inputs, environment) {
+    const key = ORDER_ANNOTATION.revision;
+    if (inputs.ifTagExists !== 'forward' || inputs.orderBy !== 'revision')
+        return inputs;
+    if (inputs.annotations[key] !== undefined || !environment.githubSha)
+        return inputs;
+    return { ...inputs, annotations: { ...inputs.annotations, [key]: environment.githubSha } };
+}
+function gitHubFor(inputs, environment, agent) {
+    if (!inputs.githubToken || !environment.githubRepository)
+        return undefined;
+    return gitHubApi({
+        apiUrl: environment.githubApiUrl || 'https://api.github.com',
+        repository: environment.githubRepository,
+        token: inputs.githubToken,
+        dispatcher: agent,
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cli.ts
@@ -23254,114 +23977,341 @@ async function runWithClient(inputs, log, environment) {
 
 
 
-const USAGE = `Usage: manifest-merge --image REPO --tag TAG [--tag TAG...] --source DIGEST [--source DIGEST...] [options]
 
-Merge per-platform images (pushed by digest) into one multi-arch index, wait until the registry serves
-every digest, write the tags as the only writer, and print the outputs as JSON on stdout.
 
-Options (the action's inputs, as flags; --tag and --source may repeat):
-  --image REPO            target repository, e.g. ghcr.io/org/app (required)
-  --tags, --tag TAGS      tags to write, comma- or newline-separated; the first is the primary (required)
-  --sources, --source S   sha256:<hex>, <repo>@sha256:<hex>, optional <os>/<arch>[/<variant>]= prefix;
-                          or a JSON array / object {"linux/amd64": "sha256:..."}
-  --sources-dir DIR       folder of digest files (file name = digest hex)
-  --platforms LIST        expected platforms, e.g. linux/amd64,linux/arm64
-  --attestations MODE     keep | drop (default ${DEFAULTS['attestations']})
-  --annotations LINES     key=value lines set on the index
-  --media-type TYPE       auto | oci | docker (default ${DEFAULTS['media-type']})
-  --if-tag-exists MODE    overwrite | fail | skip (default ${DEFAULTS['if-tag-exists']})
-  --wait-timeout TIME     e.g. 90s, 2m (default ${DEFAULTS['wait-timeout']})
-  --username USER         registry user name
-  --password-stdin        read the registry password from standard input
-  --github-token TOKEN    token for ghcr.io (default: $GITHUB_TOKEN)
-  --dry-run               resolve, wait and assemble; write nothing
-  --plain-http MODE       auto | true | false (default ${DEFAULTS['plain-http']})
-  --debug                 log every request
-  -h, --help              show this help
+/** The version of this build, as package.json gives it (bundled into dist/cli/index.js). */
+const VERSION = package_namespaceObject.rE;
+/** One line of the help per flag: the flags, the argument, the text (continuation lines indented). */
+const FLAG_HELP = {
+    [INPUT.image]: [
+        '--image REPO',
+        'target repository, e.g. ghcr.io/org/app (required); several: the same index in each',
+    ],
+    [INPUT.tags]: ['--tag, --tags TAG', 'tag to write, or a full reference REPO:TAG (required)'],
+    [INPUT.sources]: [
+        '--source, --sources S',
+        'sha256:<hex> (in --image) or <repo>@sha256:<hex>, after an optional\n' +
+            '<os>/<arch>[/<variant>]= that asserts the platform; or, as the only --source, a JSON\n' +
+            'array of those, or an object {"linux/amd64": "sha256:..."}',
+    ],
+    [INPUT.sourcesDir]: [
+        '--sources-dir DIR',
+        'a folder of digest files, each named by its digest (64 hex characters)',
+    ],
+    [INPUT.platforms]: [
+        '--platforms LIST',
+        'expected platforms, e.g. linux/amd64,linux/arm64: exactly these, or no write',
+    ],
+    [INPUT.attestations]: ['--attestations MODE', `keep | drop (default ${DEFAULTS[INPUT.attestations]})`],
+    [INPUT.annotations]: [
+        '--annotations K=V',
+        'an annotation on the index (index:K=V, as docker/metadata-action writes)',
+    ],
+    [INPUT.mediaType]: ['--media-type TYPE', `auto | oci | docker (default ${DEFAULTS[INPUT.mediaType]})`],
+    [INPUT.ifTagExists]: [
+        '--if-tag-exists MODE',
+        `a tag at another digest: overwrite | fail | skip | forward (default ${DEFAULTS[INPUT.ifTagExists]})`,
+    ],
+    [INPUT.orderBy]: [
+        '--order-by KEY',
+        `with forward, what is newer: revision | version | created (default ${DEFAULTS[INPUT.orderBy]});\n` +
+            'revision needs --annotations org.opencontainers.image.revision=SHA',
+    ],
+    [INPUT.waitTimeout]: [
+        '--wait-timeout TIME',
+        `e.g. 90s, 2m, or seconds (default ${DEFAULTS[INPUT.waitTimeout]})`,
+    ],
+    [INPUT.username]: ['--username USER', 'registry user name, with --password-stdin'],
+    [INPUT.password]: [
+        '--password PASS',
+        'avoid: other users see it in the process list, and the shell history keeps it;\n' +
+            'use --password-stdin',
+    ],
+    [INPUT.githubToken]: [
+        '--github-token TOKEN',
+        'token for ghcr.io when nothing else gives credentials (default: $GITHUB_TOKEN,\n' +
+            'which is safer than the flag for the same reason as --password)',
+    ],
+    [INPUT.dryRun]: ['--dry-run', 'resolve, wait and assemble; write nothing'],
+    [INPUT.plainHttp]: [
+        '--plain-http MODE',
+        `auto | true | false (default ${DEFAULTS[INPUT.plainHttp]}: HTTP for localhost and 127.0.0.0/8 only)`,
+    ],
+};
+/** Flags that are not inputs. */
+const OTHER_HELP = [
+    ['--password-stdin', 'read the registry password from standard input'],
+    ['--debug', 'log every request'],
+    ['-h, --help', 'show this help'],
+    ['--version', 'print the version'],
+];
+function helpLines(entries) {
+    return entries
+        .map(([flags, text]) => {
+        const [first, ...rest] = text.split('\n');
+        return [`  ${flags.padEnd(24)}${first}`, ...rest.map((line) => `${' '.repeat(26)}${line}`)].join('\n');
+    })
+        .join('\n');
+}
+/** Every input as a flag, in the order of INPUT; an input without its own line still gets one. */
+function usage() {
+    const inputs = Object.values(INPUT).map((name) => FLAG_HELP[name] ?? [`--${name} VALUE`, `the action's "${name}" input`]);
+    // --password-stdin goes right after --username, the way to use it.
+    const at = inputs.findIndex(([flags]) => flags.startsWith('--username'));
+    const flags = [...inputs.slice(0, at + 1), OTHER_HELP[0], ...inputs.slice(at + 1)];
+    return `Usage: manifest-merge --image REPO --tag TAG [--tag TAG...] --source DIGEST [--source DIGEST...] [options]
+       echo "$TOKEN" | manifest-merge --username USER --password-stdin --image REPO ...
+       manifest-merge --help | --version
 
-Exit codes: 0 success, 1 failure, 2 usage error.`;
-const REPEATABLE = { tag: INPUT.tags, source: INPUT.sources };
+Merge per-platform images (pushed by digest) into one multi-arch index, wait until the registry serves every
+digest, write the tags as the only writer, and print the outputs as JSON on stdout; the log goes to stderr.
+
+The flags are the action's inputs. --image, --tag, --source, --platforms and --annotations may repeat, and a
+value may hold several items, comma- or newline-separated.
+
+${helpLines(flags)}
+${helpLines(OTHER_HELP.slice(1))}
+
+Credentials without --username: the Docker config (as docker login leaves it), then $GITHUB_TOKEN for ghcr.io,
+then anonymous.
+Exit codes: 0 success (or a dry run), 1 failure, 2 usage error.`;
+}
+/** Inputs that take a list: a repeated flag adds to it. Any other flag may be given once. */
+const LIST_INPUTS = new Set([
+    INPUT.image,
+    INPUT.tags,
+    INPUT.sources,
+    INPUT.platforms,
+    INPUT.annotations,
+]);
+const ALIASES = { tag: INPUT.tags, source: INPUT.sources };
+/** The flag a message names for an input the user did not type: the singular the usage shows. */
+const CANONICAL = { [INPUT.tags]: 'tag', [INPUT.sources]: 'source' };
+/** Never shown in a message, even a usage error printed before the logger masks anything. */
+const SECRET_INPUTS = new Set([INPUT.password, INPUT.githubToken]);
+const BOOLEAN_FLAGS = ['help', 'version', 'debug', 'password-stdin', INPUT.dryRun];
+/** A mistake in the command line: exit code 2, with a message that names the flag. */
+class UsageError extends Error {
+}
+const show = (value) => JSON.stringify(value);
 /** Parses argv into the action's input names, so the one input parser serves both entry points. */
-function cliValues(argv) {
-    const names = Object.values(INPUT);
+function parseCommandLine(argv) {
     const options = {
         help: { type: 'boolean', short: 'h' },
-        debug: { type: 'boolean' },
-        'password-stdin': { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
     };
-    for (const name of names)
+    for (const flag of BOOLEAN_FLAGS)
+        options[flag] ??= { type: 'boolean' };
+    for (const name of [...Object.values(INPUT), ...Object.keys(ALIASES)])
         options[name] ??= { type: 'string', multiple: true };
-    for (const alias of Object.keys(REPEATABLE))
-        options[alias] = { type: 'string', multiple: true };
-    const { values, positionals } = (0,external_node_util_.parseArgs)({
-        args: [...argv],
-        options,
-        allowPositionals: true,
-        strict: true,
-    });
-    if (positionals.length)
-        throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const result = new Map();
-    const flags = new Set();
+    let parsed;
+    try {
+        parsed = (0,external_node_util_.parseArgs)({ args: [...argv], options, allowPositionals: true, strict: true });
+    }
+    catch (error) {
+        throw new UsageError(parseArgsMessage(error));
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length) {
+        // `--password-stdin hunter2`: the stray argument is a password, so it is not echoed.
+        if (argv[argv.indexOf(positionals[0] ?? '') - 1] === '--password-stdin') {
+            throw new UsageError('--password-stdin takes no value: pipe the password into standard input');
+        }
+        throw new UsageError(`unexpected argument ${show(positionals[0] ?? '')}: every value follows its flag, e.g. --tag latest`);
+    }
+    const result = { values: new Map(), typed: new Map(), flags: new Set() };
     for (const [key, value] of Object.entries(values)) {
         if (typeof value === 'boolean') {
             if (value)
-                flags.add(key);
+                result.flags.add(key);
             continue;
         }
-        const name = REPEATABLE[key] ?? key;
-        const joined = [result.get(name), ...(value ?? [])].filter((v) => v !== undefined).join('\n');
-        result.set(name, joined);
+        const name = ALIASES[key] ?? key;
+        result.typed.set(name, key);
+        result.values.set(name, [...(result.values.get(name) ?? []), ...(value ?? [])]);
     }
-    if (flags.has('dry-run'))
-        result.set(INPUT.dryRun, 'true');
-    return { values: result, flags };
+    for (const [name, given] of result.values) {
+        const flag = `--${result.typed.get(name) ?? name}`;
+        if (!LIST_INPUTS.has(name) && given.length > 1) {
+            const shown = SECRET_INPUTS.has(name) ? '' : ` (${given.map(show).join(', ')})`;
+            throw new UsageError(`${flag} is given ${given.length} times${shown}: give it once`);
+        }
+        if (given.some((value) => value.trim() === '')) {
+            throw new UsageError(`${flag} is empty: give it a value (is a shell variable unset?), or leave the flag out`);
+        }
+    }
+    if (result.flags.has(INPUT.dryRun))
+        result.values.set(INPUT.dryRun, ['true']);
+    checkTags(result);
+    checkJsonSources(result);
+    return result;
 }
-class UsageError extends Error {
+/** Node's parseArgs messages, reworded: no positional-argument advice for a mistyped flag. */
+function parseArgsMessage(error) {
+    const code = error.code;
+    const message = errorMessage(error);
+    const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+        return `unknown flag ${option}`;
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message)) {
+        return `${option} needs a value, e.g. ${option} ${option === '--image' ? 'ghcr.io/org/app' : '…'}`;
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+        return `${option} takes no value`;
+    return message;
 }
-async function cli(argv, env) {
+/** A branch name such as feature/x is the usual `/` in a tag; a repository without `:TAG` the other one. */
+function checkTags(parsed) {
+    const flag = `--${parsed.typed.get(INPUT.tags) ?? 'tag'}`;
+    for (const item of (parsed.values.get(INPUT.tags) ?? []).flatMap(listOf)) {
+        const last = item.slice(item.lastIndexOf('/') + 1);
+        if (!item.includes('/') || last.includes(':') || item.includes('@'))
+            continue;
+        const first = item.slice(0, item.indexOf('/'));
+        const repository = first.includes('.') || first.includes(':') || first === 'localhost';
+        throw new UsageError(repository
+            ? `${flag} ${show(item)} is a repository without a tag: add :TAG, e.g. ${item}:latest`
+            : `${flag} ${show(item)} is not a tag: a tag cannot hold "/"; write e.g. ${item.replaceAll('/', '-')}, ` +
+                'or a full reference REPO:TAG');
+    }
+}
+/** A JSON array or object is a whole `sources` value: two of them, or one beside lines, would not parse. */
+function checkJsonSources(parsed) {
+    const given = parsed.values.get(INPUT.sources) ?? [];
+    const json = given.filter((value) => /^\s*[[{]/.test(value));
+    if (json.length > 0 && given.length > 1) {
+        const flag = `--${parsed.typed.get(INPUT.sources) ?? 'source'}`;
+        throw new UsageError(`${flag} ${show(json[0] ?? '')} is JSON, which must be the only ${flag}: put every entry in it, or give ` +
+            `one ${flag} per entry without JSON`);
+    }
+}
+/** Reads the password from standard input, as `docker login --password-stdin` does: all of it, less one newline. */
+function readPasswordStdin(parsed, readStdin) {
+    if (parsed.values.has(INPUT.password)) {
+        throw new UsageError('--password and --password-stdin are both given: keep --password-stdin');
+    }
+    const password = readStdin().replace(/\r?\n$/, '');
+    if (password.trim() === '') {
+        throw new UsageError(`--password-stdin read no password from standard input: pipe it in, e.g. echo "$TOKEN" | ` +
+            'manifest-merge --username USER --password-stdin ...');
+    }
+    return password;
+}
+/** Credentials come in pairs; said here in flags, not in the action's input names. */
+function checkCredentials(parsed, passwordFlag) {
+    const username = parsed.values.has(INPUT.username);
+    if (username && passwordFlag === undefined) {
+        throw new UsageError('--username needs the password: pipe it into --password-stdin, e.g. echo "$TOKEN" | ' +
+            'manifest-merge --username USER --password-stdin ...');
+    }
+    if (!username && passwordFlag !== undefined) {
+        throw new UsageError(`${passwordFlag} needs --username; without both, the Docker config (docker login) gives the credentials`);
+    }
+}
+/**
+ * Digest files downloaded as one folder per artifact (download-artifact without merge-multiple: true, or
+ * `gh run download`) leave folders where the digest files should be.
+ */
+function checkSourcesDir(parsed) {
+    const dir = parsed.values.get(INPUT.sourcesDir)?.[0];
+    if (dir === undefined)
+        return;
+    let folders;
+    try {
+        folders = (0,external_node_fs_namespaceObject.readdirSync)(dir, { withFileTypes: true })
+            .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+            .map((entry) => entry.name)
+            .sort();
+    }
+    catch {
+        return; // the input parser says what is wrong with the path
+    }
+    if (folders.length === 0)
+        return;
+    throw new UsageError(`--sources-dir ${show(dir)} holds folders (${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}), ` +
+        'not digest files: put the digest files of every artifact in one folder (actions/download-artifact does ' +
+        `that with merge-multiple: true; after gh run download: mkdir digests && mv ${dir}/*/* digests/)`);
+}
+/** An input's error in the words of the command line: `--tag: …` rather than `input "tags": …`. */
+function cliMessage(error, parsed) {
+    const flag = (name) => `--${parsed.typed.get(name) ?? CANONICAL[name] ?? name}`;
+    const prefix = `input "${error.input}": `;
+    const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    const inputs = new Set(Object.values(INPUT));
+    const reworded = detail.replace(/\b(unless|when) "([a-z-]+)" is set/g, (whole, word, name) => (inputs.has(name) ? `${word} ${flag(name)} is set` : whole));
+    return `${flag(error.input)}: ${reworded}`;
+}
+const PROCESS_IO = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+    readStdin: () => (0,external_node_fs_namespaceObject.readFileSync)(0, 'utf8'),
+};
+async function cli(argv, env, io = PROCESS_IO) {
     let parsed;
     try {
-        parsed = cliValues(argv);
+        parsed = parseCommandLine(argv);
     }
     catch (error) {
-        process.stderr.write(`manifest-merge: ${errorMessage(error)}\n\n${USAGE}\n`);
+        const early = consoleLogger({ debug: false, write: io.stderr });
+        early.error(errorMessage(error));
+        early.info('Run manifest-merge --help for every flag.');
         return 2;
     }
     if (parsed.flags.has('help')) {
-        process.stdout.write(`${USAGE}\n`);
+        io.stdout(`${usage()}\n`);
         return 0;
     }
-    const log = consoleLogger({ debug: parsed.flags.has('debug') });
+    if (parsed.flags.has('version')) {
+        io.stdout(`manifest-merge ${VERSION}\n`);
+        return 0;
+    }
+    const log = consoleLogger({ debug: parsed.flags.has('debug'), write: io.stderr });
     try {
-        if (parsed.flags.has('password-stdin')) {
-            parsed.values.set(INPUT.password, (0,external_node_fs_namespaceObject.readFileSync)(0, 'utf8').replace(/\r?\n$/, ''));
+        // Secrets are masked before anything else can print them.
+        for (const secret of [...(parsed.values.get(INPUT.password) ?? []), env['GITHUB_TOKEN'] ?? '']) {
+            if (secret)
+                log.secret(secret);
         }
+        let passwordFlag;
+        if (parsed.flags.has('password-stdin')) {
+            const password = readPasswordStdin(parsed, io.readStdin);
+            log.secret(password);
+            parsed.values.set(INPUT.password, [password]);
+            passwordFlag = '--password-stdin';
+        }
+        else if (parsed.values.has(INPUT.password)) {
+            passwordFlag = '--password';
+            log.warning('--password shows the password to other users in the process list; use --password-stdin');
+        }
+        checkCredentials(parsed, passwordFlag);
+        checkSourcesDir(parsed);
         if (!parsed.values.has(INPUT.githubToken) && env['GITHUB_TOKEN']) {
-            parsed.values.set(INPUT.githubToken, env['GITHUB_TOKEN']);
+            parsed.values.set(INPUT.githubToken, [env['GITHUB_TOKEN']]);
         }
         const inputs = parseInputs({
-            read: (name) => parsed.values.get(name) ?? '',
+            read: (name) => (parsed.values.get(name) ?? []).join('\n'),
             listDir: (path) => (0,external_node_fs_namespaceObject.readdirSync)(path),
             secret: (value) => log.secret(value),
         });
         const result = await runWithClient(inputs, log, {
             githubActor: env['GITHUB_ACTOR'],
-            dockerConfig: readDockerConfig(env, (message) => log.warning(message)),
+            dockerConfigs: dockerConfigs(env, inputs.targets.map((target) => target.image), (message) => log.warning(message)),
             runHelper: helperRunner(env, inputs.waitTimeoutMs),
             userAgent: 'manifest-merge-cli',
         });
-        process.stdout.write(`${JSON.stringify(outputValues(result), null, 2)}\n`);
+        io.stdout(`${JSON.stringify(outputValues(result), null, 2)}\n`);
         return 0;
     }
     catch (error) {
         if (error instanceof PartialPublishError) {
-            process.stdout.write(`${JSON.stringify(partialCliOutputsOf(error.result), null, 2)}\n`);
+            io.stdout(`${JSON.stringify(partialCliOutputsOf(error.result), null, 2)}\n`);
+        }
+        if (error instanceof UsageError) {
+            log.error(error.message);
+            return 2;
         }
         if (error instanceof Error && error.stack)
             log.debug(error.stack);
-        log.error(errorMessage(error));
+        log.error(error instanceof InputError ? cliMessage(error, parsed) : errorMessage(error));
         return error instanceof InputError ? 2 : 1;
     }
 }

@@ -1,0 +1,190 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runAction } from './helpers/action.js';
+import { chaos } from './helpers/chaos.js';
+import { MANIFEST_ACCEPT, type PushedImage, pushImage } from './helpers/images.js';
+import { startProxy, type TestProxy } from './helpers/proxy.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+
+/**
+ * SPEC: `image` lists several repositories, the first the primary. Every image gets the same index; bare tags go
+ * on every image, full references on their own; content is brought from the primary into the others; no tag moves
+ * anywhere until every image holds the index. Two real registries: `one` open, `two` with htpasswd.
+ */
+
+let one: TestRegistry;
+let two: TestRegistry;
+let twoProxy: TestProxy;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  [one, two] = await Promise.all([startRegistry(), startRegistry({ auth: 'htpasswd' })]);
+  twoProxy = await startProxy(two.url);
+});
+afterAll(async () => {
+  await twoProxy?.close();
+  await Promise.all([one?.stop(), two?.stop()]);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+/** A Docker config folder as `docker login` leaves it, with these auths. */
+function dockerConfig(auths: Record<string, { user: string; password: string }>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-docker-config-'));
+  dirs.push(dir);
+  const entries = Object.fromEntries(
+    Object.entries(auths).map(([host, { user, password }]) => [host, { auth: b64(`${user}:${password}`) }]),
+  );
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: entries }));
+  return dir;
+}
+
+async function served(reg: TestRegistry, repo: string, tag: string): Promise<string | null> {
+  const authorization = reg.adminAuthorization(repo);
+  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
+  });
+  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+}
+
+async function pushPair(repo: string, seed: string): Promise<PushedImage[]> {
+  return Promise.all(
+    ['amd64', 'arm64'].map((architecture) =>
+      pushImage(one, repo, { platform: { os: 'linux', architecture }, format: 'oci', seed }),
+    ),
+  );
+}
+
+const sourcesOf = (images: PushedImage[]) => images.map((i) => i.digest).join('\n');
+
+describe('two registries, one step', () => {
+  test('the same index under every tag in both; full references only on their own image', async () => {
+    const images = await pushPair('multi/app', 'both');
+    const first = `${one.host}/multi/app`;
+    const second = `${twoProxy.host}/mirror/app`;
+    const config = dockerConfig({ [twoProxy.host]: { user: two.username, password: two.password } });
+    const result = await runAction(
+      {
+        image: `${first}\n${second}`,
+        // metadata-action's `tags` output for two images, plus a bare tag for both.
+        tags: `${first}:1.0\n${second}:1.0-mirror\nlatest`,
+        sources: sourcesOf(images),
+      },
+      { DOCKER_CONFIG: config },
+    );
+    expect(result.code, result.stdout).toBe(0);
+    const digest = result.outputs['digest'] ?? '';
+    expect(await served(one, 'multi/app', '1.0')).toBe(digest);
+    expect(await served(one, 'multi/app', 'latest')).toBe(digest);
+    expect(await served(one, 'multi/app', '1.0-mirror')).toBeNull();
+    expect(await served(two, 'mirror/app', '1.0-mirror')).toBe(digest);
+    expect(await served(two, 'mirror/app', 'latest')).toBe(digest);
+    expect(await served(two, 'mirror/app', '1.0')).toBeNull();
+    // The per-platform images were brought into the second registry, so its platform refs resolve there.
+    const outputs = JSON.parse(result.outputs['images'] ?? '{}') as Record<
+      string,
+      { ref: string; tags: string[]; 'platform-refs': Record<string, string> }
+    >;
+    expect(Object.keys(outputs)).toEqual([first, second]);
+    expect(outputs[second]?.ref).toBe(`${second}@${digest}`);
+    expect(outputs[second]?.tags).toEqual([`${second}:1.0-mirror`, `${second}:latest`]);
+    expect(outputs[first]?.tags).toEqual([`${first}:1.0`, `${first}:latest`]);
+    for (const image of images) {
+      expect(await served(two, 'mirror/app', image.digest)).toBe(image.digest);
+    }
+    // `ref` and `platform-refs` name the primary.
+    expect(result.outputs['ref']).toBe(`${first}@${digest}`);
+    expect(JSON.parse(result.outputs['tags'] ?? '[]')).toHaveLength(4);
+    expect(result.summary).toContain(`#### <code>${second}@${digest}</code>`);
+  });
+
+  test('wrong credentials for the second registry leave every tag in both as it was', async () => {
+    const old = await pushPair('multi/creds', 'old');
+    const config = dockerConfig({ [twoProxy.host]: { user: two.username, password: two.password } });
+    const image = `${one.host}/multi/creds\n${twoProxy.host}/mirror/creds`;
+    const before = await runAction(
+      { image, tags: 'stable', sources: sourcesOf(old) },
+      { DOCKER_CONFIG: config },
+    );
+    expect(before.code, before.stdout).toBe(0);
+    const held = before.outputs['digest'];
+    const fresh = await pushPair('multi/creds', 'new');
+    const wrong = dockerConfig({ [twoProxy.host]: { user: two.username, password: 'not-the-password' } });
+    const result = await runAction(
+      { image, tags: 'stable', sources: sourcesOf(fresh) },
+      { DOCKER_CONFIG: wrong },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/::error::.*Authentication failed for 127\.0\.0\.1/);
+    expect(result.outputs['written']).toBeUndefined();
+    expect(await served(one, 'multi/creds', 'stable')).toBe(held);
+    expect(await served(two, 'mirror/creds', 'stable')).toBe(held);
+  });
+
+  test('lag in the second registry is waited out', async () => {
+    const images = await pushPair('multi/lag', 'lag');
+    const config = dockerConfig({ [twoProxy.host]: { user: two.username, password: two.password } });
+    const c = chaos({ putBlobUnknown: { times: 2 }, tagLagMs: 800 });
+    twoProxy.setHandler(c.handler);
+    try {
+      const result = await runAction(
+        {
+          image: `${one.host}/multi/lag\n${twoProxy.host}/mirror/lag`,
+          tags: 'v1',
+          sources: sourcesOf(images),
+        },
+        { DOCKER_CONFIG: config },
+      );
+      expect(result.code, result.stdout).toBe(0);
+      expect(c.stats.putBlobUnknown).toBe(2);
+      expect(c.stats.tagLagServed).toBeGreaterThan(0);
+      expect(await served(two, 'mirror/lag', 'v1')).toBe(result.outputs['digest']);
+      expect(await served(one, 'multi/lag', 'v1')).toBe(result.outputs['digest']);
+    } finally {
+      twoProxy.setHandler(undefined);
+    }
+  });
+
+  test('a full reference to an image not in `image` is refused, naming it, before any request', async () => {
+    const before = twoProxy.log.length;
+    const result = await runAction({
+      image: `${one.host}/multi/app`,
+      tags: `latest\n${twoProxy.host}/elsewhere/app:1`,
+      sources: `sha256:${'a'.repeat(64)}`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `::error::input "tags": "${twoProxy.host}/elsewhere/app:1" is a tag of ${twoProxy.host}/elsewhere/app, not of image`,
+      ),
+    );
+    expect(twoProxy.log.length).toBe(before);
+  });
+
+  test('credentials from a scoped docker/login-action login (the files it writes) are used for that image', async () => {
+    const images = await pushPair('multi/scoped', 'scoped');
+    // The main config holds the runner's own login, wrong for this registry; login-action v4 with
+    // `scope: mirror/scoped@push` wrote $DOCKER_CONFIG/buildx/config/<registry>/mirror/scoped@push/config.json.
+    const config = dockerConfig({ [twoProxy.host]: { user: 'runner', password: 'runner-pull-token' } });
+    const scoped = join(config, 'buildx', 'config', twoProxy.host, 'mirror', 'scoped@push');
+    mkdirSync(scoped, { recursive: true });
+    writeFileSync(
+      join(scoped, 'config.json'),
+      JSON.stringify({ auths: { [twoProxy.host]: { auth: b64(`${two.username}:${two.password}`) } } }),
+    );
+    const result = await runAction(
+      {
+        image: `${one.host}/multi/scoped\n${twoProxy.host}/mirror/scoped`,
+        tags: 'v1',
+        sources: sourcesOf(images),
+      },
+      { DOCKER_CONFIG: config },
+    );
+    expect(result.code, result.stdout).toBe(0);
+    expect(await served(two, 'mirror/scoped', 'v1')).toBe(result.outputs['digest']);
+  });
+});

@@ -1,0 +1,103 @@
+import type { AssembledIndex } from './assemble.js';
+import { platformKey } from './platform.js';
+import type { PlatformImage } from './platform-images.js';
+import type { ImageOutcome } from './publish.js';
+import type { Digest } from './registry/digest.js';
+import { digestRef, tagRef } from './registry/reference.js';
+
+export interface PlatformRow {
+  readonly platform: string;
+  readonly digest: Digest;
+  readonly size: number;
+  readonly source: string;
+  readonly attestations: number;
+}
+
+/** What one target image got: its refs and, tag by tag, what happened. */
+export interface ImageResult extends ImageOutcome {
+  readonly ref: string;
+  /** Full references of this image's tags that serve the index (written or already there). */
+  readonly tagRefs: readonly string[];
+  readonly platformRefs: Readonly<Record<string, string>>;
+}
+
+export interface Result {
+  readonly digest: Digest;
+  /** The primary image's `<image>@<digest>`. */
+  readonly ref: string;
+  readonly mediaType: string;
+  /** Full references of every image's tags that serve the index. */
+  readonly tags: readonly string[];
+  readonly platformDigests: Readonly<Record<string, string>>;
+  /** The primary image's per-platform refs. */
+  readonly platformRefs: Readonly<Record<string, string>>;
+  /** The index JSON exactly as written. */
+  readonly manifest: string;
+  readonly written: boolean;
+  readonly dryRun: boolean;
+  /** Every target image, the primary first. */
+  readonly images: readonly ImageResult[];
+  readonly platforms: readonly PlatformRow[];
+  /** How long the registry took to serve the sources that were missing (0 when none was). */
+  readonly waitedMs: number;
+}
+
+/** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
+export class PartialPublishError extends Error {
+  override readonly name = 'PartialPublishError';
+  constructor(
+    message: string,
+    readonly result: Result,
+  ) {
+    super(message);
+  }
+}
+
+export function resultOf(
+  dryRun: boolean,
+  images: readonly PlatformImage[],
+  index: AssembledIndex,
+  outcomes: readonly ImageOutcome[],
+  waitedMs: number,
+): Result {
+  const platformDigests: Record<string, string> = {};
+  // Resolved images are already in index order, so the outputs list platforms in that order too.
+  for (const item of images) platformDigests[platformKey(item.descriptor.platform)] = item.descriptor.digest;
+  const results = outcomes.map((outcome) => imageResult(outcome, images, index.digest));
+  const primary = results[0] as ImageResult;
+  return {
+    digest: index.digest,
+    ref: primary.ref,
+    mediaType: index.mediaType,
+    tags: results.flatMap((result) => result.tagRefs),
+    platformDigests,
+    platformRefs: primary.platformRefs,
+    manifest: Buffer.from(index.bytes).toString('utf8'),
+    written: !dryRun && outcomes.some((outcome) => outcome.moved.length > 0),
+    dryRun,
+    images: results,
+    platforms: images.map((item) => ({
+      platform: platformKey(item.descriptor.platform),
+      digest: item.descriptor.digest,
+      size: item.descriptor.size,
+      source: item.source,
+      attestations: item.attestations.length,
+    })),
+    waitedMs: Math.round(waitedMs),
+  };
+}
+
+function imageResult(outcome: ImageOutcome, images: readonly PlatformImage[], digest: Digest): ImageResult {
+  const { image } = outcome;
+  const platformRefs: Record<string, string> = {};
+  for (const item of images) {
+    platformRefs[platformKey(item.descriptor.platform)] = digestRef(image, item.descriptor.digest);
+  }
+  const serving = new Set([...outcome.moved, ...outcome.unchanged]);
+  return {
+    ...outcome,
+    ref: digestRef(image, digest),
+    tagRefs: outcome.tags.filter((tag) => serving.has(tag)).map((tag) => tagRef(image, tag)),
+    platformRefs,
+  };
+}
