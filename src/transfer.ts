@@ -1,6 +1,7 @@
 import type { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
+import { once } from './once.js';
 import type { RegistryClient, Upload } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
@@ -17,6 +18,14 @@ interface Tally {
   mounted: number;
   copied: number;
   present: number;
+}
+
+/** One source being brought into one image. */
+interface Copy {
+  readonly source: SourceEntry;
+  readonly to: Repository;
+  readonly context: TransferContext;
+  readonly moves: Moves;
 }
 
 /** What one bringIn shares across its sources: each manifest and each blob moves once. */
@@ -48,7 +57,7 @@ export async function bringIn(
   await Promise.all(
     sources.map(async (source) => {
       try {
-        await copyManifest(source, source.digest, image, context, moves, true);
+        await copyManifest({ source, to: image, context, moves }, source.digest, true);
       } catch (error) {
         if (!isLag(error)) throw error;
         throw new Error(
@@ -63,31 +72,14 @@ export async function bringIn(
   context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
 }
 
-function copyManifest(
-  source: SourceEntry,
-  digest: Digest,
-  to: Repository,
-  context: TransferContext,
-  moves: Moves,
-  top: boolean,
-): Promise<void> {
-  const key = `${canonicalName(source.repository)}@${digest}`;
-  let pending = moves.manifests.get(key);
-  if (!pending) {
-    pending = copyOneManifest(source, digest, to, context, moves, top);
-    moves.manifests.set(key, pending);
-  }
-  return pending;
+/** Copies one manifest (its blobs or, for an index, its entries first), once per source repository and digest. */
+function copyManifest(copy: Copy, digest: Digest, top: boolean): Promise<void> {
+  const key = `${canonicalName(copy.source.repository)}@${digest}`;
+  return once(copy.moves.manifests, key, () => copyManifestBody(copy, digest, top));
 }
 
-async function copyOneManifest(
-  source: SourceEntry,
-  digest: Digest,
-  to: Repository,
-  context: TransferContext,
-  moves: Moves,
-  top: boolean,
-): Promise<void> {
+async function copyManifestBody(copy: Copy, digest: Digest, top: boolean): Promise<void> {
+  const { source, to, context, moves } = copy;
   const from = source.repository;
   const manifest = await context.wait.manifest(from, digest);
   const json = manifest.json;
@@ -102,9 +94,7 @@ async function copyOneManifest(
       (child) => typeof child?.mediaType === 'string' && isIndexMediaType(child.mediaType),
     );
     if (nested) throw nestedIndexError(source, String(nested.digest));
-    await Promise.all(
-      digestsOf(children).map((child) => copyManifest(source, child, to, context, moves, false)),
-    );
+    await Promise.all(digestsOf(children).map((child) => copyManifest(copy, child, false)));
   } else {
     const layers = Array.isArray(json['layers'])
       ? (json['layers'] as { digest?: unknown; urls?: unknown }[])
@@ -114,12 +104,7 @@ async function copyOneManifest(
     const needed = digestsOf([json['config'] as { digest?: unknown }, ...distributable]);
     await Promise.all(
       needed.map((blob) => {
-        let pending = moves.blobs.get(blob);
-        if (!pending) {
-          pending = copyBlob(from, to, blob, context, moves.tally);
-          moves.blobs.set(blob, pending);
-        }
-        return pending;
+        return once(moves.blobs, blob, () => copyBlob(from, to, blob, context, moves.tally));
       }),
     );
   }
