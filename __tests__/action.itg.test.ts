@@ -2,19 +2,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runAction, runCli } from './helpers/action.js';
+import { errorLine, runAction, runCli } from './helpers/action.js';
 import {
-  MANIFEST_ACCEPT,
+  fetchManifest,
   MediaTypes,
   type Platform,
   type PushedImage,
   pushBlob,
   pushBuildxIndex,
   pushImage,
-  pushManifest,
+  pushJsonManifest,
+  sourcesOf,
 } from './helpers/images.js';
-import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import type { TestProxy } from './helpers/proxy.js';
+import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
 
 const PLATFORMS: Platform[] = [
   { os: 'linux', architecture: 'amd64' },
@@ -35,30 +36,10 @@ const key = (p: Platform) =>
 
 let reg: TestRegistry;
 let proxy: TestProxy;
-
 beforeAll(async () => {
-  reg = await startRegistry();
-  proxy = await startProxy(reg.url);
+  ({ reg, proxy } = await startProxiedRegistry());
 });
-afterAll(async () => {
-  await proxy?.close();
-  await reg?.stop();
-});
-
-async function getManifest(
-  repo: string,
-  reference: string,
-): Promise<{ status: number; digest: string | null; json: Record<string, unknown> | undefined }> {
-  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
-    headers: { accept: MANIFEST_ACCEPT },
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    digest: response.headers.get('docker-content-digest'),
-    json: response.ok ? (JSON.parse(text) as Record<string, unknown>) : undefined,
-  };
-}
+afterAll(() => stopProxiedRegistry(reg, proxy));
 
 async function pushAll(
   repo: string,
@@ -89,7 +70,7 @@ describe.each([
     const result = await runAction({
       image,
       tags: 'latest,v1',
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
     });
     expect(result.stderr).toBe('');
     expect(result.code, result.stdout).toBe(0);
@@ -102,7 +83,7 @@ describe.each([
 
     // Both tags serve exactly the index that the `manifest` output shows.
     for (const tag of ['latest', 'v1']) {
-      const served = await getManifest(repo, tag);
+      const served = await fetchManifest(reg, repo, tag);
       expect(served.digest).toBe(digest);
       expect(served.json).toEqual(JSON.parse(result.outputs['manifest'] ?? ''));
     }
@@ -118,7 +99,7 @@ describe.each([
       const k = key(pushed.platform);
       expect(digests[k]).toBe(pushed.digest);
       expect(refs[k]).toBe(`${image}@${pushed.digest}`);
-      const served = await getManifest(repo, (refs[k] ?? '').split('@')[1] ?? '');
+      const served = await fetchManifest(reg, repo, (refs[k] ?? '').split('@')[1] ?? '');
       const config = (served.json?.['config'] as { digest: string } | undefined)?.digest;
       const blob = (await (await fetch(`${reg.url}/v2/${repo}/blobs/${config}`)).json()) as Platform;
       expect(key(blob)).toBe(k);
@@ -141,7 +122,7 @@ describe('one set of sources, every way of giving it', () => {
     const result = await runAction({
       image: image(),
       tags: 'forms',
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
       'dry-run': 'true',
     });
     expect(result.code, result.stdout).toBe(0);
@@ -209,7 +190,7 @@ describe('writes', () => {
     const inputs = {
       image: `${proxy.host}/${repo}`,
       tags: 'stable',
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
     };
     const first = await runAction(inputs);
     expect(first.code, first.stdout).toBe(0);
@@ -230,35 +211,35 @@ describe('writes', () => {
     const beforeDry = proxy.log.length;
     const dry = await runAction({
       ...inputs,
-      sources: more.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(more),
       'dry-run': 'true',
     });
     expect(dry.code, dry.stdout).toBe(0);
     expect(dry.outputs['written']).toBe('false');
     expect(dry.outputs['digest']).not.toBe(first.outputs['digest']);
     expect(requestsSince(beforeDry).filter((r) => !r.startsWith('GET') && !r.startsWith('HEAD'))).toEqual([]);
-    expect((await getManifest(repo, 'stable')).digest).toBe(first.outputs['digest']);
+    expect((await fetchManifest(reg, repo, 'stable')).digest).toBe(first.outputs['digest']);
   });
 
   test('if-tag-exists: skip leaves a tag at another digest alone and writes the rest', async () => {
     const repo = 'e2e/skip';
     const first = await pushAll(repo, 'docker', 2);
     const image = `${reg.host}/${repo}`;
-    const before = await runAction({ image, tags: 'stable', sources: first.map((i) => i.digest).join('\n') });
+    const before = await runAction({ image, tags: 'stable', sources: sourcesOf(first) });
     expect(before.code, before.stdout).toBe(0);
     const next = await pushAll(repo, 'docker', 3, 'skip');
     const result = await runAction({
       image,
       tags: 'stable,next',
-      sources: next.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(next),
       'if-tag-exists': 'skip',
     });
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toMatch(/::warning title=Tag skipped::.*:stable is at sha256:/);
     expect(JSON.parse(result.outputs['tags'] ?? '')).toEqual([`${image}:next`]);
     expect(result.outputs['written']).toBe('true');
-    expect((await getManifest(repo, 'stable')).digest).toBe(before.outputs['digest']);
-    expect((await getManifest(repo, 'next')).digest).toBe(result.outputs['digest']);
+    expect((await fetchManifest(reg, repo, 'stable')).digest).toBe(before.outputs['digest']);
+    expect((await fetchManifest(reg, repo, 'next')).digest).toBe(result.outputs['digest']);
   });
 
   test('buildx-style sources keep each attestation right after its image, or drop them', async () => {
@@ -315,42 +296,38 @@ test('artifact attestations (subject and artifactType, newer BuildKit) follow th
     pushBlob(reg, repo, statement),
   ]);
   const artifactType = 'application/vnd.in-toto+json';
-  const artifact = await pushManifest(
+  const artifact = await pushJsonManifest(
     reg,
     repo,
-    'artifact',
-    new TextEncoder().encode(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaTypes.ociManifest,
-        artifactType,
-        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: empty.length },
-        layers: [{ mediaType: artifactType, digest: statementDigest, size: statement.length }],
-        subject: { mediaType: MediaTypes.ociManifest, digest: image.digest, size: image.size },
-      }),
-    ),
+    {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      artifactType,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: empty.length },
+      layers: [{ mediaType: artifactType, digest: statementDigest, size: statement.length }],
+      subject: { mediaType: MediaTypes.ociManifest, digest: image.digest, size: image.size },
+    },
     MediaTypes.ociManifest,
+    'artifact',
   );
-  const index = await pushManifest(
+  const index = await pushJsonManifest(
     reg,
     repo,
-    'per-platform',
-    new TextEncoder().encode(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaTypes.ociIndex,
-        manifests: [
-          { mediaType: MediaTypes.ociManifest, digest: artifact.digest, size: artifact.size, artifactType },
-          {
-            mediaType: MediaTypes.ociManifest,
-            digest: image.digest,
-            size: image.size,
-            platform: image.platform,
-          },
-        ],
-      }),
-    ),
+    {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociIndex,
+      manifests: [
+        { mediaType: MediaTypes.ociManifest, digest: artifact.digest, size: artifact.size, artifactType },
+        {
+          mediaType: MediaTypes.ociManifest,
+          digest: image.digest,
+          size: image.size,
+          platform: image.platform,
+        },
+      ],
+    },
     MediaTypes.ociIndex,
+    'per-platform',
   );
   const result = await runAction({ image: `${reg.host}/${repo}`, tags: 'v1', sources: index.digest });
   expect(result.code, result.stdout).toBe(0);
@@ -382,7 +359,7 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
     const setup = await runAction({
       image: image(),
       tags: 'current',
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
     });
     expect(setup.code, setup.stdout).toBe(0);
     tagged = setup.outputs['digest'] ?? '';
@@ -440,14 +417,14 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
     const before = proxy.log.length;
     const result = await runAction({ image: image(), tags: 'current', ...inputs() });
     expect(result.code).toBe(1);
-    const error = result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+    const error = errorLine(result);
     expect(error).toMatch(names);
     expect(error).toMatch(detail());
     expect(result.outputs).toEqual({});
     // No tag PUT (if-tag-exists: fail is decided after the index was stored by digest, which moves no tag).
     const tagPuts = requestsSince(before).filter((r) => r.startsWith('PUT') && !/manifests\/sha256:/.test(r));
     expect(tagPuts).toEqual([]);
-    expect((await getManifest(repo, 'current')).digest).toBe(tagged);
+    expect((await fetchManifest(reg, repo, 'current')).digest).toBe(tagged);
   });
 });
 
@@ -469,7 +446,7 @@ describe('docker/metadata-action outputs', () => {
     const result = await runAction({
       image,
       tags: `${image}:main\n${image}:sha-860c190`,
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
       annotations,
     });
     expect(result.code, result.stdout).toBe(0);
@@ -490,7 +467,7 @@ describe('docker/metadata-action outputs', () => {
     const pinned = await runAction({
       image,
       tags: 'pinned',
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
       annotations: 'index:org.opencontainers.image.created=2024-05-01T10:00:00Z',
     });
     expect(pinned.code, pinned.stdout).toBe(0);

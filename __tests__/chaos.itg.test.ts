@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chaos, mulberry32 } from './helpers/chaos.js';
 import { MANIFEST_ACCEPT, pushImage, pushManifest, sha256Digest } from './helpers/images.js';
-import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry, TOKEN_SERVICE } from './helpers/registry.js';
+import type { TestProxy } from './helpers/proxy.js';
+import {
+  startProxiedRegistry,
+  stopProxiedRegistry,
+  type TestRegistry,
+  TOKEN_SERVICE,
+} from './helpers/registry.js';
 
 // Proves each chaos stage does what it claims, against the real registry through the proxy, with plain fetch:
 // tests that rely on chaos to exercise src/ are only as good as the faults it really injects.
@@ -47,14 +52,10 @@ describe('chaos against an open registry', () => {
   // Pushes that must go through the proxy (and so through chaos).
   let viaProxy: { url: string; adminAuthorization: () => undefined };
   beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry());
     viaProxy = { url: proxy.url, adminAuthorization: () => undefined };
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   it('hides digests pushed before the run until lagMs has passed, then records when they were found', async () => {
     const repo = 'chaos/hidden';
@@ -276,13 +277,9 @@ describe('chaos against a token-auth registry', () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'token' });
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry({ auth: 'token' }));
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   it('expires tokens seen before afterMs with the registry challenge; later tokens pass', async () => {
     const repo = 'chaos/tokens';

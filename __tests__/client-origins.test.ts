@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, expect, test } from 'vitest';
 import type { ClientOptions } from '../src/registry/api.js';
@@ -10,6 +9,7 @@ import { OCI_MANIFEST } from '../src/registry/media-types.js';
 import { parseRepository } from '../src/registry/reference.js';
 import { recordingLogger } from './helpers/client.js';
 import { fakeClock } from './helpers/fake-clock.js';
+import { freePort } from './helpers/local.js';
 
 /**
  * Where credentials may go, and what the client makes of odd answers: the real RegistryClient over undici's
@@ -111,6 +111,7 @@ function mockNetwork() {
     seen.filter((r) => r.origin === origin && r.path.startsWith(prefix));
   return { agent, seen, route, at };
 }
+type MockNetwork = ReturnType<typeof mockNetwork>;
 
 /** Answers anonymous requests with a Basic challenge and authorised ones as `answer` says. */
 function basicProtected(answer: (request: Seen) => Answer): (request: Seen) => Answer {
@@ -119,6 +120,59 @@ function basicProtected(answer: (request: Seen) => Answer): (request: Seen) => A
     if (request.headers['authorization'] !== BASIC) return { status: 403 };
     return answer(request);
   };
+}
+
+/** reg.test's 401 sending the client to the token realm `realm`. */
+function bearerChallenge(realm: string): Answer {
+  return { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm}",service="reg.test"` } };
+}
+
+/** The manifest, as a registry serves it. */
+const manifestAnswer = (): Answer => ({ status: 200, body: MANIFEST, headers: MANIFEST_HEADERS });
+
+/** The blob, as a registry or a storage backend serves it. */
+const blobAnswer = (): Answer => ({
+  status: 200,
+  body: BLOB,
+  headers: { 'content-length': String(BLOB.length) },
+});
+
+/** Where reg.test opens uploads to org/app, unless a test says otherwise: on the registry itself. */
+const OWN_UPLOAD = '/v2/org/app/blobs/uploads/u-1?_state=y';
+
+/**
+ * A blob copy from org/base to org/app on reg.test (both Basic-protected): the POST opens an upload at `location`,
+ * and the source read answers as `read` says. The upload's closing PUT is routed apart (`putOnRegistry`, or
+ * another host).
+ */
+function blobCopy(net: MockNetwork, location: string, read: (request: Seen) => Answer): void {
+  net.route(
+    'https://reg.test',
+    'POST',
+    '/v2/org/app/blobs/uploads/',
+    basicProtected(() => ({ status: 202, headers: { location } })),
+  );
+  net.route('https://reg.test', 'GET', `/v2/org/base/blobs/${BLOB_DIGEST}`, basicProtected(read));
+}
+
+/** The closing PUT of an upload opened at OWN_UPLOAD, on reg.test (Basic-protected). */
+function putOnRegistry(net: MockNetwork): void {
+  net.route(
+    'https://reg.test',
+    'PUT',
+    (p) => p.startsWith('/v2/org/app/blobs/uploads/u-1?'),
+    basicProtected(() => ({ status: 201 })),
+  );
+}
+
+/** A token endpoint at https://auth.test/token answering every GET 200 with `body`, typed `contentType`. */
+function tokenEndpoint(net: MockNetwork, body: string, contentType: string): void {
+  net.route(
+    'https://auth.test',
+    'GET',
+    (p) => p.startsWith('/token'),
+    () => ({ status: 200, body, headers: { 'content-type': contentType } }),
+  );
 }
 
 function makeClient(agent: MockAgent | undefined, extra: Partial<ClientOptions> = {}) {
@@ -187,32 +241,9 @@ test.each(REDIRECTS)(
     const net = mockNetwork();
     const source = parseRepository('reg.test/org/base');
     const blobPath = `/v2/org/base/blobs/${BLOB_DIGEST}`;
-    net.route(
-      'https://reg.test',
-      'POST',
-      '/v2/org/app/blobs/uploads/',
-      basicProtected(() => ({
-        status: 202,
-        headers: { location: '/v2/org/app/blobs/uploads/u-1?_state=y' },
-      })),
-    );
-    net.route(
-      'https://reg.test',
-      'GET',
-      blobPath,
-      basicProtected(() => ({ status: 307, headers: { location: `${to}${path}` } })),
-    );
-    net.route(to, 'GET', path, () => ({
-      status: 200,
-      body: BLOB,
-      headers: { 'content-length': String(BLOB.length) },
-    }));
-    net.route(
-      'https://reg.test',
-      'PUT',
-      (p) => p.startsWith('/v2/org/app/blobs/uploads/u-1?'),
-      basicProtected(() => ({ status: 201 })),
-    );
+    blobCopy(net, OWN_UPLOAD, () => ({ status: 307, headers: { location: `${to}${path}` } }));
+    net.route(to, 'GET', path, blobAnswer);
+    putOnRegistry(net);
     const { client } = makeClient(net.agent);
 
     await client.copyBlob(source, REPO, BLOB_DIGEST);
@@ -228,21 +259,7 @@ test.each(REDIRECTS)(
 test('copyBlob never sends the registry credentials to an upload Location on another host', async () => {
   const net = mockNetwork();
   const source = parseRepository('reg.test/org/base');
-  net.route(
-    'https://reg.test',
-    'POST',
-    '/v2/org/app/blobs/uploads/',
-    basicProtected(() => ({
-      status: 202,
-      headers: { location: 'https://uploads.other.test/upload/1?_state=x' },
-    })),
-  );
-  net.route(
-    'https://reg.test',
-    'GET',
-    `/v2/org/base/blobs/${BLOB_DIGEST}`,
-    basicProtected(() => ({ status: 200, body: BLOB, headers: { 'content-length': String(BLOB.length) } })),
-  );
+  blobCopy(net, 'https://uploads.other.test/upload/1?_state=x', blobAnswer);
   net.route(
     'https://uploads.other.test',
     'PUT',
@@ -271,24 +288,8 @@ test('copyBlob never sends the registry credentials to an upload Location on ano
 test('copyBlob sends the registry credentials to an upload Location on the registry itself', async () => {
   const net = mockNetwork();
   const source = parseRepository('reg.test/org/base');
-  net.route(
-    'https://reg.test',
-    'POST',
-    '/v2/org/app/blobs/uploads/',
-    basicProtected(() => ({ status: 202, headers: { location: '/v2/org/app/blobs/uploads/u-1?_state=y' } })),
-  );
-  net.route(
-    'https://reg.test',
-    'GET',
-    `/v2/org/base/blobs/${BLOB_DIGEST}`,
-    basicProtected(() => ({ status: 200, body: BLOB, headers: { 'content-length': String(BLOB.length) } })),
-  );
-  net.route(
-    'https://reg.test',
-    'PUT',
-    (p) => p.startsWith('/v2/org/app/blobs/uploads/u-1?'),
-    basicProtected(() => ({ status: 201 })),
-  );
+  blobCopy(net, OWN_UPLOAD, blobAnswer);
+  putOnRegistry(net);
   const { client } = makeClient(net.agent);
 
   await client.copyBlob(source, REPO, BLOB_DIGEST);
@@ -303,10 +304,9 @@ test('copyBlob sends the registry credentials to an upload Location on the regis
 // 3. Token realms.
 test('a Bearer realm over plain HTTP is refused for an HTTPS registry, and never contacted', async () => {
   const net = mockNetwork();
-  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () => ({
-    status: 401,
-    headers: { 'www-authenticate': 'Bearer realm="http://auth.other.test/token",service="reg.test"' },
-  }));
+  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () =>
+    bearerChallenge('http://auth.other.test/token'),
+  );
   net.route(
     'http://auth.other.test',
     'GET',
@@ -333,22 +333,10 @@ test('an HTTPS Bearer realm is used, and a token answered only as access_token i
   const net = mockNetwork();
   net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', (request) =>
     request.headers['authorization'] === 'Bearer t'
-      ? { status: 200, body: MANIFEST, headers: MANIFEST_HEADERS }
-      : {
-          status: 401,
-          headers: { 'www-authenticate': 'Bearer realm="https://auth.test/token",service="reg.test"' },
-        },
+      ? manifestAnswer()
+      : bearerChallenge('https://auth.test/token'),
   );
-  net.route(
-    'https://auth.test',
-    'GET',
-    (p) => p.startsWith('/token?'),
-    () => ({
-      status: 200,
-      body: '{"access_token":"t"}',
-      headers: { 'content-type': 'application/json' },
-    }),
-  );
+  tokenEndpoint(net, '{"access_token":"t"}', 'application/json');
   const { client } = makeClient(net.agent);
 
   const fetched = await client.getManifest(REPO, 'v1');
@@ -390,10 +378,9 @@ test('Basic credentials are never sent in clear text to a non-loopback plain-HTT
 // 5. plain-http only where meant.
 test('plain-http applies only to the endpoints it is meant for', async () => {
   const net = mockNetwork();
-  const manifest = () => ({ status: 200, body: MANIFEST, headers: MANIFEST_HEADERS });
-  net.route('http://reg.test', 'GET', '/v2/org/app/manifests/v1', manifest);
-  net.route('https://other.test', 'GET', '/v2/lib/x/manifests/v1', manifest);
-  net.route('http://other.test', 'GET', (p) => p.startsWith('/v2/'), manifest);
+  net.route('http://reg.test', 'GET', '/v2/org/app/manifests/v1', manifestAnswer);
+  net.route('https://other.test', 'GET', '/v2/lib/x/manifests/v1', manifestAnswer);
+  net.route('http://other.test', 'GET', (p) => p.startsWith('/v2/'), manifestAnswer);
   const { client } = makeClient(net.agent, { plainHttp: true, plainHttpEndpoints: ['reg.test'] });
 
   // The endpoint plain-http was given for is read over HTTP...
@@ -410,20 +397,10 @@ test('plain-http applies only to the endpoints it is meant for', async () => {
 // 6. A token server that answers HTML.
 test('a token server answering 200 with HTML is named, and said not to answer JSON', async () => {
   const net = mockNetwork();
-  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () => ({
-    status: 401,
-    headers: { 'www-authenticate': 'Bearer realm="https://auth.test/token",service="reg.test"' },
-  }));
-  net.route(
-    'https://auth.test',
-    'GET',
-    (p) => p.startsWith('/token'),
-    () => ({
-      status: 200,
-      body: '<html><body>Sign in</body></html>',
-      headers: { 'content-type': 'text/html' },
-    }),
+  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () =>
+    bearerChallenge('https://auth.test/token'),
   );
+  tokenEndpoint(net, '<html><body>Sign in</body></html>', 'text/html');
   const { client } = makeClient(net.agent);
 
   const error = await rejection(client.getManifest(REPO, 'v1'));
@@ -437,15 +414,7 @@ test('a token server answering 200 with HTML is named, and said not to answer JS
 
 // 7. An unreachable registry.
 test('an unreachable registry is retried for the 30 s connect budget, logged, then named', async () => {
-  const port = await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const found = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(found));
-    });
-  });
+  const port = await freePort();
   expect(port).toBeGreaterThan(0);
   const { client, log, clock } = makeClient(undefined, { random: () => 0.5 });
   const deadline = clock.now() + 120_000;
@@ -547,17 +516,17 @@ test('a 404 with a distribution error body or the API version header never asks 
 });
 
 // 9. HEAD refused, PUT answered 200/202.
-test('a HEAD on a manifest answered 405 falls back to GET and describes the manifest', async () => {
+/** headManifest of org/app:v1 when reg.test answers the HEAD as `head` says and the GET with the manifest. */
+async function headManifestWhenHeadAnswers(head: Answer) {
   const net = mockNetwork();
-  net.route('https://reg.test', 'HEAD', '/v2/org/app/manifests/v1', () => ({ status: 405 }));
-  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () => ({
-    status: 200,
-    body: MANIFEST,
-    headers: MANIFEST_HEADERS,
-  }));
+  net.route('https://reg.test', 'HEAD', '/v2/org/app/manifests/v1', () => head);
+  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', manifestAnswer);
   const { client } = makeClient(net.agent);
+  return { descriptor: await client.headManifest(REPO, 'v1'), net };
+}
 
-  const descriptor = await client.headManifest(REPO, 'v1');
+test('a HEAD on a manifest answered 405 falls back to GET and describes the manifest', async () => {
+  const { descriptor, net } = await headManifestWhenHeadAnswers({ status: 405 });
 
   expect(descriptor).toEqual({ mediaType: OCI_MANIFEST, digest: MANIFEST_DIGEST, size: MANIFEST.length });
   expect(net.seen.map((r) => r.method)).toEqual(['HEAD', 'GET']);
@@ -580,19 +549,7 @@ test.each([200, 202])('a manifest PUT answered %i (not 201) is a success', async
 
 // 10. HEAD without Content-Length.
 test('a HEAD without Content-Length falls back to GET, and the size comes from the body', async () => {
-  const net = mockNetwork();
-  net.route('https://reg.test', 'HEAD', '/v2/org/app/manifests/v1', () => ({
-    status: 200,
-    headers: MANIFEST_HEADERS,
-  }));
-  net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () => ({
-    status: 200,
-    body: MANIFEST,
-    headers: MANIFEST_HEADERS,
-  }));
-  const { client } = makeClient(net.agent);
-
-  const descriptor = await client.headManifest(REPO, 'v1');
+  const { descriptor, net } = await headManifestWhenHeadAnswers({ status: 200, headers: MANIFEST_HEADERS });
 
   expect(descriptor).toEqual({ mediaType: OCI_MANIFEST, digest: MANIFEST_DIGEST, size: MANIFEST.length });
   expect(net.seen.map((r) => r.method)).toEqual(['HEAD', 'GET']);

@@ -1,12 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Credential } from '../src/registry/auth.js';
 import { type RegistryClient, Schema1Error } from '../src/registry/client.js';
 import { type Digest, DigestMismatchError, digestOf } from '../src/registry/digest.js';
 import { RegistryError } from '../src/registry/errors.js';
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from '../src/registry/media-types.js';
-import { clientFor, recordingLogger, repoAt } from './helpers/client.js';
-import { pushBuildxIndex, pushImage } from './helpers/images.js';
-import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { clientFor, recordingLogger, repoAt, withClient } from './helpers/client.js';
+import { pushBuildxIndex, pushImage, pushImages } from './helpers/images.js';
+import type { TestProxy } from './helpers/proxy.js';
+import {
+  startProxiedRegistry,
+  startRegistry,
+  stopProxiedRegistry,
+  type TestRegistry,
+} from './helpers/registry.js';
 
 const MISSING = `sha256:${'0'.repeat(64)}` as Digest;
 
@@ -15,14 +21,12 @@ describe('open registry', () => {
   let proxy: TestProxy;
   let client: RegistryClient;
   beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry());
     client = clientFor();
   });
   afterAll(async () => {
     await client?.close();
-    await proxy?.close();
-    await reg?.stop();
+    await stopProxiedRegistry(reg, proxy);
   });
 
   test.each(['docker', 'oci'] as const)(
@@ -239,6 +243,18 @@ describe('open registry', () => {
   });
 });
 
+/** The registry's user with `password` (by default the right one), as Basic credentials. */
+function basic(reg: TestRegistry, password = reg.password): Credential {
+  return { kind: 'basic', username: reg.username, password };
+}
+
+/** An anonymous client's HEAD of `path`:v1 on `reg` is refused with 401. */
+function expectAnonymousRefused(reg: TestRegistry, path: string): Promise<void> {
+  return withClient({}, async (client) => {
+    await expect(client.headManifest(repoAt(reg.host, path), 'v1')).rejects.toMatchObject({ status: 401 });
+  });
+}
+
 describe('htpasswd registry (Basic auth)', () => {
   let reg: TestRegistry;
   beforeAll(async () => {
@@ -251,24 +267,18 @@ describe('htpasswd registry (Basic auth)', () => {
       platform: { os: 'linux', architecture: 'amd64' },
       format: 'docker',
     });
-    const client = clientFor({
-      credential: { kind: 'basic', username: reg.username, password: reg.password },
-    });
-    try {
+    await withClient({ credential: basic(reg) }, async (client) => {
       const repo = repoAt(reg.host, 'basic/app');
       expect((await client.getManifest(repo, pushed.digest as Digest)).descriptor.digest).toBe(pushed.digest);
       expect(await client.putManifest(repo, 'v1', pushed.bytes, DOCKER_MANIFEST)).toBe(pushed.digest);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test('a wrong password fails at once with a clear error naming the registry, never the password', async () => {
     const password = 'wrong-password-4711';
     const log = recordingLogger();
-    const client = clientFor({ credential: { kind: 'basic', username: reg.username, password }, log });
     log.secret(password);
-    try {
+    await withClient({ credential: basic(reg, password), log }, async (client) => {
       const error = await client.headManifest(repoAt(reg.host, 'basic/app'), 'v1').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryError);
       expect((error as RegistryError).status).toBe(401);
@@ -278,21 +288,10 @@ describe('htpasswd registry (Basic auth)', () => {
       expect(log.lines.join('\n')).not.toContain(
         Buffer.from(`${reg.username}:${password}`).toString('base64'),
       );
-    } finally {
-      await client.close();
-    }
+    });
   });
 
-  test('anonymous access is refused with 401', async () => {
-    const client = clientFor();
-    try {
-      await expect(client.headManifest(repoAt(reg.host, 'basic/app'), 'v1')).rejects.toMatchObject({
-        status: 401,
-      });
-    } finally {
-      await client.close();
-    }
-  });
+  test('anonymous access is refused with 401', () => expectAnonymousRefused(reg, 'basic/app'));
 });
 
 describe('token registry (Bearer auth)', () => {
@@ -303,18 +302,13 @@ describe('token registry (Bearer auth)', () => {
   afterAll(async () => reg?.stop());
 
   test('one token serves many parallel requests; a new scope asks once more', async () => {
-    const pushed = await Promise.all(
-      ['amd64', 'arm64', 'ppc64le', 's390x'].map((architecture) =>
-        pushImage(reg, 'bearer/app', { platform: { os: 'linux', architecture }, format: 'oci' }),
-      ),
-    );
+    const pushed = await pushImages(reg, 'bearer/app', {
+      architectures: ['amd64', 'arm64', 'ppc64le', 's390x'],
+    });
     const server = reg.tokenServer;
     if (!server) throw new Error('token server missing');
-    const client = clientFor({
-      credential: { kind: 'basic', username: reg.username, password: reg.password },
-    });
     const repo = repoAt(reg.host, 'bearer/app');
-    try {
+    await withClient({ credential: basic(reg) }, async (client) => {
       const before = server.requests.length;
       const got = await Promise.all(pushed.map((p) => client.getManifest(repo, p.digest as Digest)));
       expect(got.map((m) => m.descriptor.digest)).toEqual(pushed.map((p) => p.digest));
@@ -332,22 +326,17 @@ describe('token registry (Bearer auth)', () => {
       const writes = server.requests.slice(before + 1);
       expect(writes).toHaveLength(1);
       expect(writes[0]?.scopes).toEqual(['repository:bearer/app:pull,push']);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test('scopes declared up front give one token for the whole run', async () => {
     const server = reg.tokenServer;
     if (!server) throw new Error('token server missing');
-    const client = clientFor({
-      credential: { kind: 'basic', username: reg.username, password: reg.password },
-    });
     const repo = repoAt(reg.host, 'bearer/declared');
     const other = repoAt(reg.host, 'bearer/source');
-    client.declare(repo, ['pull', 'push']);
-    client.declare(other, ['pull']);
-    try {
+    await withClient({ credential: basic(reg) }, async (client) => {
+      client.declare(repo, ['pull', 'push']);
+      client.declare(other, ['pull']);
       const before = server.requests.length;
       await Promise.allSettled([client.headManifest(repo, MISSING), client.headManifest(other, MISSING)]);
       const pushed = await pushImage(reg, 'bearer/declared', {
@@ -361,34 +350,21 @@ describe('token registry (Bearer auth)', () => {
         'repository:bearer/declared:pull,push',
         'repository:bearer/source:pull',
       ]);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test('wrong credentials are refused by the token server with a clear error', async () => {
     const password = 'not-the-password-0815';
-    const client = clientFor({ credential: { kind: 'basic', username: reg.username, password } });
-    try {
+    await withClient({ credential: basic(reg, password) }, async (client) => {
       const error = await client.headManifest(repoAt(reg.host, 'bearer/app'), 'v1').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryError);
       expect((error as Error).message).toContain(
         `refused the credentials: check username and password (or token) for ${reg.host}`,
       );
       expect((error as Error).message).not.toContain(password);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
-  test('anonymous gets a token without access, and the registry answers 401', async () => {
-    const client = clientFor();
-    try {
-      await expect(client.headManifest(repoAt(reg.host, 'bearer/app'), 'v1')).rejects.toMatchObject({
-        status: 401,
-      });
-    } finally {
-      await client.close();
-    }
-  });
+  test('anonymous gets a token without access, and the registry answers 401', () =>
+    expectAnonymousRefused(reg, 'bearer/app'));
 });

@@ -6,10 +6,10 @@ import { run } from '../src/run.js';
 import { runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
 import { clientFor, recordingLogger } from './helpers/client.js';
-import { MANIFEST_ACCEPT, type PushedImage, pushImage } from './helpers/images.js';
+import { fetchManifest, type PushedImage, pushImages, served, sourcesOf } from './helpers/images.js';
 import { inputsFrom } from './helpers/inputs.js';
-import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import type { TestProxy } from './helpers/proxy.js';
+import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
 
 const ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x'];
 
@@ -18,17 +18,13 @@ function figure(name: string, value: string): void {
   console.log(`figure: ${name}: ${value}`);
 }
 
-async function pushSet(
+function pushSet(
   reg: TestRegistry,
   repo: string,
   seed: string,
   count = ARCHES.length,
 ): Promise<PushedImage[]> {
-  return Promise.all(
-    ARCHES.slice(0, count).map((architecture) =>
-      pushImage(reg, repo, { platform: { os: 'linux', architecture }, format: 'oci', seed }),
-    ),
-  );
+  return pushImages(reg, repo, { architectures: ARCHES.slice(0, count), seed });
 }
 
 /** Runs the core in-process against `host`, with a real client, as the action would. */
@@ -51,28 +47,14 @@ async function merge(
   }
 }
 
-async function tagDigest(reg: TestRegistry, repo: string, tag: string): Promise<string | null> {
-  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
-    method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT },
-  });
-  return response.ok ? response.headers.get('docker-content-digest') : null;
-}
-
-const sourcesOf = (images: PushedImage[]) => images.map((i) => i.digest).join('\n');
-
 describe('open registry behind a chaos proxy', () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
   beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry());
   });
   afterEach(() => proxy.setHandler(undefined));
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   test('every source hidden 3 s: success, the index PUT only after the last source appeared', async () => {
     const repo = 'chaos/hidden';
@@ -92,7 +74,7 @@ describe('open registry behind a chaos proxy', () => {
     figure('hidden 3 s: from the last source appearing to the index PUT', `${Math.round(noticedMs)} ms`);
     figure('hidden 3 s: publish (PUT, read-back)', `${Math.round(publishMs)} ms`);
     expect(result.written).toBe(true);
-    expect(await tagDigest(reg, repo, 'hidden')).toBe(result.digest);
+    expect(await served(reg, repo, 'hidden')).toBe(result.digest);
     expect(c.stats.hidden404).toBeGreaterThan(images.length);
     // How soon it is noticed is a timing, measured in the benchmark; here only the order is asserted.
     expect(noticedMs).toBeGreaterThanOrEqual(0);
@@ -118,8 +100,8 @@ describe('open registry behind a chaos proxy', () => {
     expect(result.images[0]?.moved).toEqual(['a', 'b']);
     expect(c.stats.tagLagServed).toBeGreaterThan(0);
     expect(took).toBeGreaterThanOrEqual(lagMs);
-    expect(await tagDigest(reg, repo, 'a')).toBe(result.digest);
-    expect(await tagDigest(reg, repo, 'b')).toBe(result.digest);
+    expect(await served(reg, repo, 'a')).toBe(result.digest);
+    expect(await served(reg, repo, 'b')).toBe(result.digest);
   });
 
   test('20 % of requests answered 429, 503 or reset: 20 runs of 20 succeed with the same digest', async () => {
@@ -137,7 +119,7 @@ describe('open registry behind a chaos proxy', () => {
     figure('20 % faults: runs that succeeded', `20 of 20, ${faults} faults injected`);
     expect(digests.size).toBe(1);
     expect(faults).toBeGreaterThan(20);
-    expect(await tagDigest(reg, repo, 'faults')).toBe([...digests][0]);
+    expect(await served(reg, repo, 'faults')).toBe([...digests][0]);
   });
 
   test('an index PUT refused with MANIFEST_BLOB_UNKNOWN twice, then accepted: success', async () => {
@@ -149,7 +131,7 @@ describe('open registry behind a chaos proxy', () => {
     figure('MANIFEST_BLOB_UNKNOWN answers retried', String(c.stats.putBlobUnknown));
     expect(c.stats.putBlobUnknown).toBe(2);
     expect(result.written).toBe(true);
-    expect(await tagDigest(reg, repo, 'v1')).toBe(result.digest);
+    expect(await served(reg, repo, 'v1')).toBe(result.digest);
   });
 
   test('a source that never appears: exit 1 after wait-timeout, naming it; the tag is untouched', async () => {
@@ -171,7 +153,7 @@ describe('open registry behind a chaos proxy', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`::error::.*${missing}.*wait-timeout`));
     expect(took).toBeGreaterThanOrEqual(2_000);
-    expect(await tagDigest(reg, repo, 'v1')).toBe(before.digest);
+    expect(await served(reg, repo, 'v1')).toBe(before.digest);
   });
 
   test('the race: two runs with different sources on one tag', async () => {
@@ -204,7 +186,7 @@ describe('open registry behind a chaos proxy', () => {
       merge(proxy.host, repo, { tags: 'shared', sources: sourcesOf(a ?? []) }),
       merge(proxy.host, repo, { tags: 'shared', sources: sourcesOf(b ?? []) }),
     ]);
-    const final = await tagDigest(reg, repo, 'shared');
+    const final = await served(reg, repo, 'shared');
     const fulfilled = outcomes.filter((o): o is PromiseFulfilledResult<Result> => o.status === 'fulfilled');
     const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     figure(
@@ -216,9 +198,7 @@ describe('open registry behind a chaos proxy', () => {
     expect(final).toBe(fulfilled[0]?.value.digest);
     expect(rejected).toHaveLength(1);
     expect(String(rejected[0]?.reason?.message)).toContain(`was replaced by ${final}`);
-    const index = (await (
-      await fetch(`${reg.url}/v2/${repo}/manifests/shared`, { headers: { accept: MANIFEST_ACCEPT } })
-    ).json()) as { manifests: { digest: string }[] };
+    const index = (await fetchManifest(reg, repo, 'shared')).json as { manifests: { digest: string }[] };
     const winner = fulfilled[0]?.value.platformDigests ?? {};
     expect(index.manifests.map((m) => m.digest).sort()).toEqual(Object.values(winner).sort());
   });
@@ -231,14 +211,13 @@ describe('open registry behind a chaos proxy', () => {
       merge(reg.host, repo, { tags: 'shared', sources: sourcesOf([...images].reverse()) }),
     ]);
     expect(x.digest).toBe(y.digest);
-    expect(await tagDigest(reg, repo, 'shared')).toBe(x.digest);
+    expect(await served(reg, repo, 'shared')).toBe(x.digest);
   });
 });
 
 describe('credentials under faults', () => {
   test('a wrong password: exit 1 at once, no retries', async () => {
-    const reg = await startRegistry({ auth: 'htpasswd' });
-    const proxy = await startProxy(reg.url);
+    const { reg, proxy } = await startProxiedRegistry({ auth: 'htpasswd' });
     try {
       const images = await pushSet(reg, 'auth/app', 'auth', 2);
       const started = performance.now();
@@ -266,14 +245,12 @@ describe('credentials under faults', () => {
       expect(Math.max(...counts.values())).toBeLessThanOrEqual(2);
       expect(proxy.log.every((e) => e.status === 401)).toBe(true);
     } finally {
-      await proxy.close();
-      await reg.stop();
+      await stopProxiedRegistry(reg, proxy);
     }
   });
 
   test('a token that expires mid-run is renewed once and the run succeeds', async () => {
-    const reg = await startRegistry({ auth: 'token' });
-    const proxy = await startProxy(reg.url);
+    const { reg, proxy } = await startProxiedRegistry({ auth: 'token' });
     try {
       const repo = 'auth/expiring';
       const images = await pushSet(reg, repo, 'expiring', 2);
@@ -301,8 +278,7 @@ describe('credentials under faults', () => {
       expect(c.stats.expired401).toBeGreaterThan(0);
       expect(tokens).toBe(2);
     } finally {
-      await proxy.close();
-      await reg.stop();
+      await stopProxiedRegistry(reg, proxy);
     }
   });
 });

@@ -36,6 +36,18 @@ function client(options: { timeoutMs: number; stallMs: number }) {
   };
 }
 
+/** The source answers every request with the blob, one of CHUNKS every `everyMs` (the first `count` only, if given). */
+function trickleBlob(everyMs: number, count?: number): void {
+  source.setHandler(() => ({
+    kind: 'trickle',
+    status: 200,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(BLOB.length) },
+    chunk: (i) => CHUNKS[i] ?? Buffer.alloc(0),
+    everyMs,
+    ...(count === undefined ? {} : { count }),
+  }));
+}
+
 async function served(repo: string): Promise<number> {
   return (await fetch(`${reg.url}/v2/${repo}/blobs/${DIGEST}`, { method: 'HEAD' })).status;
 }
@@ -43,14 +55,7 @@ async function served(repo: string): Promise<number> {
 test('a copy that keeps moving is not cut, however long it takes against the request timeout', async () => {
   // 12 chunks 100 ms apart take about 1.2 s; the per-request timeout is 0.3 s (a whole answer was cut at
   // twice that before), and the stall limit is far above the gap between chunks.
-  source.setHandler(() => ({
-    kind: 'trickle',
-    status: 200,
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(BLOB.length) },
-    chunk: (i) => CHUNKS[i] ?? Buffer.alloc(0),
-    everyMs: 100,
-    count: CHUNKS.length,
-  }));
+  trickleBlob(100, CHUNKS.length);
   const { client: c } = client({ timeoutMs: 300, stallMs: 5_000 });
   try {
     await c.copyBlob(repoAt(source.host, 'src/app'), repoAt(reg.host, 'copy/steady'), DIGEST, {
@@ -63,14 +68,8 @@ test('a copy that keeps moving is not cut, however long it takes against the req
 });
 
 test('a copy that stops moving is cut and named, retried, and given up at the deadline', async () => {
-  source.setHandler(() => ({
-    kind: 'trickle',
-    status: 200,
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(BLOB.length) },
-    chunk: (i) => CHUNKS[i] ?? Buffer.alloc(0),
-    // One chunk, then silence far longer than the stall limit.
-    everyMs: 60_000,
-  }));
+  // One chunk, then silence far longer than the stall limit.
+  trickleBlob(60_000);
   const before = source.log.length;
   const { client: c, log } = client({ timeoutMs: 30_000, stallMs: 300 });
   let error: unknown;

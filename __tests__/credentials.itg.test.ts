@@ -4,8 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type ActionResult, runAction } from './helpers/action.js';
-import { MANIFEST_ACCEPT, type PushedImage, pushBuildxIndex, pushImage } from './helpers/images.js';
+import { type ActionResult, runAction, visible } from './helpers/action.js';
+import {
+  authHeaders,
+  type PushedImage,
+  pushBuildxIndex,
+  pushImage,
+  pushImages,
+  served,
+  sourcesOf,
+} from './helpers/images.js';
 import { startProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -42,25 +50,6 @@ function fakeHelper(
   return { bin, asked: () => readFileSync(log, 'utf8').trim() };
 }
 
-async function served(reg: TestRegistry, repo: string, reference: string): Promise<string | null> {
-  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
-    method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT, ...authHeader(reg, repo) },
-  });
-  return response.ok ? response.headers.get('docker-content-digest') : null;
-}
-
-function authHeader(reg: TestRegistry, repo: string): Record<string, string> {
-  const value = reg.adminAuthorization(repo);
-  return value ? { authorization: value } : {};
-}
-
-/** Everything a user or a later step could see: stdout but the runner's mask commands, stderr, outputs, summary. */
-function visible(result: ActionResult): string {
-  const stdout = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::'));
-  return [...stdout, result.stderr, JSON.stringify(result.outputs), result.summary].join('\n');
-}
-
 function expectNoSecret(result: ActionResult, secrets: string[]): void {
   const text = visible(result);
   for (const secret of secrets) {
@@ -75,15 +64,11 @@ describe('htpasswd registry', () => {
   const repo = 'creds/app';
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'htpasswd' });
-    images = await Promise.all(
-      ['amd64', 'arm64'].map((architecture) =>
-        pushImage(reg, repo, { platform: { os: 'linux', architecture }, format: 'docker' }),
-      ),
-    );
+    images = await pushImages(reg, repo, { format: 'docker' });
   });
   afterAll(async () => reg?.stop());
 
-  const sources = () => images.map((i) => i.digest).join('\n');
+  const sources = () => sourcesOf(images);
 
   test('docker config auths (base64 auth)', async () => {
     const config = dockerConfig({
@@ -152,7 +137,7 @@ describe('htpasswd registry', () => {
     const storage: Server = createServer(async (req, res) => {
       storageSeen.push(req.headers);
       const digest = (req.url ?? '').split('/').pop() ?? '';
-      const blob = await fetch(`${reg.url}/v2/${repo}/blobs/${digest}`, { headers: authHeader(reg, repo) });
+      const blob = await fetch(`${reg.url}/v2/${repo}/blobs/${digest}`, { headers: authHeaders(reg, repo) });
       res.writeHead(blob.status, { 'content-type': 'application/octet-stream' });
       res.end(Buffer.from(await blob.arrayBuffer()));
     });
@@ -219,18 +204,14 @@ describe('token registry', () => {
 
   test('an identitytoken in the Docker config is exchanged with the refresh-token grant', async () => {
     const repo = 'idtoken/app';
-    const images = await Promise.all(
-      ['amd64', 'arm64'].map((architecture) =>
-        pushImage(reg, repo, { platform: { os: 'linux', architecture }, format: 'oci' }),
-      ),
-    );
+    const images = await pushImages(reg, repo);
     const server = reg.tokenServer;
     if (!server) throw new Error('token server missing');
     const refresh = server.issueRefreshToken(reg.username);
     const config = dockerConfig({ auths: { [reg.host]: { identitytoken: refresh } } });
     const before = server.requests.length;
     const result = await runAction(
-      { image: `${reg.host}/${repo}`, tags: 'v1', sources: images.map((i) => i.digest).join('\n') },
+      { image: `${reg.host}/${repo}`, tags: 'v1', sources: sourcesOf(images) },
       { DOCKER_CONFIG: config },
     );
     expect(result.code, result.stdout).toBe(0);
@@ -310,15 +291,11 @@ test('cross-registry sources are copied between two registries', async () => {
   const source = await startRegistry();
   const target = await startRegistry();
   try {
-    const images = await Promise.all(
-      ['amd64', 'arm64', 's390x'].map((architecture) =>
-        pushImage(source, 'build/app', {
-          platform: { os: 'linux', architecture },
-          format: 'docker',
-          seed: 'copy',
-        }),
-      ),
-    );
+    const images = await pushImages(source, 'build/app', {
+      architectures: ['amd64', 'arm64', 's390x'],
+      format: 'docker',
+      seed: 'copy',
+    });
     const result = await runAction({
       image: `${target.host}/release/app`,
       tags: 'v1',

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runAction } from './helpers/action.js';
 import { type HostileServer, json, startHostile } from './helpers/hostile.js';
-import { MANIFEST_ACCEPT, type PushedImage, pushImage } from './helpers/images.js';
-import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { fetchManifest, type PushedImage, pushImages, sourcesOf } from './helpers/images.js';
+import type { TestProxy } from './helpers/proxy.js';
+import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
 
 /**
  * SPEC "Tags that only move forward": a real registry, and a fake GitHub API on loopback answering the compare
@@ -31,8 +31,7 @@ let proxy: TestProxy;
 let github: HostileServer;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  proxy = await startProxy(reg.url);
+  ({ reg, proxy } = await startProxiedRegistry());
   github = await startHostile({
     handler: (req) => {
       const match = /^\/repos\/org\/app\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)/.exec(req.path);
@@ -54,18 +53,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await github?.close();
-  await proxy?.close();
-  await reg?.stop();
+  await stopProxiedRegistry(reg, proxy);
 });
 
 const ARCHES = ['amd64', 'arm64'] as const;
 
-async function build(repo: string, seed: string, arches: readonly string[] = ARCHES): Promise<PushedImage[]> {
-  return Promise.all(
-    arches.map((architecture) =>
-      pushImage(reg, repo, { platform: { os: 'linux', architecture }, format: 'oci', seed }),
-    ),
-  );
+function build(repo: string, seed: string, arches: readonly string[] = ARCHES): Promise<PushedImage[]> {
+  return pushImages(reg, repo, { architectures: arches, seed });
 }
 
 /** Runs the action as a workflow of commit `commit` would, through the proxy. */
@@ -80,7 +74,7 @@ function merge(
     {
       image: `${proxy.host}/${repo}`,
       tags: tag,
-      sources: images.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(images),
       'if-tag-exists': 'forward',
       'github-token': TOKEN,
       ...extra,
@@ -89,13 +83,10 @@ function merge(
   );
 }
 
-async function tagIndex(
-  repo: string,
-  tag: string,
-): Promise<{ digest: string | null; json: Record<string, unknown> }> {
-  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { headers: { accept: MANIFEST_ACCEPT } });
-  const text = await res.text();
-  return { digest: res.headers.get('docker-content-digest'), json: res.ok ? JSON.parse(text) : {} };
+/** The digest and index a tag serves in the registry itself (`{}` when it serves none). */
+async function tagIndex(repo: string, tag: string) {
+  const { digest, json = {} } = await fetchManifest(reg, repo, tag);
+  return { digest, json };
 }
 
 function platformsOf(index: Record<string, unknown>): string[] {
@@ -149,7 +140,7 @@ describe('order-by: revision', () => {
     const plain = await runAction({
       image: `${reg.host}/${repo}`,
       tags: 'latest',
-      sources: old.map((i) => i.digest).join('\n'),
+      sources: sourcesOf(old),
     });
     expect(plain.code, plain.stdout).toBe(0);
     const result = await merge(repo, 'latest', await build(repo, 'new'), sha('a'));

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { type ActionResult, runAction, runCli } from './helpers/action.js';
+import { errorLine, FAST, runAction, runCli, visible } from './helpers/action.js';
 import {
   challenge,
   type HostileReply,
@@ -9,15 +9,25 @@ import {
   registryError,
   startHostile,
 } from './helpers/hostile.js';
-import { MANIFEST_ACCEPT, MediaTypes, type PushedImage, pushImage } from './helpers/images.js';
-import { type ProxyResponse, startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import {
+  fetchManifest,
+  MediaTypes,
+  type PushedImage,
+  pushImages,
+  served,
+  sourcesOf,
+} from './helpers/images.js';
+import type { ProxyResponse, TestProxy } from './helpers/proxy.js';
+import {
+  startProxiedRegistry,
+  startRegistry,
+  stopProxiedRegistry,
+  type TestRegistry,
+} from './helpers/registry.js';
+import { errorBody } from './helpers/registry-errors.js';
 
 // End to end against servers that misbehave: the bundled action (and CLI) must fail with a message that names
 // the registry and the fix (SPEC Guarantee 4), leak no secret (6), and leave the tags as they were (4, 7).
-
-/** A run that must end on its own well before this: it must not wait out wait-timeout (120 s by default). */
-const FAST = 30_000;
 
 /** A digest no server here holds. */
 const UNKNOWN = `sha256:${'a'.repeat(64)}`;
@@ -36,37 +46,6 @@ afterAll(async () => {
   await Promise.all(hostiles.map((server) => server.close()));
 });
 
-/** The action's failure line (`::error::…`), as the runner shows it. */
-function errorLine(result: ActionResult): string {
-  return result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
-}
-
-/** Everything a user or a later step could see: stdout but the runner's mask commands, stderr, outputs, summary. */
-function visible(result: ActionResult): string {
-  const stdout = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::'));
-  return [...stdout, result.stderr, JSON.stringify(result.outputs), result.summary].join('\n');
-}
-
-/** The digest a tag (or digest) serves in the registry itself, bypassing any proxy; null when it serves nothing. */
-async function served(reg: TestRegistry, repo: string, reference: string): Promise<string | null> {
-  const authorization = reg.adminAuthorization(repo);
-  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
-    method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
-  });
-  return response.ok ? response.headers.get('docker-content-digest') : null;
-}
-
-async function pushTwo(reg: TestRegistry, repo: string, seed: string): Promise<PushedImage[]> {
-  return Promise.all(
-    ['amd64', 'arm64'].map((architecture) =>
-      pushImage(reg, repo, { platform: { os: 'linux', architecture }, format: 'docker', seed }),
-    ),
-  );
-}
-
-const sourcesOf = (images: readonly PushedImage[]) => images.map((i) => i.digest).join('\n');
-
 const notFoundPage = (): HostileReply => ({
   status: 404,
   headers: { 'content-type': 'text/html; charset=utf-8' },
@@ -82,7 +61,7 @@ describe('transport and protocol mismatches', () => {
 
   beforeAll(async () => {
     reg = await startRegistry();
-    images = await pushTwo(reg, repo, 'mismatch');
+    images = await pushImages(reg, repo, { format: 'docker', seed: 'mismatch' });
   });
   afterAll(async () => reg?.stop());
 
@@ -215,14 +194,10 @@ describe('secrets under hostile answers', () => {
   const repo = 'secret/app';
 
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'htpasswd' });
-    proxy = await startProxy(reg.url);
-    images = await pushTwo(reg, repo, 'secret');
+    ({ reg, proxy } = await startProxiedRegistry({ auth: 'htpasswd' }));
+    images = await pushImages(reg, repo, { format: 'docker', seed: 'secret' });
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   test(
     'a signed storage URL the config blob is redirected to never appears, and gets no credentials',
@@ -337,15 +312,10 @@ describe('secrets under hostile answers', () => {
 describe('tag writes the registry refuses', () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
-
   beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry());
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
   afterEach(() => proxy.setHandler(undefined));
 
   /** Tag PUTs (not by digest) the proxy saw since `from`, as their tag names. */
@@ -376,14 +346,14 @@ describe('tag writes the registry refuses', () => {
   const errorReply = (status: number, code: string, message: string): ProxyResponse => ({
     status,
     headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify({ errors: [{ code, message, detail: {} }] })),
+    body: Buffer.from(errorBody([{ code, message, detail: {} }])),
   });
 
   test(
     'a tag PUT answered 404 NAME_UNKNOWN fails at once, saying the repository does not exist',
     async () => {
       const repo = 'refused/missing-repo';
-      const images = await pushTwo(reg, repo, 'name-unknown');
+      const images = await pushImages(reg, repo, { format: 'docker', seed: 'name-unknown' });
       onTagPut(repo, async () => errorReply(404, 'NAME_UNKNOWN', 'repository name not known to registry'));
       const before = proxy.log.length;
       // Default wait-timeout (120 s): NAME_UNKNOWN is not read-after-write lag and must not be waited out.
@@ -408,7 +378,7 @@ describe('tag writes the registry refuses', () => {
     async () => {
       const repo = 'refused/partial';
       const image = `${proxy.host}/${repo}`;
-      const images = await pushTwo(reg, repo, 'partial');
+      const images = await pushImages(reg, repo, { format: 'docker', seed: 'partial' });
       onTagPut(repo, async (tag) =>
         tag === 'b' ? errorReply(403, 'DENIED', 'requested access to the resource is denied') : undefined,
       );
@@ -454,7 +424,7 @@ describe('tag writes the registry refuses', () => {
     let first = '';
 
     beforeAll(async () => {
-      images = await pushTwo(reg, repo, 'immutable');
+      images = await pushImages(reg, repo, { format: 'docker', seed: 'immutable' });
     });
 
     test(
@@ -505,7 +475,7 @@ describe('tag writes the registry refuses', () => {
       'a tag at another digest refused with TAG_INVALID fails with the immutable explanation, tag unchanged',
       async () => {
         expect(first).not.toBe('');
-        const others = await pushTwo(reg, repo, 'immutable-next');
+        const others = await pushImages(reg, repo, { format: 'docker', seed: 'immutable-next' });
         onTagPut(repo, async () => immutable);
         const before = proxy.log.length;
         const result = await runAction({ image: image(), tags: 'v1', sources: sourcesOf(others) });
@@ -530,12 +500,12 @@ describe('tag writes the registry refuses', () => {
     async () => {
       const repo = 'refused/skip-all';
       const image = `${proxy.host}/${repo}`;
-      const old = await pushTwo(reg, repo, 'skip-old');
+      const old = await pushImages(reg, repo, { format: 'docker', seed: 'skip-old' });
       const setup = await runAction({ image, tags: 'x,y', sources: sourcesOf(old) });
       expect(setup.code, setup.stdout).toBe(0);
       const held = setup.outputs['digest'] ?? '';
 
-      const next = await pushTwo(reg, repo, 'skip-new');
+      const next = await pushImages(reg, repo, { format: 'docker', seed: 'skip-new' });
       const inputs = { image, tags: 'x,y', sources: sourcesOf(next), 'if-tag-exists': 'skip' };
       const dry = await runAction({ ...inputs, 'dry-run': 'true' });
       expect(dry.code, dry.stdout).toBe(0);
@@ -553,11 +523,9 @@ describe('tag writes the registry refuses', () => {
       expect(JSON.parse(result.outputs['tags'] ?? '')).toEqual([]);
       expect(tagPuts(repo, before)).toEqual([]);
       // `ref` resolves: the index was stored by digest though no tag moved.
-      const response = await fetch(`${reg.url}/v2/${repo}/manifests/${digest}`, {
-        headers: { accept: MANIFEST_ACCEPT },
-      });
-      expect(response.status).toBe(200);
-      expect(await response.text()).toBe(result.outputs['manifest']);
+      const stored = await fetchManifest(reg, repo, digest);
+      expect(stored.status).toBe(200);
+      expect(stored.text).toBe(result.outputs['manifest']);
       expect(await served(reg, repo, 'x')).toBe(held);
       expect(await served(reg, repo, 'y')).toBe(held);
     },

@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runAction } from './helpers/action.js';
+import { errorLine, runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
-import { MANIFEST_ACCEPT, MediaTypes, type PushedImage, pushImage, pushManifest } from './helpers/images.js';
-import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import {
+  MediaTypes,
+  pushImage,
+  pushImages,
+  pushJsonManifest,
+  pushManifest,
+  served,
+  sourcesOf,
+} from './helpers/images.js';
+import type { TestProxy } from './helpers/proxy.js';
+import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
 
 /**
  * SPEC Guarantees 3, 4 and 7 against content a real registry stores without complaint but no build tool
@@ -13,26 +21,13 @@ import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
 let reg: TestRegistry;
 let proxy: TestProxy;
-
 beforeAll(async () => {
-  reg = await startRegistry();
-  proxy = await startProxy(reg.url);
+  ({ reg, proxy } = await startProxiedRegistry());
 });
-afterAll(async () => {
-  await proxy?.close();
-  await reg?.stop();
-});
-
-async function tagDigest(repo: string, tag: string): Promise<string | null> {
-  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
-    method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT },
-  });
-  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
-}
+afterAll(() => stopProxiedRegistry(reg, proxy));
 
 /** An OCI index over `children`, each with the given platform (or none), pushed by digest. */
-async function pushIndex(
+function pushIndex(
   repo: string,
   children: readonly { image: { digest: string; size: number; mediaType: string }; platform?: object }[],
 ) {
@@ -42,12 +37,14 @@ async function pushIndex(
     size: image.size,
     ...(platform ? { platform } : {}),
   }));
-  const bytes = new TextEncoder().encode(
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }),
-  );
-  const { createHash } = await import('node:crypto');
-  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  return pushManifest(reg, repo, digest, bytes, MediaTypes.ociIndex);
+  const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests };
+  return pushJsonManifest(reg, repo, index, MediaTypes.ociIndex);
+}
+
+/** Runs the action on an index over `children` pushed to `repo`, to tag it `repo:v1`. */
+async function mergeIndexOver(repo: string, children: Parameters<typeof pushIndex>[1]) {
+  const index = await pushIndex(repo, children);
+  return runAction({ image: `${reg.host}/${repo}`, tags: 'v1', sources: index.digest });
 }
 
 /** Lines of the action's stdout the runner would read as workflow commands we did not issue. */
@@ -66,10 +63,10 @@ describe('workflow-command injection through registry content', () => {
     expect(result.code).toBe(1);
     expect(injected(result.stdout, '::warning::injected')).toEqual([]);
     expect(injected(result.stdout, '::add-mask::')).toEqual([]);
-    const error = result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+    const error = errorLine(result);
     expect(error).toContain(evil.digest);
     expect(error).toContain('variant');
-    expect(await tagDigest(repo, 'v1')).toBeNull();
+    expect(await served(reg, repo, 'v1')).toBeNull();
   });
 
   test('an index child whose platform carries ::stop-commands:: is refused before anything is written', async () => {
@@ -78,14 +75,13 @@ describe('workflow-command injection through registry content', () => {
       platform: { os: 'linux', architecture: 'arm64' },
       format: 'oci',
     });
-    const index = await pushIndex(repo, [
+    const result = await mergeIndexOver(repo, [
       { image, platform: { architecture: 'arm64', os: 'linux', variant: 'v8\n::stop-commands::tok' } },
     ]);
-    const result = await runAction({ image: `${reg.host}/${repo}`, tags: 'v1', sources: index.digest });
     expect(result.code).toBe(1);
     expect(injected(result.stdout, '::stop-commands::')).toEqual([]);
     expect(result.stdout).toContain('not a short token');
-    expect(await tagDigest(repo, 'v1')).toBeNull();
+    expect(await served(reg, repo, 'v1')).toBeNull();
   });
 });
 
@@ -96,19 +92,15 @@ describe('indexes that lie or explode', () => {
       platform: { os: 'linux', architecture: 'amd64' },
       format: 'oci',
     });
-    const index = await pushIndex(repo, [
-      {
-        image: { ...image, size: image.size + 7 },
-        platform: { architecture: 'amd64', os: 'linux' },
-      },
+    const result = await mergeIndexOver(repo, [
+      { image: { ...image, size: image.size + 7 }, platform: { architecture: 'amd64', os: 'linux' } },
     ]);
-    const result = await runAction({ image: `${reg.host}/${repo}`, tags: 'v1', sources: index.digest });
     expect(result.code).toBe(1);
-    const error = result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+    const error = errorLine(result);
     expect(error).toContain(image.digest);
     expect(error).toContain(`${image.size + 7} bytes`);
     expect(error).toContain(`${image.size} bytes`);
-    expect(await tagDigest(repo, 'v1')).toBeNull();
+    expect(await served(reg, repo, 'v1')).toBeNull();
   });
 
   test('a foreign index nesting indexes is refused before it is copied, not copied exponentially', async () => {
@@ -161,11 +153,7 @@ test('platform aliases: linux/arm is arm/v7, in platforms and in a prefix', asyn
 
 test('a tag another writer moves during the wait is decided on its new state (if-tag-exists: fail)', async () => {
   const repo = 'promises/stale';
-  const sources: PushedImage[] = await Promise.all(
-    ['amd64', 'arm64'].map((architecture) =>
-      pushImage(reg, repo, { platform: { os: 'linux', architecture }, format: 'oci' }),
-    ),
-  );
+  const sources = await pushImages(reg, repo);
   const theirs = await pushImage(reg, repo, {
     platform: { os: 'linux', architecture: 's390x' },
     format: 'oci',
@@ -178,7 +166,7 @@ test('a tag another writer moves during the wait is decided on its new state (if
     const run = runAction({
       image: `${proxy.host}/${repo}`,
       tags: 'shared',
-      sources: sources.map((s) => s.digest).join('\n'),
+      sources: sourcesOf(sources),
       'if-tag-exists': 'fail',
     });
     // Once the run is polling for the hidden source (it has read whatever it reads at the start), another
@@ -187,11 +175,11 @@ test('a tag another writer moves during the wait is decided on its new state (if
     await pushManifest(reg, repo, 'shared', theirs.bytes, theirs.mediaType);
     const result = await run;
     expect(result.code).toBe(1);
-    const error = result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+    const error = errorLine(result);
     expect(error).toContain('if-tag-exists is fail');
     expect(error).toContain(theirs.digest);
     expect(result.outputs['written']).toBeUndefined();
-    expect(await tagDigest(repo, 'shared')).toBe(theirs.digest);
+    expect(await served(reg, repo, 'shared')).toBe(theirs.digest);
   } finally {
     proxy.setHandler(undefined);
   }

@@ -1,19 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type ActionResult, runAction } from './helpers/action.js';
+import { type ActionResult, errorLine, FAST, runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
 import {
-  MANIFEST_ACCEPT,
-  MediaTypes,
   type PushedImage,
-  pushBlob,
   pushBuildxIndex,
   pushImage,
-  pushManifest,
+  pushImages,
+  served,
   sha256Digest,
+  sourcesOf,
 } from './helpers/images.js';
 import {
   accessTokenOnly,
@@ -38,12 +37,19 @@ import {
   personality,
   pullLimitExhausted,
   putStatus,
-  type Stage,
   throttledAtFirst,
-  tokenRegistry,
+  tokenRegistryBehind,
+  tokenUrlOf,
 } from './helpers/personalities.js';
-import { type RequestLogEntry, startProxy, type TestProxy } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import type { RequestLogEntry, TestProxy } from './helpers/proxy.js';
+import {
+  type ProxiedRegistry,
+  startProxiedRegistry,
+  startRegistry,
+  stopProxiedRegistry,
+  type TestRegistry,
+} from './helpers/registry.js';
+import type { Stage } from './helpers/stages.js';
 
 /**
  * SPEC Guarantee 8: the bundled action, run through the test proxy's registry personalities (helpers/
@@ -52,45 +58,14 @@ import { startRegistry, type TestRegistry } from './helpers/registry.js';
  * what the registry holds afterwards (read straight from it, not through the proxy) and the requests made.
  */
 
-/** A run that must end on its own well before the default wait-timeout of 120 s. */
-const FAST = 30_000;
-
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The action's failure line (`::error::…`), as the runner shows it. */
-function errorLine(result: ActionResult): string {
-  return result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
-}
-
 /** What the run printed, for failure messages. */
 function output(result: ActionResult): string {
   return `${result.stdout}\n${result.stderr}`;
-}
-
-/** The digest a tag (or digest) serves in the registry itself, bypassing the proxy; null when none. */
-async function served(reg: TestRegistry, repo: string, reference: string): Promise<string | null> {
-  const authorization = reg.adminAuthorization(repo);
-  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
-    method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
-  });
-  return response.ok ? response.headers.get('docker-content-digest') : null;
-}
-
-async function pushTwo(reg: TestRegistry, repo: string, seed: string, tag?: string): Promise<PushedImage[]> {
-  return Promise.all(
-    ['amd64', 'arm64'].map((architecture) =>
-      pushImage(reg, repo, {
-        platform: { os: 'linux', architecture },
-        format: 'oci',
-        seed,
-        ...(tag === undefined ? {} : { tag }),
-      }),
-    ),
-  );
 }
 
 const pathOf = (entry: RequestLogEntry): string => entry.path.split('?')[0] ?? '';
@@ -102,6 +77,12 @@ const isUploadStart = (e: RequestLogEntry): boolean =>
 const isUploadSession = (e: RequestLogEntry): boolean => /\/blobs\/uploads\/[^/]+$/.test(pathOf(e));
 const isTagPut = (repo: string, tag: string) => (e: RequestLogEntry) =>
   e.method === 'PUT' && pathOf(e) === `/v2/${repo}/manifests/${tag}`;
+const deletes = (log: readonly RequestLogEntry[]) => log.filter((e) => e.method === 'DELETE');
+const uploadPuts = (log: readonly RequestLogEntry[]) =>
+  log.filter((e) => e.method === 'PUT' && isUploadSession(e));
+/** Whether every one of `entries` (none counts too) was answered `status`. */
+const allAnswered = (entries: readonly RequestLogEntry[], status: number): boolean =>
+  entries.every((e) => e.status === status);
 
 /** The requests in order, for failure messages. */
 function story(log: readonly RequestLogEntry[]): string {
@@ -125,15 +106,38 @@ async function through(
   }
 }
 
-/** A token registry behind the proxy, token requests through the proxy too (realm rewritten). */
-function tokenHandler(reg: TestRegistry, proxy: TestProxy, ...stages: Stage[]) {
-  return tokenRegistry(tokenUrlOf(reg), () => proxy.url, ...stages);
+/**
+ * Pushes two images (seeded with `seed`) to `repo` in the registry, then runs the action through the proxy with
+ * `handler` to merge them by digest into `<proxy>/<repo>:v1`; `inputs` add to (or override) the action's inputs.
+ */
+async function mergeTwo(
+  { reg, proxy }: ProxiedRegistry,
+  repo: string,
+  seed: string,
+  handler: Parameters<TestProxy['setHandler']>[0],
+  inputs: Record<string, string> = {},
+  env: Record<string, string> = {},
+): Promise<{ images: PushedImage[]; result: ActionResult; log: RequestLogEntry[] }> {
+  const images = await pushImages(reg, repo, { seed });
+  const inputsOfRun = { image: `${proxy.host}/${repo}`, tags: 'v1', sources: sourcesOf(images), ...inputs };
+  const run = await through(proxy, handler, inputsOfRun, env);
+  return { images, ...run };
 }
 
-function tokenUrlOf(reg: TestRegistry): string {
-  const url = reg.tokenServer?.url;
-  if (url === undefined) throw new Error('token registry without a token server');
-  return url;
+/** The run succeeded, and `repo:v1` serves the digest it output (read from the registry itself). */
+async function expectMerged(reg: TestRegistry, repo: string, result: ActionResult): Promise<void> {
+  expect(result.code, output(result)).toBe(0);
+  expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+}
+
+/** An image held at `repo:v1` before the run, for runs that must leave the tag alone. */
+function pushHeld(reg: TestRegistry, repo: string, seed: string): Promise<PushedImage> {
+  return pushImage(reg, repo, {
+    platform: { os: 'linux', architecture: 'amd64' },
+    format: 'oci',
+    seed,
+    tag: 'v1',
+  });
 }
 
 // ---- 1. cross-repository mount answers ----
@@ -145,50 +149,39 @@ describe('cross-repository mount answers (token registry)', () => {
   const src = 'team-a/src';
 
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'token' });
-    proxy = await startProxy(reg.url);
-    images = await pushTwo(reg, src, 'mount');
+    ({ reg, proxy } = await startProxiedRegistry({ auth: 'token' }));
+    images = await pushImages(reg, src, { seed: 'mount' });
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   const blobs = (): Set<string> => new Set(images.flatMap((i) => [i.configDigest, ...i.layerDigests]));
 
+  /** Merges the sources (in `src`) into `dst:v1` with `stage`, checks that it did, and returns its requests. */
   async function merge(dst: string, stage: Stage) {
-    return through(proxy, tokenHandler(reg, proxy, stage), {
+    const { result, log } = await through(proxy, tokenRegistryBehind(reg, proxy, stage), {
       image: `${proxy.host}/${dst}`,
       tags: 'v1',
       sources: images.map((i) => `${proxy.host}/${src}@${i.digest}`).join('\n'),
       username: reg.username,
       password: reg.password,
     });
+    await expectMerged(reg, dst, result);
+    return { log, mounts: log.filter(isMountPost), s: story(log) };
   }
 
   test('202 (GHCR across orgs, ECR without mounting, Quay without access): the opened upload is finished, never cancelled', async () => {
     const dst = 'team-b/accepted';
     const stage = mountOpensUpload();
-    const { result, log } = await merge(dst, stage);
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, dst, 'v1')).toBe(result.outputs['digest']);
+    const { log, mounts, s } = await merge(dst, stage);
     expect(await served(reg, dst, images[0]?.digest ?? '')).toBe(images[0]?.digest);
 
-    const s = story(log);
-    const mounts = log.filter(isMountPost);
     expect(new Set(mounts.map((e) => queryOf(e).get('mount'))), s).toEqual(blobs());
-    expect(mounts.every((e) => e.status === 202)).toBe(true);
+    expect(allAnswered(mounts, 202)).toBe(true);
     // Each upload the registry opened is finished with one PUT to its Location, and no other is opened.
     expect(log.filter(isUploadStart), s).toEqual([]);
-    expect(
-      log.filter((e) => e.method === 'DELETE'),
-      s,
-    ).toEqual([]);
-    const puts = log.filter((e) => e.method === 'PUT' && isUploadSession(e));
-    expect(
-      puts.every((e) => e.status === 201),
-      s,
-    ).toBe(true);
+    expect(deletes(log), s).toEqual([]);
+    const puts = uploadPuts(log);
+    expect(allAnswered(puts, 201), s).toBe(true);
     const opened = stage.opened.map((location) => new URL(location, proxy.url).pathname);
     expect(opened).toHaveLength(blobs().size);
     expect(puts.map(pathOf).sort(), s).toEqual([...opened].sort());
@@ -197,17 +190,10 @@ describe('cross-repository mount answers (token registry)', () => {
   test('401 UNAUTHORIZED "project … not found" (Harbor): uploaded without mount, a plain POST then a PUT', async () => {
     const dst = 'team-c/harbor';
     const stage = mountRefusedUnauthorized();
-    const { result, log } = await merge(dst, stage);
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, dst, 'v1')).toBe(result.outputs['digest']);
+    const { log, mounts, s } = await merge(dst, stage);
 
-    const s = story(log);
-    const mounts = log.filter(isMountPost);
     expect(new Set(mounts.map((e) => queryOf(e).get('mount'))), s).toEqual(blobs());
-    expect(
-      mounts.every((e) => e.status === 401),
-      s,
-    ).toBe(true);
+    expect(allAnswered(mounts, 401), s).toBe(true);
     expect(stage.refused).toBe(mounts.length);
     // At most one more try per mount, after the challenge that came with the 401.
     expect(mounts.length, s).toBeLessThanOrEqual(2 * blobs().size);
@@ -217,17 +203,10 @@ describe('cross-repository mount answers (token registry)', () => {
   test('404 (GitLab-like): uploaded without mount, a plain POST then a PUT', async () => {
     const dst = 'team-d/gitlab';
     const stage = mountRefusedNotFound();
-    const { result, log } = await merge(dst, stage);
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, dst, 'v1')).toBe(result.outputs['digest']);
+    const { log, mounts, s } = await merge(dst, stage);
 
-    const s = story(log);
-    const mounts = log.filter(isMountPost);
     expect(mounts.map((e) => queryOf(e).get('mount')).sort(), s).toEqual([...blobs()].sort());
-    expect(
-      mounts.every((e) => e.status === 404),
-      s,
-    ).toBe(true);
+    expect(allAnswered(mounts, 404), s).toBe(true);
     expect(stage.refused).toBe(mounts.length);
     expectPlainUploads(log, blobs().size);
   });
@@ -236,20 +215,11 @@ describe('cross-repository mount answers (token registry)', () => {
     const s = story(log);
     const starts = log.filter(isUploadStart);
     expect(starts, s).toHaveLength(count);
-    expect(
-      starts.every((e) => e.status === 202),
-      s,
-    ).toBe(true);
-    const puts = log.filter((e) => e.method === 'PUT' && isUploadSession(e));
+    expect(allAnswered(starts, 202), s).toBe(true);
+    const puts = uploadPuts(log);
     expect(puts, s).toHaveLength(count);
-    expect(
-      puts.every((e) => e.status === 201),
-      s,
-    ).toBe(true);
-    expect(
-      log.filter((e) => e.method === 'DELETE'),
-      s,
-    ).toEqual([]);
+    expect(allAnswered(puts, 201), s).toBe(true);
+    expect(deletes(log), s).toEqual([]);
   }
 });
 
@@ -259,13 +229,9 @@ describe('immutable tags, every flavour', () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
   beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry());
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   const FLAVOURS = Object.keys(IMMUTABLE_FLAVOURS) as ImmutableFlavour[];
 
@@ -273,17 +239,11 @@ describe('immutable tags, every flavour', () => {
     '%s: the first tag PUT lands but its answer is lost; the retry is refused, the tag read, and the run succeeds',
     async (flavour) => {
       const repo = `immutable/${flavour}`;
-      const images = await pushTwo(reg, repo, flavour);
       const stage = immutableTags(flavour, { loseFirstAnswer: true });
-      const { result, log } = await through(proxy, personality(stage), {
-        image: `${proxy.host}/${repo}`,
-        tags: 'v1',
-        sources: images.map((i) => i.digest).join('\n'),
-      });
-      expect(result.code, output(result)).toBe(0);
+      const { result, log } = await mergeTwo({ reg, proxy }, repo, flavour, personality(stage));
+      await expectMerged(reg, repo, result);
       expect(result.outputs['written']).toBe('true');
       expect(JSON.parse(result.outputs['tags'] ?? '[]')).toEqual([`${proxy.host}/${repo}:v1`]);
-      expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
 
       const { status } = IMMUTABLE_FLAVOURS[flavour](repo, 'v1');
       const tagPuts = log.filter(isTagPut(repo, 'v1'));
@@ -300,19 +260,9 @@ describe('immutable tags, every flavour', () => {
     '%s: a tag at another digest is refused, explained as immutable or protected, and left as it was',
     async (flavour) => {
       const repo = `immutable/${flavour}-held`;
-      const images = await pushTwo(reg, repo, flavour);
-      const held = await pushImage(reg, repo, {
-        platform: { os: 'linux', architecture: 'amd64' },
-        format: 'oci',
-        seed: `${flavour}-held`,
-        tag: 'v1',
-      });
+      const held = await pushHeld(reg, repo, `${flavour}-held`);
       const stage = immutableTags(flavour);
-      const { result, log } = await through(proxy, personality(stage), {
-        image: `${proxy.host}/${repo}`,
-        tags: 'v1',
-        sources: images.map((i) => i.digest).join('\n'),
-      });
+      const { result, log } = await mergeTwo({ reg, proxy }, repo, flavour, personality(stage));
       expect(result.code, output(result)).toBe(1);
       const error = errorLine(result);
       const { status, error: refusal } = IMMUTABLE_FLAVOURS[flavour](repo, 'v1');
@@ -337,13 +287,9 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
   let reg: TestRegistry;
   let proxy: TestProxy;
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'token' });
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry({ auth: 'token' }));
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   const credentials = () => ({ username: reg.username, password: reg.password });
   const tokenGets = (log: RequestLogEntry[]) =>
@@ -353,20 +299,11 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
     'insufficient_scope on every PUT: the credentials cannot push there (not "check the password"); no tag moves',
     async () => {
       const repo = 'scope/app';
-      const images = await pushTwo(reg, repo, 'scope');
-      const held = await pushImage(reg, repo, {
-        platform: { os: 'linux', architecture: 'amd64' },
-        format: 'oci',
-        seed: 'scope-held',
-        tag: 'v1',
-      });
+      const held = await pushHeld(reg, repo, 'scope-held');
       const stage = insufficientScope();
-      const { result, log } = await through(proxy, tokenHandler(reg, proxy, stage), {
-        image: `${proxy.host}/${repo}`,
-        tags: 'v1,v2',
-        sources: images.map((i) => i.digest).join('\n'),
-        ...credentials(),
-      });
+      const handler = tokenRegistryBehind(reg, proxy, stage);
+      const inputs = { tags: 'v1,v2', ...credentials() };
+      const { result, log } = await mergeTwo({ reg, proxy }, repo, 'scope', handler, inputs);
       expect(result.code, output(result)).toBe(1);
       const error = errorLine(result);
       expect(error).toContain(`cannot push to ${proxy.host}/${repo}, or the repository does not exist`);
@@ -377,7 +314,7 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
       expect(puts.length, story(log)).toBeGreaterThan(0);
       // The index PUT by digest, once more with a fresh token, and no further: no tag PUT was tried.
       expect(puts.length, story(log)).toBeLessThanOrEqual(2);
-      expect(puts.every((e) => e.status === 401)).toBe(true);
+      expect(allAnswered(puts, 401)).toBe(true);
       expect(stage.refused).toBe(puts.length);
     },
     FAST,
@@ -385,18 +322,12 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
 
   test('a token answer with `access_token` only (GHCR, Quay): the run succeeds', async () => {
     const repo = 'access-token/app';
-    const images = await pushTwo(reg, repo, 'access-token');
     const stage = accessTokenOnly(tokenUrlOf(reg));
-    const { result, log } = await through(proxy, tokenHandler(reg, proxy, stage), {
-      image: `${proxy.host}/${repo}`,
-      tags: 'v1',
-      sources: images.map((i) => i.digest).join('\n'),
-      ...credentials(),
-    });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    const handler = tokenRegistryBehind(reg, proxy, stage);
+    const { result, log } = await mergeTwo({ reg, proxy }, repo, 'access-token', handler, credentials());
+    await expectMerged(reg, repo, result);
     expect(stage.rewritten, story(log)).toBeGreaterThan(0);
-    expect(tokenGets(log).every((e) => e.status === 200)).toBe(true);
+    expect(allAnswered(tokenGets(log), 200)).toBe(true);
   });
 
   test.each([
@@ -406,7 +337,6 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
     'an identity token whose OAuth POST is answered %i (%s) is sent with GET as the password of <token>',
     async (status, _registry) => {
       const repo = `identity-${status}/app`;
-      const images = await pushTwo(reg, repo, `identity-${status}`);
       const identityToken = `idt-${randomBytes(12).toString('hex')}`;
       const dir = mkdtempSync(join(tmpdir(), 'mm-docker-'));
       dirs.push(dir);
@@ -418,30 +348,20 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
       const refused = oauthPostRefused(status, tokenUrl);
       const acr = identityTokenAsPassword(tokenUrl, identityToken, credentials());
       const before = reg.tokenServer?.requests.length ?? 0;
-      const { result, log } = await through(
-        proxy,
-        tokenHandler(reg, proxy, refused, acr),
-        { image: `${proxy.host}/${repo}`, tags: 'v1', sources: images.map((i) => i.digest).join('\n') },
-        { DOCKER_CONFIG: dir },
-      );
-      expect(result.code, output(result)).toBe(0);
-      expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+      const handler = tokenRegistryBehind(reg, proxy, refused, acr);
+      const env = { DOCKER_CONFIG: dir };
+      const { result, log } = await mergeTwo({ reg, proxy }, repo, `identity-${status}`, handler, {}, env);
+      await expectMerged(reg, repo, result);
 
       const s = story(log);
       const posts = log.filter((e) => e.method === 'POST' && pathOf(e) === new URL(tokenUrl).pathname);
       expect(posts.length, s).toBeGreaterThan(0);
-      expect(
-        posts.every((e) => e.status === status),
-        s,
-      ).toBe(true);
+      expect(allAnswered(posts, status), s).toBe(true);
       expect(refused.refused).toBe(posts.length);
       // Each refused POST is followed by a GET with Basic `<token>:<identity token>`.
       const gets = tokenGets(log);
       expect(gets.length, s).toBe(posts.length);
-      expect(
-        gets.every((e) => e.status === 200),
-        s,
-      ).toBe(true);
+      expect(allAnswered(gets, 200), s).toBe(true);
       expect(acr.users).toEqual(gets.map(() => '<token>'));
       expect(acr.swapped).toBe(gets.length);
       const asked = reg.tokenServer?.requests.slice(before) ?? [];
@@ -458,8 +378,8 @@ describe('token registries: insufficient_scope and token endpoint variants', () 
   test('a token asked for pull on a source and push on the image names the push scope first', async () => {
     const src = 'scopes/src';
     const dst = 'scopes/dst';
-    const images = await pushTwo(reg, src, 'scope-order');
-    const { result, log } = await through(proxy, tokenHandler(reg, proxy), {
+    const images = await pushImages(reg, src, { seed: 'scope-order' });
+    const { result, log } = await through(proxy, tokenRegistryBehind(reg, proxy), {
       image: `${proxy.host}/${dst}`,
       tags: 'v1',
       sources: images.map((i) => `${proxy.host}/${src}@${i.digest}`).join('\n'),
@@ -482,27 +402,18 @@ describe("ECR's Basic challenge (htpasswd registry)", () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'htpasswd' });
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry({ auth: 'htpasswd' }));
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   test('Basic realm="https://…/",service="ecr.amazonaws.com" with a text/plain body: username/password work', async () => {
     const repo = 'ecr/app';
-    const images = await pushTwo(reg, repo, 'ecr');
     const stage = ecrBasicChallenge(() => proxy.host);
-    const { result, log } = await through(proxy, personality(stage), {
-      image: `${proxy.host}/${repo}`,
-      tags: 'v1',
-      sources: images.map((i) => i.digest).join('\n'),
+    const { images, result, log } = await mergeTwo({ reg, proxy }, repo, 'ecr', personality(stage), {
       username: reg.username,
       password: reg.password,
     });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    await expectMerged(reg, repo, result);
     const challenged = log.filter((e) => e.status === 401);
     expect(stage.challenged).toBe(challenged.length);
     // Only the first, anonymous requests (the source reads, sent together) meet the challenge.
@@ -519,12 +430,10 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
   /** A second registry, not behind the proxy: sources there are streamed across, not mounted. */
   let far: TestRegistry;
   beforeAll(async () => {
-    [reg, far] = await Promise.all([startRegistry(), startRegistry()]);
-    proxy = await startProxy(reg.url);
+    [{ reg, proxy }, far] = await Promise.all([startProxiedRegistry(), startRegistry()]);
   });
   afterAll(async () => {
-    await proxy?.close();
-    await Promise.all([reg?.stop(), far?.stop()]);
+    await Promise.all([stopProxiedRegistry(reg, proxy), far?.stop()]);
   });
 
   const manifestGets = (log: RequestLogEntry[]) =>
@@ -534,13 +443,8 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
     "Docker Hub's exhausted pull limit (429, ratelimit-remaining: 0, no Retry-After) fails fast, saying to log in",
     async () => {
       const repo = 'pull-limit/app';
-      const images = await pushTwo(reg, repo, 'pull-limit');
       const stage = pullLimitExhausted();
-      const { result, log } = await through(proxy, personality(stage), {
-        image: `${proxy.host}/${repo}`,
-        tags: 'v1',
-        sources: images.map((i) => i.digest).join('\n'),
-      });
+      const { images, result, log } = await mergeTwo({ reg, proxy }, repo, 'pull-limit', personality(stage));
       expect(result.code, output(result)).toBe(1);
       const error = errorLine(result);
       expect(error).toContain('429');
@@ -558,15 +462,9 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
 
   test("GHCR's 429 with the wait only in its message is retried with backoff and succeeds", async () => {
     const repo = 'throttled/app';
-    const images = await pushTwo(reg, repo, 'throttled');
     const stage = throttledAtFirst(3);
-    const { result, log } = await through(proxy, personality(stage), {
-      image: `${proxy.host}/${repo}`,
-      tags: 'v1',
-      sources: images.map((i) => i.digest).join('\n'),
-    });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    const { result, log } = await mergeTwo({ reg, proxy }, repo, 'throttled', personality(stage));
+    await expectMerged(reg, repo, result);
     expect(stage.throttled).toBe(3);
     expect(
       log.filter((e) => e.status === 429),
@@ -576,7 +474,7 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
 
   test('sources hidden for 3 s are polled with HEAD: each manifest is downloaded once (Docker Hub counts GETs)', async () => {
     const repo = 'polling/app';
-    const images = await pushTwo(reg, repo, 'polling');
+    const images = await pushImages(reg, repo, { seed: 'polling' });
     const digests = images.map((i) => i.digest);
     const pulls = countsPulls();
     const hide = chaos({ hidden: { digests, lagMs: 3_000 } });
@@ -585,8 +483,7 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
       tags: 'v1',
       sources: digests.join('\n'),
     });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    await expectMerged(reg, repo, result);
     expect(hide.stats.hidden404).toBeGreaterThan(0);
     const s = story(log);
     for (const digest of digests) {
@@ -611,7 +508,13 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
     const LAYER = 3 * 1024 * 1024;
     const LIMIT = 1024 * 1024;
     const MIN = 600 * 1024;
-    const big = await pushLarge(far, 'big/app', LAYER);
+    // One OCI image whose only layer is LAYER random (incompressible) bytes.
+    const big = await pushImage(far, 'big/app', {
+      platform: { os: 'linux', architecture: 'amd64' },
+      format: 'oci',
+      layer: randomBytes(LAYER),
+    });
+    const layerDigest = big.layerDigests[0];
     const repo = 'chunked/app';
     const limit = bodyLimit(LIMIT);
     const minimum = chunkMinLength(MIN);
@@ -620,14 +523,13 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
       tags: 'v1',
       sources: `${far.host}/big/app@${big.digest}`,
     });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    await expectMerged(reg, repo, result);
     expect(await served(reg, repo, big.digest)).toBe(big.digest);
 
     // The layer is served whole and right.
-    const blob = await fetch(`${reg.url}/v2/${repo}/blobs/${big.layerDigest}`);
+    const blob = await fetch(`${reg.url}/v2/${repo}/blobs/${layerDigest}`);
     expect(blob.status).toBe(200);
-    expect(sha256Digest(new Uint8Array(await blob.arrayBuffer()))).toBe(big.layerDigest);
+    expect(sha256Digest(new Uint8Array(await blob.arrayBuffer()))).toBe(layerDigest);
 
     const s = story(log);
     // The whole-blob PUT was refused first, then chunks too large for the limit, halved until they fit.
@@ -635,10 +537,7 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
     expect(limit.refused.length, s).toBeGreaterThan(1);
     const patches = log.filter((e) => e.method === 'PATCH');
     expect(patches.length, s).toBeGreaterThan(1);
-    expect(
-      log.filter((e) => e.method === 'DELETE'),
-      s,
-    ).toEqual([]);
+    expect(deletes(log), s).toEqual([]);
     // Every upload session's chunks: none but the last below the registry's minimum.
     const sessions = [...minimum.patches.values()];
     const layer = sessions.find((sizes) => sizes.reduce((a, b) => a + b, 0) === LAYER);
@@ -659,8 +558,7 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
       tags: 'v1',
       sources: sources.join('\n'),
     });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    await expectMerged(reg, repo, result);
     const heads = log.filter((e) => e.method === 'HEAD' && pathOf(e).includes('/manifests/'));
     expect(heads.length, story(log)).toBeGreaterThan(0);
     expect(stage.refused).toBe(heads.length);
@@ -676,7 +574,7 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
   ] as const)(
     'manifest PUTs answered %i and blob PUTs %i instead of 201: success',
     async (manifest, blob) => {
-      const images = await pushTwo(far, `put-${manifest}/src`, `put-${manifest}-${blob}`);
+      const images = await pushImages(far, `put-${manifest}/src`, { seed: `put-${manifest}-${blob}` });
       const repo = `put-${manifest}-${blob}/app`;
       const stage = putStatus({ manifest, blob });
       const { result, log } = await through(proxy, personality(stage), {
@@ -684,8 +582,7 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
         tags: 'v1',
         sources: images.map((i) => `${far.host}/put-${manifest}/src@${i.digest}`).join('\n'),
       });
-      expect(result.code, output(result)).toBe(0);
-      expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+      await expectMerged(reg, repo, result);
       const s = story(log);
       // Two image manifests, the index by digest and the tag; each image's config and layer.
       expect(stage.manifests, s).toBe(4);
@@ -705,32 +602,29 @@ describe('open registry answers: rate limits, polling, body limits, HEAD and PUT
     expect(baseline.result.code, output(baseline.result)).toBe(0);
     const digest = baseline.result.outputs['digest'];
 
+    /** A run with `stage` tagging `tag` gets the baseline's digest, and the tag serves it; its requests. */
+    const sameDigest = async (stage: Stage, tag: string): Promise<RequestLogEntry[]> => {
+      const { result, log } = await through(proxy, personality(stage), { image, tags: tag, sources });
+      expect(result.code, output(result)).toBe(0);
+      expect(result.outputs['digest']).toBe(digest);
+      expect(await served(reg, repo, tag)).toBe(digest);
+      return log;
+    };
+
     const stripped = headWithoutDigest();
-    const noDigest = await through(proxy, personality(stripped), { image, tags: 'no-digest', sources });
-    expect(noDigest.result.code, output(noDigest.result)).toBe(0);
-    expect(noDigest.result.outputs['digest']).toBe(digest);
-    expect(await served(reg, repo, 'no-digest')).toBe(digest);
-    expect(stripped.stripped, story(noDigest.log)).toBeGreaterThan(0);
+    const noDigest = await sameDigest(stripped, 'no-digest');
+    expect(stripped.stripped, story(noDigest)).toBeGreaterThan(0);
 
     const retyped = headAsJson();
-    const json = await through(proxy, personality(retyped), { image, tags: 'json', sources });
-    expect(json.result.code, output(json.result)).toBe(0);
-    expect(json.result.outputs['digest']).toBe(digest);
-    expect(await served(reg, repo, 'json')).toBe(digest);
-    expect(retyped.retyped, story(json.log)).toBeGreaterThan(0);
+    const json = await sameDigest(retyped, 'json');
+    expect(retyped.retyped, story(json)).toBeGreaterThan(0);
   });
 
   test('index PUT answered 400 MANIFEST_INVALID "Unable to retrieve child manifest" twice (Quay, zot): retried as lag', async () => {
     const repo = 'child-lag/app';
-    const images = await pushTwo(reg, repo, 'child-lag');
     const stage = childManifestLag(2);
-    const { result, log } = await through(proxy, personality(stage), {
-      image: `${proxy.host}/${repo}`,
-      tags: 'v1',
-      sources: images.map((i) => i.digest).join('\n'),
-    });
-    expect(result.code, output(result)).toBe(0);
-    expect(await served(reg, repo, 'v1')).toBe(result.outputs['digest']);
+    const { result, log } = await mergeTwo({ reg, proxy }, repo, 'child-lag', personality(stage));
+    await expectMerged(reg, repo, result);
     expect(stage.refused).toBe(2);
     const puts = log.filter((e) => e.method === 'PUT' && pathOf(e).includes('/manifests/'));
     expect(
@@ -747,33 +641,4 @@ async function pushMixed(reg: TestRegistry, repo: string, seed: string): Promise
     pushBuildxIndex(reg, repo, { platform: { os: 'linux', architecture: 'arm64' }, seed }),
   ]);
   return [plain.digest, buildx.index.digest];
-}
-
-/** One OCI image whose only layer is `size` random (incompressible) bytes. */
-async function pushLarge(
-  reg: TestRegistry,
-  repo: string,
-  size: number,
-): Promise<{ digest: string; layerDigest: string }> {
-  const layer = randomBytes(size);
-  const layerDigest = await pushBlob(reg, repo, layer);
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(layer).digest('hex')}`] },
-      config: {},
-    }),
-  );
-  const configDigest = await pushBlob(reg, repo, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociManifest,
-      config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length },
-      layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }],
-    }),
-  );
-  const pushed = await pushManifest(reg, repo, sha256Digest(manifest), manifest, MediaTypes.ociManifest);
-  return { digest: pushed.digest, layerDigest };
 }

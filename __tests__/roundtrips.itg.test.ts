@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './helpers/action.js';
 import { pushSources } from './helpers/fixtures.js';
 import { lockstep } from './helpers/lockstep.js';
+import { fromHandler, tokenRegistryBehind } from './helpers/personalities.js';
 import {
-  type ProxiedRequest,
-  type ProxyResponse,
+  type ProxyHandler,
   type RequestLogEntry,
   sequentialRoundTrips,
-  startProxy,
   type TestProxy,
 } from './helpers/proxy.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
+import type { Stage } from './helpers/stages.js';
 
 /**
  * Request counts and sequential round trips of one merge, through a proxy that answers in lockstep rounds
@@ -63,21 +63,50 @@ function timeline(log: readonly RequestLogEntry[]): string {
     .join('\n');
 }
 
+/**
+ * The requests of one merge of N sources on an open registry, by kind: N manifest GETs, N config GETs, the
+ * index PUT by digest beside the tag HEAD right before writing, the tag PUT, the read-back HEAD.
+ */
+function openRegistryRequests(n: number): Record<string, number> {
+  return {
+    'GET manifest by digest': n,
+    'GET blob': n,
+    'HEAD manifest by tag': 2,
+    'PUT manifest by digest': 1,
+    'PUT manifest by tag': 1,
+  };
+}
+
 function sourceArgs(digests: readonly string[]): string[] {
   return digests.flatMap((digest) => ['--source', digest]);
+}
+
+/**
+ * Runs the CLI with `args` through the proxy answering in lockstep rounds (`around` puts more in front of the
+ * rounds, e.g. a token server) and checks it succeeded; the requests it made, and their timeline for failure
+ * messages.
+ */
+async function measured(
+  proxy: TestProxy,
+  args: string[],
+  options: { stdin?: string; around?: (rounds: Stage) => ProxyHandler } = {},
+): Promise<{ log: RequestLogEntry[]; story: string }> {
+  const rounds = lockstep({ quietMs: QUIET_MS });
+  proxy.setHandler(options.around?.(fromHandler(rounds.handler)) ?? rounds.handler);
+  const from = proxy.log.length;
+  const result = await runCli(args, options.stdin === undefined ? {} : { stdin: options.stdin });
+  expect(result.code, result.stderr).toBe(0);
+  const log = proxy.log.slice(from);
+  return { log, story: `requests:\n${timeline(log)}` };
 }
 
 describe('open registry', () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
   beforeAll(async () => {
-    reg = await startRegistry();
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry());
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   test('the measure: requests sent together count once, each awaited request once more', async () => {
     proxy.setHandler(lockstep({ quietMs: QUIET_MS }).handler);
@@ -94,30 +123,16 @@ describe('open registry', () => {
   test.each(SIZES)('N = %i: 2N + 4 requests, at most 5 sequential round trips', async (n) => {
     const repository = `roundtrips/open${n}`;
     const digests = await pushSources(reg, repository, n);
-    const rounds = lockstep({ quietMs: QUIET_MS });
-    proxy.setHandler(rounds.handler);
-    const from = proxy.log.length;
 
-    const result = await runCli([
+    const { log, story } = await measured(proxy, [
       '--image',
       `${proxy.host}/${repository}`,
       '--tag',
       'v1',
       ...sourceArgs(digests),
     ]);
-    expect(result.code, result.stderr).toBe(0);
 
-    const log = proxy.log.slice(from);
-    const story = `requests:\n${timeline(log)}`;
-    // N manifest GETs, N config GETs, the index PUT by digest beside the tag HEAD right before writing, the
-    // tag PUT, the read-back HEAD.
-    expect(tally(log), story).toEqual({
-      'GET manifest by digest': n,
-      'GET blob': n,
-      'HEAD manifest by tag': 2,
-      'PUT manifest by digest': 1,
-      'PUT manifest by tag': 1,
-    });
+    expect(tally(log), story).toEqual(openRegistryRequests(n));
     expect(log.length).toBe(2 * n + 4);
     expect(sequentialRoundTrips(log), story).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
   });
@@ -126,22 +141,16 @@ describe('open registry', () => {
     async (k) => {
       const repository = `roundtrips/multi${k}`;
       const digests = await pushSources(reg, repository, 8);
-      const rounds = lockstep({ quietMs: QUIET_MS });
-      proxy.setHandler(rounds.handler);
-      const from = proxy.log.length;
       const images = Array.from(
         { length: k },
         (_, i) => `${proxy.host}/${repository}${i === 0 ? '' : `-copy${i}`}`,
       );
-      const result = await runCli([
+      const { log, story } = await measured(proxy, [
         ...images.flatMap((image) => ['--image', image]),
         '--tag',
         'v1',
         ...sourceArgs(digests),
       ]);
-      expect(result.code, result.stderr).toBe(0);
-      const log = proxy.log.slice(from);
-      const story = `requests:\n${timeline(log)}`;
       // Blobs are mounted into the other images (never copied through the client), each manifest PUT once there.
       expect(log.filter((e) => e.method === 'GET' && e.path.includes('/blobs/'))).toHaveLength(8);
       expect(log.filter((e) => e.method === 'POST' && e.path.includes('mount='))).toHaveLength(16 * (k - 1));
@@ -153,59 +162,18 @@ describe('open registry', () => {
 describe('token auth registry', () => {
   let reg: TestRegistry;
   let proxy: TestProxy;
-  let tokenUrl: URL;
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'token' });
-    if (reg.tokenServer === undefined) throw new Error('token mode started without a token server');
-    tokenUrl = new URL(reg.tokenServer.url);
-    proxy = await startProxy(reg.url);
+    ({ reg, proxy } = await startProxiedRegistry({ auth: 'token' }));
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await reg?.stop();
-  });
-
-  /** The token server answers behind the same proxy, so the token request is in the log and its rounds. */
-  async function fromTokenServer(req: ProxiedRequest): Promise<ProxyResponse> {
-    const headers: Record<string, string> = {};
-    for (const name of ['authorization', 'content-type']) {
-      const value = req.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    const res = await fetch(new URL(req.path, tokenUrl.origin), {
-      method: req.method,
-      headers,
-      ...(req.method === 'POST' ? { body: req.body } : {}),
-    });
-    return {
-      status: res.status,
-      headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
-      body: Buffer.from(await res.arrayBuffer()),
-    };
-  }
+  afterAll(() => stopProxiedRegistry(reg, proxy));
 
   test.each(SIZES)('N = %i: one token, at most 5 + 2 sequential round trips', async (n) => {
     const repository = `roundtrips/token${n}`;
     const digests = await pushSources(reg, repository, n);
-    const rounds = lockstep({
-      quietMs: QUIET_MS,
-      route: (req) => (req.path.split('?')[0] === tokenUrl.pathname ? fromTokenServer(req) : undefined),
-    });
-    proxy.setHandler(async (req, forward) => {
-      const res = await rounds.handler(req, forward);
-      const challenge = res === 'reset' ? undefined : res.headers['www-authenticate'];
-      if (res !== 'reset' && typeof challenge === 'string') {
-        res.headers['www-authenticate'] = challenge.replace(
-          tokenUrl.href,
-          `${proxy.url}${tokenUrl.pathname}`,
-        );
-      }
-      return res;
-    });
-    const from = proxy.log.length;
     const tokensBefore = reg.tokenServer?.requests.length ?? 0;
 
-    const result = await runCli(
+    const { log, story } = await measured(
+      proxy,
       [
         '--image',
         `${proxy.host}/${repository}`,
@@ -216,24 +184,19 @@ describe('token auth registry', () => {
         reg.username,
         '--password-stdin',
       ],
-      { stdin: `${reg.password}\n` },
+      {
+        stdin: `${reg.password}\n`,
+        // The token server answers behind the same proxy, so the token request is in the log and its rounds.
+        around: (rounds) => tokenRegistryBehind(reg, proxy, rounds),
+      },
     );
-    expect(result.code, result.stderr).toBe(0);
 
-    const log = proxy.log.slice(from);
-    const story = `requests:\n${timeline(log)}`;
     expect((reg.tokenServer?.requests.length ?? 0) - tokensBefore, story).toBe(1);
     const counts = tally(log);
     expect(counts['GET token'], story).toBe(1);
     // Once authorized, the same requests as on an open registry.
     const authorized = log.filter((e) => e.status !== 401 && kind(e) !== 'GET token');
-    expect(tally(authorized), story).toEqual({
-      'GET manifest by digest': n,
-      'GET blob': n,
-      'HEAD manifest by tag': 2,
-      'PUT manifest by digest': 1,
-      'PUT manifest by tag': 1,
-    });
+    expect(tally(authorized), story).toEqual(openRegistryRequests(n));
     // Challenges come only from the first round, at most one per request in it.
     expect(log.filter((e) => e.status === 401).length, story).toBeLessThanOrEqual(n + 1);
     expect(sequentialRoundTrips(log), story).toBeLessThanOrEqual(MAX_ROUND_TRIPS + MAX_AUTH_ROUND_TRIPS);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
-import { MANIFEST_ACCEPT, type PushedImage, pushImage } from './helpers/images.js';
+import { type PushedImage, pushImages, served, sourcesOf } from './helpers/images.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -42,24 +42,15 @@ function dockerConfig(auths: Record<string, { user: string; password: string }>)
   return dir;
 }
 
-async function served(reg: TestRegistry, repo: string, tag: string): Promise<string | null> {
-  const authorization = reg.adminAuthorization(repo);
-  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
-    method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
-  });
-  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
-}
+const pushPair = (repo: string, seed: string) => pushImages(one, repo, { seed });
 
-async function pushPair(repo: string, seed: string): Promise<PushedImage[]> {
-  return Promise.all(
-    ['amd64', 'arm64'].map((architecture) =>
-      pushImage(one, repo, { platform: { os: 'linux', architecture }, format: 'oci', seed }),
-    ),
+/** Runs the action to merge `images` into multi/<name> on `one` and mirror/<name> on `two` (through its proxy). */
+function mergeIntoBoth(name: string, tags: string, images: PushedImage[], dockerConfigDir: string) {
+  return runAction(
+    { image: `${one.host}/multi/${name}\n${twoProxy.host}/mirror/${name}`, tags, sources: sourcesOf(images) },
+    { DOCKER_CONFIG: dockerConfigDir },
   );
 }
-
-const sourcesOf = (images: PushedImage[]) => images.map((i) => i.digest).join('\n');
 
 describe('two registries, one step', () => {
   test('the same index under every tag in both; full references only on their own image', async () => {
@@ -105,19 +96,12 @@ describe('two registries, one step', () => {
   test('wrong credentials for the second registry leave every tag in both as it was', async () => {
     const old = await pushPair('multi/creds', 'old');
     const config = dockerConfig({ [twoProxy.host]: { user: two.username, password: two.password } });
-    const image = `${one.host}/multi/creds\n${twoProxy.host}/mirror/creds`;
-    const before = await runAction(
-      { image, tags: 'stable', sources: sourcesOf(old) },
-      { DOCKER_CONFIG: config },
-    );
+    const before = await mergeIntoBoth('creds', 'stable', old, config);
     expect(before.code, before.stdout).toBe(0);
     const held = before.outputs['digest'];
     const fresh = await pushPair('multi/creds', 'new');
     const wrong = dockerConfig({ [twoProxy.host]: { user: two.username, password: 'not-the-password' } });
-    const result = await runAction(
-      { image, tags: 'stable', sources: sourcesOf(fresh) },
-      { DOCKER_CONFIG: wrong },
-    );
+    const result = await mergeIntoBoth('creds', 'stable', fresh, wrong);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/::error::.*Authentication failed for 127\.0\.0\.1/);
     expect(result.outputs['written']).toBeUndefined();
@@ -131,14 +115,7 @@ describe('two registries, one step', () => {
     const c = chaos({ putBlobUnknown: { times: 2 }, tagLagMs: 800 });
     twoProxy.setHandler(c.handler);
     try {
-      const result = await runAction(
-        {
-          image: `${one.host}/multi/lag\n${twoProxy.host}/mirror/lag`,
-          tags: 'v1',
-          sources: sourcesOf(images),
-        },
-        { DOCKER_CONFIG: config },
-      );
+      const result = await mergeIntoBoth('lag', 'v1', images, config);
       expect(result.code, result.stdout).toBe(0);
       expect(c.stats.putBlobUnknown).toBe(2);
       expect(c.stats.tagLagServed).toBeGreaterThan(0);
@@ -176,14 +153,7 @@ describe('two registries, one step', () => {
       join(scoped, 'config.json'),
       JSON.stringify({ auths: { [twoProxy.host]: { auth: b64(`${two.username}:${two.password}`) } } }),
     );
-    const result = await runAction(
-      {
-        image: `${one.host}/multi/scoped\n${twoProxy.host}/mirror/scoped`,
-        tags: 'v1',
-        sources: sourcesOf(images),
-      },
-      { DOCKER_CONFIG: config },
-    );
+    const result = await mergeIntoBoth('scoped', 'v1', images, config);
     expect(result.code, result.stdout).toBe(0);
     expect(await served(two, 'mirror/scoped', 'v1')).toBe(result.outputs['digest']);
   });

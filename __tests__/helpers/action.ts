@@ -7,6 +7,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const ACTION_ENTRY = join(ROOT, 'dist/index.js');
 export const CLI_ENTRY = join(ROOT, 'dist/cli/index.js');
 
+/** A test timeout for runs that must end on their own, well before the action's default wait-timeout (120 s). */
+export const FAST = 30_000;
+
 export interface ProcessResult {
   readonly code: number;
   readonly stdout: string;
@@ -53,6 +56,17 @@ export function parseOutputFile(text: string): Record<string, string> {
     }
   }
   return outputs;
+}
+
+/** The action's failure line (`::error::…`), as the runner shows it; '' when there is none. */
+export function errorLine(result: ActionResult): string {
+  return result.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+}
+
+/** Everything a user or a later step could see: stdout but the runner's mask commands, stderr, outputs, summary. */
+export function visible(result: ActionResult): string {
+  const stdout = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::'));
+  return [...stdout, result.stderr, JSON.stringify(result.outputs), result.summary].join('\n');
 }
 
 /** Runs the bundled action as the runner does: `node dist/index.js` with INPUT_* and the command files. */

@@ -1,6 +1,18 @@
-import { createHash } from 'node:crypto';
-import { MANIFEST_ACCEPT } from './images.js';
+import { MANIFEST_ACCEPT, sha256Digest } from './images.js';
 import type { ProxiedRequest, ProxyHandler, ProxyResponse } from './proxy.js';
+import {
+  type ContentTarget,
+  compose,
+  contentTarget,
+  errorAnswer,
+  type Forward,
+  type Outcome,
+  readManifest,
+  type Stage,
+  splitPath,
+  UPLOAD_SESSION,
+  withoutCredentials,
+} from './stages.js';
 
 /**
  * Fault injection for the test proxy: the ways real registries misbehave (slow answers, rate limits, resets,
@@ -67,18 +79,7 @@ export interface Chaos {
   readonly startedAt: number;
 }
 
-type Outcome = ProxyResponse | 'reset';
-type Forward = (req: ProxiedRequest) => Promise<ProxyResponse>;
-/** One fault kind: answers the request itself or hands it to `next`; `forward` goes straight to the registry. */
-type Stage = (
-  req: ProxiedRequest,
-  next: (req: ProxiedRequest) => Promise<Outcome>,
-  forward: Forward,
-) => Promise<Outcome>;
-
 const ALL_FAULTS: FaultKind[] = ['429', '503', 'reset'];
-// The registry's own error content type, so clients parse injected errors the same way as real ones.
-const ERROR_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export function chaos(options: ChaosOptions): Chaos {
   const startedAt = performance.now();
@@ -106,18 +107,14 @@ export function chaos(options: ChaosOptions): Chaos {
   if (options.tagLagMs !== undefined) stages.push(tagLag(options.tagLagMs, stats));
   if (options.putBlobUnknown) stages.push(putBlobUnknown(options.putBlobUnknown, stats));
 
-  const run = (index: number, req: ProxiedRequest, forward: Forward): Promise<Outcome> => {
-    const stage = stages[index];
-    if (stage === undefined) return forward(req);
-    return stage(req, (next) => run(index + 1, next, forward), forward);
-  };
+  const run = compose(stages);
 
   return {
     handler: async (req, forward) => {
       stats.requests++;
       // A token counts as seen on arrival, even if a fault then stops the request.
       expiry?.note(req);
-      return run(0, req, forward);
+      return run(req, forward);
     },
     stats,
     firstSeenAfterHide,
@@ -159,16 +156,11 @@ function faults(options: NonNullable<ChaosOptions['faults']>, stats: ChaosStats)
     stats.faults[kind]++;
     if (kind === 'reset') return 'reset';
     if (kind === '429') {
-      return errorResponse(
-        req,
-        429,
-        { code: 'TOOMANYREQUESTS', message: 'too many requests' },
-        {
-          'retry-after': String(options.retryAfterSeconds ?? 0),
-        },
-      );
+      return errorAnswer(req, 429, [{ code: 'TOOMANYREQUESTS', message: 'too many requests' }], {
+        'retry-after': String(options.retryAfterSeconds ?? 0),
+      });
     }
-    return errorResponse(req, 503, { code: 'UNAVAILABLE', message: 'service unavailable' });
+    return errorAnswer(req, 503, [{ code: 'UNAVAILABLE', message: 'service unavailable' }]);
   };
 }
 
@@ -189,14 +181,9 @@ function tokenExpiry(
       if (token === undefined || !issuedBefore.has(token) || !expired()) return next(req);
       stats.expired401++;
       if (options.challenge !== undefined) {
-        return errorResponse(
-          req,
-          401,
-          { code: 'UNAUTHORIZED', message: 'authentication required' },
-          {
-            'www-authenticate': options.challenge,
-          },
-        );
+        return errorAnswer(req, 401, [{ code: 'UNAUTHORIZED', message: 'authentication required' }], {
+          'www-authenticate': options.challenge,
+        });
       }
       return registryChallenge(req, forward);
     },
@@ -277,44 +264,11 @@ function putBlobUnknown(options: NonNullable<ChaosOptions['putBlobUnknown']>, st
     if (!matches(splitPath(req.path).pathname)) return next(req);
     answered++;
     stats.putBlobUnknown++;
-    return errorResponse(req, 400, { code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry' });
+    return errorAnswer(req, 400, [{ code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry' }]);
   };
 }
 
 // ---- helpers ----
-
-interface ContentTarget {
-  kind: 'manifests' | 'blobs';
-  /** Repository name; may contain slashes. */
-  name: string;
-  /** Tag or digest, URL-decoded. */
-  reference: string;
-  isDigest: boolean;
-}
-
-// Greedy name: `/v2/a/b/manifests/x` is repository a/b. Upload paths (blobs/uploads/<id>) don't match.
-const CONTENT_PATH = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/;
-const UPLOAD_PATH = /^\/v2\/(.+)\/blobs\/uploads\/[^/]+$/;
-
-function splitPath(path: string): { pathname: string; query: URLSearchParams } {
-  const question = path.indexOf('?');
-  if (question < 0) return { pathname: path, query: new URLSearchParams() };
-  return { pathname: path.slice(0, question), query: new URLSearchParams(path.slice(question + 1)) };
-}
-
-function contentTarget(req: ProxiedRequest): ContentTarget | undefined {
-  const match = CONTENT_PATH.exec(splitPath(req.path).pathname);
-  if (match === null) return undefined;
-  const [, name = '', kind, encoded = ''] = match;
-  const reference = decodeURIComponent(encoded);
-  // Tags cannot contain ':', digests always do.
-  return {
-    kind: kind === 'blobs' ? 'blobs' : 'manifests',
-    name,
-    reference,
-    isDigest: reference.includes(':'),
-  };
-}
 
 /** The manifest or blob a GET/HEAD asks for, if it asks for one. */
 function readTarget(req: ProxiedRequest): ContentTarget | undefined {
@@ -331,11 +285,11 @@ function writtenContent(req: ProxiedRequest, res: Outcome): string | undefined {
   const target = contentTarget(req);
   if (target?.kind === 'manifests') {
     const header = res.headers['docker-content-digest'];
-    const digest = typeof header === 'string' ? header : sha256(req.body);
+    const digest = typeof header === 'string' ? header : sha256Digest(req.body);
     return `${target.name}@${digest}`;
   }
   const { pathname, query } = splitPath(req.path);
-  const upload = UPLOAD_PATH.exec(pathname);
+  const upload = UPLOAD_SESSION.exec(pathname);
   const digest = query.get('digest');
   return upload?.[1] !== undefined && digest !== null ? `${upload[1]}@${digest}` : undefined;
 }
@@ -347,14 +301,7 @@ async function currentTag(
 ): Promise<ProxyResponse | undefined | 'unknown'> {
   // Clients often send no Accept on a PUT, and the registry hides OCI manifests from a GET without one.
   const accept = [req.headers.accept, MANIFEST_ACCEPT].filter((a) => a !== undefined).join(', ');
-  const headers: ProxiedRequest['headers'] = { accept };
-  if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization;
-  const res = await forward({
-    method: 'GET',
-    path: splitPath(req.path).pathname,
-    headers,
-    body: Buffer.alloc(0),
-  });
+  const res = await readManifest(req, forward, 'GET', accept);
   if (res.status === 200) return res;
   return res.status === 404 ? undefined : 'unknown';
 }
@@ -364,10 +311,7 @@ async function currentTag(
  * replay has no body, so even a registry that needed no auth would store nothing.
  */
 async function registryChallenge(req: ProxiedRequest, forward: Forward): Promise<ProxyResponse> {
-  const headers = Object.fromEntries(
-    Object.entries(req.headers).filter(([name]) => name !== 'authorization'),
-  );
-  const res = await forward({ ...req, headers, body: Buffer.alloc(0) });
+  const res = await withoutCredentials(req, forward);
   const challenge = res.headers['www-authenticate'];
   if (res.status !== 401 || typeof challenge !== 'string') {
     throw new Error(
@@ -382,34 +326,18 @@ async function registryChallenge(req: ProxiedRequest, forward: Forward): Promise
 /** The registry's 404 for a manifest or blob, with its detail shapes. */
 function unknown(req: ProxiedRequest, target: ContentTarget): ProxyResponse {
   if (target.kind === 'blobs') {
-    return errorResponse(req, 404, {
-      code: 'BLOB_UNKNOWN',
-      message: 'blob unknown to registry',
-      detail: target.reference,
-    });
+    return errorAnswer(req, 404, [
+      { code: 'BLOB_UNKNOWN', message: 'blob unknown to registry', detail: target.reference },
+    ]);
   }
   const detail = target.isDigest
     ? { Name: target.name, Revision: target.reference }
     : { Tag: target.reference };
-  return errorResponse(req, 404, { code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail });
-}
-
-function errorResponse(
-  req: ProxiedRequest,
-  status: number,
-  error: { code: string; message: string; detail?: unknown },
-  headers: Record<string, string> = {},
-): ProxyResponse {
-  const body = req.method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(JSON.stringify({ errors: [error] }));
-  return { status, headers: { 'content-type': ERROR_CONTENT_TYPE, ...headers }, body };
+  return errorAnswer(req, 404, [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail }]);
 }
 
 function bearerToken(req: ProxiedRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-}
-
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 function sleep(ms: number): Promise<void> {

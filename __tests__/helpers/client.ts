@@ -34,6 +34,19 @@ export function clientFor(
   });
 }
 
+/** Runs `use` with a fresh client (`clientFor(options)`), closing the client afterwards whatever happens. */
+export async function withClient<T>(
+  options: Parameters<typeof clientFor>[0],
+  use: (client: RegistryClient) => Promise<T>,
+): Promise<T> {
+  const client = clientFor(options);
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
 /** The repository `path` on a test registry or proxy at `host`. */
 export function repoAt(host: string, path: string): Repository {
   return parseRepository(`${host}/${path}`);

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
   type IncomingHttpHeaders,
@@ -8,10 +5,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import type { Socket } from 'node:net';
+import { listenOnLoopback, makeTempDir, removeTempDir, selfSignedCert } from './local.js';
+import { errorBody } from './registry-errors.js';
 
 /**
  * A scripted server on 127.0.0.1 for the cases a real registry cannot produce: a handler decides every answer,
@@ -117,19 +113,6 @@ export interface HostileServer {
 
 const DEFAULT_HANDLER: HostileHandler = () => ({ status: 404 });
 
-// A crashed test file must not leave certificate folders behind; only synchronous work runs this late.
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-function trackDir(dir: string): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const leftover of liveDirs) rmSync(leftover, { recursive: true, force: true });
-    });
-  }
-  liveDirs.add(dir);
-}
-
 export async function startHostile(options: HostileOptions = {}): Promise<HostileServer> {
   const tls = options.tls ?? options.cert !== undefined;
   let handler = options.handler ?? DEFAULT_HANDLER;
@@ -142,12 +125,14 @@ export async function startHostile(options: HostileOptions = {}): Promise<Hostil
   let ownDir: string | undefined;
   if (tls) {
     if (options.cert === undefined) {
-      ownDir = await mkdtemp(join(tmpdir(), 'manifest-merge-hostile-'));
-      trackDir(ownDir);
+      ownDir = await makeTempDir('manifest-merge-hostile-');
       try {
-        cert = await makeCert(ownDir);
+        const made = await selfSignedCert(ownDir, '/CN=127.0.0.1', [
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        ]);
+        cert = { keyPem: made.keyPem, certPem: made.certPem, caPath: made.certPath };
       } catch (error) {
-        await removeDir(ownDir);
+        await removeTempDir(ownDir);
         throw error;
       }
     } else {
@@ -275,19 +260,13 @@ export async function startHostile(options: HostileOptions = {}): Promise<Hostil
     socket.once('close', () => sockets.delete(socket));
   });
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    port = await listenOnLoopback(server);
   } catch (error) {
-    if (ownDir !== undefined) await removeDir(ownDir);
+    if (ownDir !== undefined) await removeTempDir(ownDir);
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
   const host = `127.0.0.1:${port}`;
   const url = `${tls ? 'https' : 'http'}://${host}`;
 
@@ -312,7 +291,7 @@ export async function startHostile(options: HostileOptions = {}): Promise<Hostil
           server.close(() => resolve());
           for (const socket of sockets) socket.destroy();
         });
-        if (ownDir !== undefined) await removeDir(ownDir);
+        if (ownDir !== undefined) await removeTempDir(ownDir);
       })();
       return closing;
     },
@@ -328,10 +307,7 @@ export function json(status: number, value: unknown, headers: HostileHeaders = {
   };
 }
 
-/**
- * The distribution spec's error body `{"errors":[{"code","message","detail"}]}`. `detail` defaults to `{}`
- * (real registries put an object or a string there).
- */
+/** A registry's error answer (helpers/registry-errors.ts), typed application/json. `detail` defaults to `{}`. */
 export function registryError(
   status: number,
   code: string,
@@ -339,7 +315,11 @@ export function registryError(
   headers: HostileHeaders = {},
   detail: unknown = {},
 ): PlainReply {
-  return json(status, { errors: [{ code, message, detail }] }, headers);
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: errorBody([{ code, message, detail }]),
+  };
 }
 
 /**
@@ -358,35 +338,4 @@ function textReply(status: number, text: string): PlainReply {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  liveDirs.delete(dir);
-}
-
-async function makeCert(dir: string): Promise<HostileCert> {
-  const keyPath = join(dir, 'key.pem');
-  const caPath = join(dir, 'cert.pem');
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout',
-    keyPath,
-    '-out',
-    caPath,
-  ]);
-  const [keyPem, certPem] = await Promise.all([readFile(keyPath, 'utf8'), readFile(caPath, 'utf8')]);
-  return { keyPem, certPem, caPath };
 }

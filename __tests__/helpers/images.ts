@@ -105,10 +105,14 @@ export async function pushManifest(
   return { digest, size: bytes.length, mediaType, bytes, repository: repo };
 }
 
+/**
+ * One image with one layer, by digest or under `tag`. The layer is a small gzip made from the seed and the
+ * platform unless `layer` gives its bytes (stored as they are, their own diff ID), e.g. a large incompressible one.
+ */
 export async function pushImage(
   reg: RegistryEndpoint,
   repo: string,
-  options: { platform: Platform; format: 'docker' | 'oci'; seed?: string; tag?: string },
+  options: { platform: Platform; format: 'docker' | 'oci'; seed?: string; tag?: string; layer?: Uint8Array },
 ): Promise<PushedImage> {
   const { platform, format } = options;
   const types =
@@ -121,10 +125,10 @@ export async function pushImage(
       : { manifest: MediaTypes.ociManifest, config: MediaTypes.ociConfig, layer: MediaTypes.ociLayer };
 
   // Seed and platform both feed the layer, so every image gets distinct layer, config and manifest digests.
-  const content = encode(
-    `layer seed=${options.seed ?? 'default'} platform=${platformKey(platform)} format=${format}`,
-  );
-  const layer = gzipSync(content);
+  const content =
+    options.layer ??
+    encode(`layer seed=${options.seed ?? 'default'} platform=${platformKey(platform)} format=${format}`);
+  const layer = options.layer ?? gzipSync(content);
   const layerDigest = await pushBlob(reg, repo, layer);
 
   const config = encode(
@@ -142,8 +146,34 @@ export async function pushImage(
     config: { mediaType: types.config, digest: configDigest, size: config.length },
     layers: [{ mediaType: types.layer, digest: layerDigest, size: layer.length }],
   };
-  const pushed = await pushByDigestOrTag(reg, repo, manifest, types.manifest, options.tag);
+  const pushed = await pushJsonManifest(reg, repo, manifest, types.manifest, options.tag);
   return { ...pushed, platform, configDigest, layerDigests: [layerDigest] };
+}
+
+/**
+ * One linux image per architecture (amd64 and arm64 unless told), pushed by digest in parallel as per-platform
+ * build jobs do: the sources of a merge.
+ */
+export function pushImages(
+  reg: RegistryEndpoint,
+  repo: string,
+  options: { architectures?: readonly string[]; format?: 'docker' | 'oci'; seed?: string } = {},
+): Promise<PushedImage[]> {
+  const { architectures = ['amd64', 'arm64'], format = 'oci', seed } = options;
+  return Promise.all(
+    architectures.map((architecture) =>
+      pushImage(reg, repo, {
+        platform: { os: 'linux', architecture },
+        format,
+        ...(seed === undefined ? {} : { seed }),
+      }),
+    ),
+  );
+}
+
+/** The `sources` input naming `images`: their digests, one a line. */
+export function sourcesOf(images: readonly { digest: string }[]): string {
+  return images.map((image) => image.digest).join('\n');
 }
 
 /**
@@ -179,7 +209,7 @@ export async function pushBuildxIndex(
     }),
   );
   const attestationConfigDigest = await pushBlob(reg, repo, attestationConfig);
-  const attestation = await pushByDigestOrTag(
+  const attestation = await pushJsonManifest(
     reg,
     repo,
     {
@@ -200,7 +230,6 @@ export async function pushBuildxIndex(
       ],
     },
     MediaTypes.ociManifest,
-    undefined,
   );
 
   const manifests: Descriptor[] = [
@@ -222,7 +251,7 @@ export async function pushBuildxIndex(
     },
   ];
   // The registry checks that an index's children exist, so the index goes last.
-  const index = await pushByDigestOrTag(
+  const index = await pushJsonManifest(
     reg,
     repo,
     { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests },
@@ -232,12 +261,53 @@ export async function pushBuildxIndex(
   return { index, image, attestation };
 }
 
-async function pushByDigestOrTag(
+/**
+ * The digest a tag (or digest) serves in the registry itself, asked with a HEAD carrying the admin credentials,
+ * so through no proxy and past any access rule; null when it serves nothing.
+ */
+export async function served(reg: RegistryEndpoint, repo: string, reference: string): Promise<string | null> {
+  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
+    method: 'HEAD',
+    headers: { accept: MANIFEST_ACCEPT, ...authHeaders(reg, repo) },
+  });
+  return response.ok ? response.headers.get('docker-content-digest') : null;
+}
+
+export interface FetchedManifest {
+  status: number;
+  /** Docker-Content-Digest, null when absent. */
+  digest: string | null;
+  /** The body as served. */
+  text: string;
+  /** The parsed body, undefined unless the answer was 2xx. */
+  json: Record<string, unknown> | undefined;
+}
+
+/** GET of a manifest straight from the registry, with the admin credentials: what a later pull would see. */
+export async function fetchManifest(
+  reg: RegistryEndpoint,
+  repo: string,
+  reference: string,
+): Promise<FetchedManifest> {
+  const response = await fetch(`${reg.url}/v2/${repo}/manifests/${reference}`, {
+    headers: { accept: MANIFEST_ACCEPT, ...authHeaders(reg, repo) },
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    digest: response.headers.get('docker-content-digest'),
+    text,
+    json: response.ok ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
+}
+
+/** Pushes `manifest` serialized as JSON, under `tag`, or by its digest when no tag is given. */
+export async function pushJsonManifest(
   reg: RegistryEndpoint,
   repo: string,
   manifest: object,
   mediaType: string,
-  tag: string | undefined,
+  tag?: string,
 ): Promise<PushedManifest> {
   const bytes = encode(JSON.stringify(manifest));
   return pushManifest(reg, repo, tag ?? sha256Digest(bytes), bytes, mediaType);
@@ -264,7 +334,8 @@ function platformKey(platform: Platform): string {
   ].join('/');
 }
 
-function authHeaders(reg: RegistryEndpoint, repo: string): Record<string, string> {
+/** The admin Authorization header for `repo`, as a headers object; empty for an open registry. */
+export function authHeaders(reg: RegistryEndpoint, repo: string): Record<string, string> {
   const authorization = reg.adminAuthorization(repo);
   return authorization === undefined ? {} : { Authorization: authorization };
 }

@@ -1,4 +1,4 @@
-import type { ProxiedRequest, ProxyHandler, ProxyResponse } from './proxy.js';
+import type { ProxyHandler } from './proxy.js';
 
 /**
  * A proxy handler that answers in rounds: it holds every response until no new request has arrived for
@@ -17,8 +17,6 @@ export interface Lockstep {
 export interface LockstepOptions {
   /** How long the proxy waits for more requests before it releases a round. */
   readonly quietMs: number;
-  /** Answers a request itself (e.g. a token server behind the same proxy); undefined forwards it. */
-  readonly route?: (req: ProxiedRequest) => Promise<ProxyResponse> | undefined;
 }
 
 interface Held {
@@ -49,7 +47,7 @@ export function lockstep(options: LockstepOptions): Lockstep {
     }, options.quietMs);
   };
 
-  const handler: ProxyHandler = async (req, forward) => {
+  const handler: ProxyHandler = async (_req, forward) => {
     let release = (): void => {};
     const released = new Promise<void>((resolve) => {
       release = resolve;
@@ -58,7 +56,7 @@ export function lockstep(options: LockstepOptions): Lockstep {
     held.push(entry);
     arrived();
     try {
-      return await (options.route?.(req) ?? forward());
+      return await forward();
     } finally {
       entry.ready = true;
       tryRelease();

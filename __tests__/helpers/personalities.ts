@@ -1,5 +1,18 @@
-import { MANIFEST_ACCEPT } from './images.js';
-import type { ProxiedRequest, ProxyHandler, ProxyResponse } from './proxy.js';
+import type { ProxiedRequest, ProxyHandler, TestProxy } from './proxy.js';
+import type { TestRegistry } from './registry.js';
+import type { ErrorEntry } from './registry-errors.js';
+import {
+  compose,
+  contentTarget,
+  errorAnswer,
+  type Forward,
+  readManifest,
+  type Stage,
+  splitPath,
+  UPLOAD_SESSION,
+  UPLOAD_START,
+  withoutCredentials,
+} from './stages.js';
 
 /**
  * Registry personalities for the test proxy (SPEC Guarantee 8): the protocol behaviours of real registries other
@@ -11,27 +24,9 @@ import type { ProxiedRequest, ProxyHandler, ProxyResponse } from './proxy.js';
  * challenges made further in), `tokenServerRoute` last (it answers token requests in place of the registry).
  */
 
-export type Outcome = ProxyResponse | 'reset';
-/** Straight to the registry, past every stage. */
-export type Forward = (req: ProxiedRequest) => Promise<ProxyResponse>;
-/** Answers the request itself, or hands it (possibly changed) to `next`; `forward` skips the remaining stages. */
-export type Stage = (
-  req: ProxiedRequest,
-  next: (req: ProxiedRequest) => Promise<Outcome>,
-  forward: Forward,
-) => Promise<Outcome>;
-
 /** Composes stages, outermost first, into one handler for `proxy.setHandler`. */
 export function personality(...stages: Stage[]): ProxyHandler {
-  return (req, forward) => {
-    const direct: Forward = (r) => forward(r);
-    const run = (index: number, current: ProxiedRequest): Promise<Outcome> => {
-      const stage = stages[index];
-      if (stage === undefined) return direct(current);
-      return stage(current, (next) => run(index + 1, next), direct);
-    };
-    return run(0, req);
-  };
+  return compose(stages);
 }
 
 /** Wraps a whole handler (e.g. `chaos(...).handler`) as a stage, so faults compose with personalities. */
@@ -89,6 +84,18 @@ export function tokenServerRoute(tokenUrl: string): Stage {
 /** `realmThroughProxy`, the given stages, then `tokenServerRoute`: a token registry with a personality. */
 export function tokenRegistry(tokenUrl: string, proxyUrl: () => string, ...stages: Stage[]): ProxyHandler {
   return personality(realmThroughProxy(tokenUrl, proxyUrl), ...stages, tokenServerRoute(tokenUrl));
+}
+
+/** `tokenRegistry` for a token-mode test registry behind the test proxy. */
+export function tokenRegistryBehind(reg: TestRegistry, proxy: TestProxy, ...stages: Stage[]): ProxyHandler {
+  return tokenRegistry(tokenUrlOf(reg), () => proxy.url, ...stages);
+}
+
+/** The token server's URL of a token-mode test registry; throws for any other. */
+export function tokenUrlOf(reg: TestRegistry): string {
+  const url = reg.tokenServer?.url;
+  if (url === undefined) throw new Error('token registry without a token server');
+  return url;
 }
 
 // ---- 1. cross-repository mount answers ----
@@ -563,45 +570,6 @@ export function childManifestLag(times: number): Stage & { readonly refused: num
 
 // ---- helpers ----
 
-export interface ErrorEntry {
-  code: string;
-  message?: string;
-  detail?: unknown;
-}
-
-interface ContentTarget {
-  kind: 'manifests' | 'blobs';
-  name: string;
-  reference: string;
-  isDigest: boolean;
-}
-
-// Greedy name: `/v2/a/b/manifests/x` is repository a/b. Upload paths (blobs/uploads/...) are matched apart.
-const CONTENT_PATH = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/;
-const UPLOAD_START = /^\/v2\/(.+)\/blobs\/uploads\/?$/;
-const UPLOAD_SESSION = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/;
-
-function splitPath(path: string): { pathname: string; query: URLSearchParams } {
-  const question = path.indexOf('?');
-  if (question < 0) return { pathname: path, query: new URLSearchParams() };
-  return { pathname: path.slice(0, question), query: new URLSearchParams(path.slice(question + 1)) };
-}
-
-function contentTarget(req: ProxiedRequest): ContentTarget | undefined {
-  const { pathname } = splitPath(req.path);
-  if (UPLOAD_START.test(pathname) || UPLOAD_SESSION.test(pathname)) return undefined;
-  const match = CONTENT_PATH.exec(pathname);
-  if (match === null) return undefined;
-  const [, name = '', kind, encoded = ''] = match;
-  const reference = decodeURIComponent(encoded);
-  return {
-    kind: kind === 'blobs' ? 'blobs' : 'manifests',
-    name,
-    reference,
-    isDigest: reference.includes(':'),
-  };
-}
-
 function isMount(req: ProxiedRequest): boolean {
   const { pathname, query } = splitPath(req.path);
   return req.method === 'POST' && UPLOAD_START.test(pathname) && query.has('mount');
@@ -622,14 +590,7 @@ function isIndexBody(body: Buffer): boolean {
 
 /** Whether the tag a manifest PUT names exists now, asked of the registry with the request's credentials. */
 async function tagExists(req: ProxiedRequest, forward: Forward): Promise<boolean> {
-  const headers: ProxiedRequest['headers'] = { accept: MANIFEST_ACCEPT };
-  if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization;
-  const res = await forward({
-    method: 'HEAD',
-    path: splitPath(req.path).pathname,
-    headers,
-    body: Buffer.alloc(0),
-  });
+  const res = await readManifest(req, forward, 'HEAD');
   if (res.status !== 200 && res.status !== 404) {
     throw new Error(`immutableTags: HEAD ${req.path} answered ${res.status}`);
   }
@@ -638,22 +599,9 @@ async function tagExists(req: ProxiedRequest, forward: Forward): Promise<boolean
 
 /** The registry's challenge for this request without credentials (nothing is stored: no body), if it has one. */
 async function registryChallenge(req: ProxiedRequest, forward: Forward): Promise<string | undefined> {
-  const headers = Object.fromEntries(
-    Object.entries(req.headers).filter(([name]) => name !== 'authorization'),
-  );
-  const res = await forward({ ...req, headers, body: Buffer.alloc(0) });
+  const res = await withoutCredentials(req, forward);
   const challenge = res.headers['www-authenticate'];
   return res.status === 401 && typeof challenge === 'string' ? challenge : undefined;
-}
-
-function errorAnswer(
-  req: ProxiedRequest,
-  status: number,
-  errors: ErrorEntry[],
-  headers: Record<string, string> = {},
-): ProxyResponse {
-  const body = req.method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(JSON.stringify({ errors }));
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body };
 }
 
 function parseBasic(header: string | undefined): { username: string; password: string } | undefined {

@@ -4,7 +4,7 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './local.js';
 
 /**
  * An HTTP proxy in front of a real registry: it logs every request with timings (to count round trips and
@@ -140,11 +140,7 @@ export async function startProxy(
       clientRes.end(bodiless ? undefined : response.body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const host = `127.0.0.1:${port}`;
   proxyOrigin = `http://${host}`;
 

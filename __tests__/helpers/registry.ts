@@ -1,12 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { accessSync, constants } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
+import { freePort, makeTempDir, removeLeftoverTempDirs, removeTempDir, selfSignedCert } from './local.js';
+import { startProxy, type TestProxy } from './proxy.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
 
 /** Starts a real CNCF distribution registry (`docker-registry serve`) in a temp folder, per test file. */
@@ -53,11 +52,10 @@ const PORT_ATTEMPTS = 3;
 
 // A crashed test file must not leak registry processes or temp dirs, so clean up whatever is left on exit.
 const liveChildren = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
 const killLeftovers = (): void => {
   for (const child of liveChildren) child.kill('SIGKILL');
   // Only synchronous work runs this late.
-  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  removeLeftoverTempDirs();
 };
 process.on('exit', killLeftovers);
 // vitest ends fork workers with SIGTERM, whose default action skips 'exit' listeners. Listen only while
@@ -81,8 +79,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const auth = options.auth ?? 'none';
   if (!onPath(BINARY)) throw new Error(MISSING_BINARY);
 
-  const dir = await mkdtemp(join(tmpdir(), 'manifest-merge-registry-'));
-  liveDirs.add(dir);
+  const dir = await makeTempDir('manifest-merge-registry-');
   const storageDir = join(dir, 'storage');
   let tokenServer: TokenServer | undefined;
   try {
@@ -97,7 +94,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         '\n',
       );
     } else if (auth === 'token') {
-      const { keyPem, certPem, certPath } = await makeSigningCert(dir);
+      const { keyPem, certPem, certPath } = await selfSignedCert(dir, '/CN=manifest-merge-test-token');
       tokenServer = await startTokenServer({
         keyPem,
         certPem,
@@ -142,18 +139,42 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         stopping ??= (async () => {
           await kill(child);
           await server?.close();
-          await rm(dir, { recursive: true, force: true });
-          liveDirs.delete(dir);
+          await removeTempDir(dir);
         })();
         return stopping;
       },
     };
   } catch (error) {
     await tokenServer?.close();
-    await rm(dir, { recursive: true, force: true });
-    liveDirs.delete(dir);
+    await removeTempDir(dir);
     throw error;
   }
+}
+
+/** A real registry and the test proxy in front of it (requests to `proxy` reach `reg`). */
+export interface ProxiedRegistry {
+  readonly reg: TestRegistry;
+  readonly proxy: TestProxy;
+}
+
+/** Starts a registry, then a proxy in front of it; the registry is stopped again when the proxy cannot start. */
+export async function startProxiedRegistry(options: StartRegistryOptions = {}): Promise<ProxiedRegistry> {
+  const reg = await startRegistry(options);
+  try {
+    return { reg, proxy: await startProxy(reg.url) };
+  } catch (error) {
+    await reg.stop();
+    throw error;
+  }
+}
+
+/** Closes the proxy, then stops the registry; either may be missing (start-up failed before it). */
+export async function stopProxiedRegistry(
+  reg: TestRegistry | undefined,
+  proxy: TestProxy | undefined,
+): Promise<void> {
+  await proxy?.close();
+  await reg?.stop();
 }
 
 /** Writes config.yml and starts the registry, retrying when the free port got taken in between. */
@@ -237,42 +258,6 @@ async function kill(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
   await exited;
   clearTimeout(timer);
-}
-
-async function makeSigningCert(dir: string): Promise<{ keyPem: string; certPem: string; certPath: string }> {
-  const keyPath = join(dir, 'key.pem');
-  const certPath = join(dir, 'cert.pem');
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=manifest-merge-test-token',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ]);
-  const [keyPem, certPem] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')]);
-  return { keyPem, certPem, certPath };
-}
-
-/** Binds port 0 to let the OS pick a free port, then releases it for the registry. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** True when an executable of that name is on PATH. */

@@ -7,6 +7,7 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { parseRepository, type Repository } from '../../src/registry/reference.js';
 import { recordingLogger } from './client.js';
 import { fakeClock } from './fake-clock.js';
+import { errorBody } from './registry-errors.js';
 
 /**
  * An in-memory registry behind undici's MockAgent (no sockets, no network): manifests and blobs per repository,
@@ -69,7 +70,7 @@ async function bytesOf(body: unknown): Promise<Buffer> {
 function error(status: number, code: string): Answer {
   return {
     status,
-    body: json({ errors: [{ code, message: code.toLowerCase().replace(/_/g, ' ') }] }),
+    body: Buffer.from(errorBody([{ code, message: code.toLowerCase().replace(/_/g, ' ') }])),
     headers: { 'content-type': 'application/json' },
   };
 }

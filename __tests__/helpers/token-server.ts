@@ -1,6 +1,6 @@
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './local.js';
 
 /**
  * A token server implementing the Docker registry token auth spec (GET and OAuth2 POST) closely enough
@@ -166,11 +166,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   let closing: Promise<void> | undefined;
   return {
