@@ -14,7 +14,7 @@ import type { Stage } from './helpers/stages.js';
 
 /**
  * Request counts and sequential round trips of one merge, through a proxy that answers in lockstep rounds
- * (bench/lockstep.ts): every response is held until the client has gone quiet, then a whole round is released
+ * (helpers/lockstep.ts): every response is held until the client has gone quiet, then a whole round is released
  * at once, so a request that waits for another answer always lands in a later round, and requests sent
  * together always share one. The count is the depth of the client's request chain, not a timing, so it holds
  * on a busy machine. At most 5 round trips on an open registry (source manifests in parallel, configs in

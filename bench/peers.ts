@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_ENTRY } from '../__tests__/helpers/action.js';
 import { onPath } from '../__tests__/helpers/registry.js';
 import type { Step } from './exec.js';
 
@@ -10,6 +9,8 @@ export interface MergeJob {
   /** host:port of the latency proxy. */
   readonly host: string;
   readonly repository: string;
+  /** Further target repositories on the same registry (several images), after `repository`, the primary. */
+  readonly more?: readonly string[];
   /** A fresh tag per run, so every run writes (nothing is ever "already there"). */
   readonly tag: string;
   readonly digests: readonly string[];
@@ -37,37 +38,89 @@ async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Pr
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** `manifest-merge --image <proxy>/<repo> --tag <tag> --source <digest>...`: the bundled CLI. */
-export const manifestMerge: Tool = {
-  id: 'manifest-merge',
-  label: 'manifest-merge (ours)',
-  binary: undefined,
-  missing: () => undefined,
-  async plan(job) {
-    const { dir, cleanup } = await tempDir('mm-bench-cli-');
-    return {
-      steps: [
-        {
-          command: process.execPath,
-          args: [CLI_ENTRY, ...oursArgs(job)],
-          // A clean environment, as the tests use: no credentials or Docker config of this machine.
-          env: { PATH: process.env['PATH'] ?? '', HOME: dir },
-        },
-      ],
-      cleanup,
-    };
-  },
-};
+function images(job: MergeJob): string[] {
+  return [job.repository, ...(job.more ?? [])].map((repository) => `${job.host}/${repository}`);
+}
+
+/** `manifest-merge --image <proxy>/<repo> --tag <tag> --source <digest>...`: the bundled CLI at `entry`. */
+export function manifestMergeCli(entry: string): Tool {
+  return {
+    id: 'cli',
+    label: 'manifest-merge CLI',
+    binary: undefined,
+    missing: () => undefined,
+    async plan(job) {
+      const { dir, cleanup } = await tempDir('mm-bench-cli-');
+      return {
+        steps: [
+          {
+            command: process.execPath,
+            args: [entry, ...oursArgs(job)],
+            // A clean environment, as the tests use: no credentials or Docker config of this machine.
+            env: { PATH: process.env['PATH'] ?? '', HOME: dir },
+          },
+        ],
+        cleanup,
+      };
+    },
+  };
+}
 
 export function oursArgs(job: MergeJob): string[] {
   return [
-    '--image',
-    `${job.host}/${job.repository}`,
+    ...images(job).flatMap((image) => ['--image', image]),
     '--tag',
     job.tag,
     ...job.digests.flatMap((digest) => ['--source', digest]),
   ];
 }
+
+/**
+ * The action as a GitHub runner runs it: `node <entry>` (dist/index.js) with the inputs as INPUT_* variables,
+ * the command files in a fresh temp dir (RUNNER_TEMP, HOME and TMPDIR too, as on a fresh runner), a clean
+ * environment otherwise.
+ */
+export function manifestMergeAction(entry: string): Tool {
+  return {
+    id: 'action',
+    label: 'manifest-merge action',
+    binary: undefined,
+    missing: () => undefined,
+    async plan(job) {
+      const { dir, cleanup } = await tempDir('mm-bench-action-');
+      const output = join(dir, 'output');
+      const summary = join(dir, 'summary');
+      await Promise.all([writeFile(output, ''), writeFile(summary, '')]);
+      return {
+        steps: [
+          {
+            command: process.execPath,
+            args: [entry],
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              HOME: dir,
+              TMPDIR: dir,
+              RUNNER_TEMP: dir,
+              GITHUB_ACTIONS: 'true',
+              GITHUB_OUTPUT: output,
+              GITHUB_STEP_SUMMARY: summary,
+              INPUT_IMAGE: images(job).join('\n'),
+              INPUT_TAGS: job.tag,
+              INPUT_SOURCES: job.digests.join('\n'),
+            },
+          },
+        ],
+        cleanup,
+      };
+    },
+  };
+}
+
+/** Bare Node: `node -e 0`, the start-up every Node program pays, for the floor. */
+export const bareNode: Plan = {
+  steps: [{ command: process.execPath, args: ['-e', '0'], env: { PATH: process.env['PATH'] ?? '' } }],
+  cleanup: async () => {},
+};
 
 /** `docker manifest create --insecure` then `docker manifest push --insecure`, with a fresh DOCKER_CONFIG. */
 export const dockerManifest: Tool = {
@@ -136,4 +189,5 @@ export const buildahManifest: Tool = {
   },
 };
 
-export const TOOLS: readonly Tool[] = [manifestMerge, dockerManifest, buildahManifest];
+/** The peers, in the order they are listed. */
+export const PEERS: readonly Tool[] = [dockerManifest, buildahManifest];

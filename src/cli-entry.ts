@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 import { cli } from './cli.js';
+import { warmUpWhileWaiting } from './warm-up.js';
 
-// exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
-process.exitCode = await cli(process.argv.slice(2), process.env);
+warmUpWhileWaiting();
+// exitCode rather than process.exit, so pending output is flushed and connections close cleanly. No top-level
+// await: the bundle is CommonJS, which Node starts faster (scripts/bundle.js).
+void cli(process.argv.slice(2), process.env).then((code) => {
+  process.exitCode = code;
+});

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { HelperRunner } from './docker-config.js';
 import { dockerConfigPath } from './docker-config-files.js';
@@ -61,6 +61,8 @@ function runProgram(
 ): Promise<Finished> {
   const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    // Loaded on first use, not at start: most runs start no helper (docs/benchmarks.md).
+    const { spawn } = process.getBuiltinModule('node:child_process');
     // Its own process group (POSIX), so a kill also ends whatever the helper started; stdio is never inherited.
     const child = spawn(program, ['get'], {
       env: options.env ?? process.env,

@@ -1,3 +1,6 @@
 import { main } from './main.js';
+import { warmUpWhileWaiting } from './warm-up.js';
 
-await main();
+warmUpWhileWaiting();
+// No top-level await: the bundle is CommonJS, which Node starts faster (scripts/bundle.js).
+void main();

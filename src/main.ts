@@ -1,23 +1,21 @@
 import { readdirSync } from 'node:fs';
-import * as core from '@actions/core';
-import { actionsLogger } from './actions-log.js';
+import { actionsLogger, appendSummary, flushOutput, getInput, setFailed, setOutput } from './actions-log.js';
 import { helperRunner } from './credential-helper.js';
 import { dockerConfigs } from './docker-config-files.js';
 import { errorMessage } from './errors.js';
 import { parseInputs } from './inputs.js';
-import { printable } from './log.js';
 import { outputsOf, partialOutputsOf, summaryMarkdown } from './outputs.js';
 import { PartialPublishError } from './result.js';
 import { runWithClient } from './run-with-client.js';
 
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 export async function main(): Promise<void> {
+  const log = actionsLogger();
   try {
-    const log = actionsLogger();
     const inputs = parseInputs({
-      read: (name) => core.getInput(name),
+      read: (name) => getInput(name),
       listDir: (path) => readdirSync(path),
-      secret: (value) => core.setSecret(value),
+      secret: (value) => log.secret(value),
     });
     const result = await runWithClient(inputs, log, {
       githubActor: process.env['GITHUB_ACTOR'],
@@ -32,18 +30,20 @@ export async function main(): Promise<void> {
       runHelper: helperRunner(process.env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-action',
     });
-    await report(outputsOf(result), summaryMarkdown(result));
+    report(outputsOf(result), summaryMarkdown(result));
   } catch (error) {
     // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
     if (error instanceof PartialPublishError) {
-      await report(partialOutputsOf(error.result), summaryMarkdown(error.result));
+      report(partialOutputsOf(error.result), summaryMarkdown(error.result));
     }
-    if (error instanceof Error && error.stack) core.debug(printable(error.stack));
-    core.setFailed(errorMessage(error));
+    if (error instanceof Error && error.stack) log.debug(error.stack);
+    setFailed(errorMessage(error));
+  } finally {
+    flushOutput();
   }
 }
 
-async function report(outputs: Record<string, string>, summary: string): Promise<void> {
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
-  if (process.env['GITHUB_STEP_SUMMARY']) await core.summary.addRaw(summary).write();
+function report(outputs: Record<string, string>, summary: string): void {
+  for (const [name, value] of Object.entries(outputs)) setOutput(name, value);
+  if (process.env['GITHUB_STEP_SUMMARY']) appendSummary(summary);
 }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** A content digest, `<algorithm>:<hex>`; only sha256 and sha512 are accepted, as in the OCI image spec. */
 export type Digest = `sha256:${string}` | `sha512:${string}`;
 
@@ -24,6 +22,9 @@ export function parseDigest(value: string, what = 'digest'): Digest {
 }
 
 export function digestOf(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
+  // Loaded on first use, not at start: node:crypto takes 7 to 14 ms to load (docs/benchmarks.md), and the entry
+  // points load it while the first request is on the wire.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` as Digest;
 }
 

@@ -1,0 +1,36 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+
+const CREATED = 'undici:request:create';
+const SENT = 'undici:client:sendHeaders';
+
+/**
+ * Loads what the first answers need and start-up leaves out, once the first requests are on the wire and the
+ * process has nothing else to do: node:crypto, which takes 7 to 14 ms to load (docs/benchmarks.md) and hashes every
+ * manifest and config read. "Nothing else" is every request created so far sent, still so on the next turn of the
+ * event loop: with N sources, N connections open one by one, and loading earlier would hold back the rest.
+ * Runs once; if the moment never comes (a request fails before it is sent), node:crypto loads on first use.
+ */
+export function warmUpWhileWaiting(): void {
+  let created = 0;
+  let sent = 0;
+  let scheduled = false;
+  const onCreated = (): void => {
+    created++;
+  };
+  const idle = (): void => {
+    scheduled = false;
+    if (sent < created) return;
+    unsubscribe(CREATED, onCreated);
+    unsubscribe(SENT, onSent);
+    process.getBuiltinModule('node:crypto').createHash('sha256').update('').digest('hex');
+  };
+  const onSent = (): void => {
+    sent++;
+    if (sent >= created && !scheduled) {
+      scheduled = true;
+      setImmediate(idle);
+    }
+  };
+  subscribe(CREATED, onCreated);
+  subscribe(SENT, onSent);
+}
