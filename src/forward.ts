@@ -89,14 +89,9 @@ async function settleTag(
       return { tag, held, now: decision.write.digest, why: decision.why, serves: true };
     }
     if ('leave' in decision) {
-      note = {
-        ...note,
-        now: current,
-        why: round ? `${note.why}; then ${decision.why}` : decision.why,
-        serves: decision.serves,
-      };
-      if (round === 0 || current !== note.now) log.info(`${tagRef(run.image, tag)}: ${decision.why}`);
-      return { ...note, now: current };
+      log.info(`${tagRef(run.image, tag)}: ${decision.why}`);
+      const why = round ? `${note.why}; then ${decision.why}` : decision.why;
+      return { tag, held, now: current, why, serves: decision.serves };
     }
     await writeTag(run.image, tag, decision.write, context);
     try {

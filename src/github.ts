@@ -24,8 +24,12 @@ export interface GitHubApiOptions {
   readonly timeoutMs?: number;
 }
 
-const SHA = /^[0-9a-f]{7,64}$/i;
 const MAX_BODY = 1024 * 1024;
+
+/** A full or abbreviated commit SHA, hex. */
+export function isCommitSha(value: string): boolean {
+  return /^[0-9a-f]{7,64}$/i.test(value);
+}
 
 export function gitHubApi(options: GitHubApiOptions): GitHubApi {
   const api = new URL(options.apiUrl);
@@ -38,7 +42,7 @@ export function gitHubApi(options: GitHubApiOptions): GitHubApi {
   return {
     async compare(base, head) {
       for (const sha of [base, head]) {
-        if (!SHA.test(sha))
+        if (!isCommitSha(sha))
           throw new Error(`"${sha.slice(0, 80)}" is not a commit SHA; cannot compare revisions`);
       }
       const path = `${api.pathname.replace(/\/$/, '')}/repos/${options.repository}/compare/${base}...${head}`;

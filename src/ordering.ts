@@ -1,4 +1,4 @@
-import type { GitHubApi } from './github.js';
+import { type GitHubApi, isCommitSha } from './github.js';
 
 /**
  * What makes one index newer than another for `if-tag-exists: forward` (SPEC "Tags that only move forward"):
@@ -12,6 +12,13 @@ export const ORDER_ANNOTATION: Readonly<Record<OrderBy, string>> = {
   revision: 'org.opencontainers.image.revision',
   version: 'org.opencontainers.image.version',
   created: 'org.opencontainers.image.created',
+};
+
+/** An example of each annotation's value, for messages. */
+export const ORDER_EXAMPLE: Readonly<Record<OrderBy, string>> = {
+  revision: '<commit SHA>',
+  version: '1.2.3',
+  created: '2026-01-01T00:00:00Z',
 };
 
 /** Ours against what a tag holds. `unmarked`: the tag's index has no (readable) annotation: older by rule. */
@@ -62,8 +69,7 @@ export function checkOrderValue(orderBy: OrderBy, value: string | undefined): st
     return `${key}=${value} is not a semantic version (e.g. 1.2.3)`;
   if (orderBy === 'created' && parseTime(value) === undefined)
     return `${key}=${value} is not an RFC 3339 time`;
-  if (orderBy === 'revision' && !/^[0-9a-f]{7,64}$/i.test(value))
-    return `${key}=${value} is not a commit SHA`;
+  if (orderBy === 'revision' && !isCommitSha(value)) return `${key}=${value} is not a commit SHA`;
   return undefined;
 }
 

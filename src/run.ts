@@ -5,7 +5,7 @@ import type { RunContext } from './context.js';
 import { INPUT, InputError } from './input-names.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
-import { checkOrderValue, ORDER_ANNOTATION, type Ordering } from './ordering.js';
+import { checkOrderValue, ORDER_ANNOTATION, ORDER_EXAMPLE, type Ordering } from './ordering.js';
 import { platformKey } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
 import { partialWriteMessage, publish } from './publish.js';
@@ -109,7 +109,7 @@ function checkForward(inputs: Inputs, ordering: Ordering | undefined): Ordering 
     throw new InputError(
       INPUT.annotations,
       `${problem} (if-tag-exists: forward, order-by: ${inputs.orderBy}): give it, e.g. ` +
-        `${ORDER_ANNOTATION[inputs.orderBy]}=${inputs.orderBy === 'revision' ? '<commit SHA>' : inputs.orderBy === 'version' ? '1.2.3' : '2026-01-01T00:00:00Z'}` +
+        `${ORDER_ANNOTATION[inputs.orderBy]}=${ORDER_EXAMPLE[inputs.orderBy]}` +
         (inputs.orderBy === 'revision' ? '; the action adds the workflow commit (GITHUB_SHA) itself' : ''),
     );
   }

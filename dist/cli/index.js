@@ -12525,8 +12525,10 @@ function request(dispatcher, url, options) {
 }
 
 // src/github.ts
-var SHA = /^[0-9a-f]{7,64}$/i;
 var MAX_BODY = 1024 * 1024;
+function isCommitSha(value) {
+  return /^[0-9a-f]{7,64}$/i.test(value);
+}
 function gitHubApi(options) {
   const api = new URL(options.apiUrl);
   if (api.protocol !== "https:" && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(api.hostname)) {
@@ -12538,7 +12540,7 @@ function gitHubApi(options) {
   return {
     async compare(base, head) {
       for (const sha of [base, head]) {
-        if (!SHA.test(sha))
+        if (!isCommitSha(sha))
           throw new Error(`"${sha.slice(0, 80)}" is not a commit SHA; cannot compare revisions`);
       }
       const path = `${api.pathname.replace(/\/$/, "")}/repos/${options.repository}/compare/${base}...${head}`;
@@ -12591,6 +12593,11 @@ var ORDER_ANNOTATION = {
   version: "org.opencontainers.image.version",
   created: "org.opencontainers.image.created"
 };
+var ORDER_EXAMPLE = {
+  revision: "<commit SHA>",
+  version: "1.2.3",
+  created: "2026-01-01T00:00:00Z"
+};
 function ordering(orderBy, github) {
   return {
     orderBy,
@@ -12622,8 +12629,7 @@ function checkOrderValue(orderBy, value) {
     return `${key}=${value} is not a semantic version (e.g. 1.2.3)`;
   if (orderBy === "created" && parseTime(value) === void 0)
     return `${key}=${value} is not an RFC 3339 time`;
-  if (orderBy === "revision" && !/^[0-9a-f]{7,64}$/i.test(value))
-    return `${key}=${value} is not a commit SHA`;
+  if (orderBy === "revision" && !isCommitSha(value)) return `${key}=${value} is not a commit SHA`;
   return void 0;
 }
 function fromSign(sign) {
@@ -14580,14 +14586,9 @@ async function settleTag(run2, tag, held, options) {
       return { tag, held, now: decision.write.digest, why: decision.why, serves: true };
     }
     if ("leave" in decision) {
-      note = {
-        ...note,
-        now: current,
-        why: round ? `${note.why}; then ${decision.why}` : decision.why,
-        serves: decision.serves
-      };
-      if (round === 0 || current !== note.now) log.info(`${tagRef(run2.image, tag)}: ${decision.why}`);
-      return { ...note, now: current };
+      log.info(`${tagRef(run2.image, tag)}: ${decision.why}`);
+      const why = round ? `${note.why}; then ${decision.why}` : decision.why;
+      return { tag, held, now: current, why, serves: decision.serves };
     }
     await writeTag(run2.image, tag, decision.write, context);
     try {
@@ -15221,7 +15222,7 @@ function checkForward(inputs, ordering2) {
   if (problem) {
     throw new InputError(
       INPUT.annotations,
-      `${problem} (if-tag-exists: forward, order-by: ${inputs.orderBy}): give it, e.g. ${ORDER_ANNOTATION[inputs.orderBy]}=${inputs.orderBy === "revision" ? "<commit SHA>" : inputs.orderBy === "version" ? "1.2.3" : "2026-01-01T00:00:00Z"}` + (inputs.orderBy === "revision" ? "; the action adds the workflow commit (GITHUB_SHA) itself" : "")
+      `${problem} (if-tag-exists: forward, order-by: ${inputs.orderBy}): give it, e.g. ${ORDER_ANNOTATION[inputs.orderBy]}=${ORDER_EXAMPLE[inputs.orderBy]}` + (inputs.orderBy === "revision" ? "; the action adds the workflow commit (GITHUB_SHA) itself" : "")
     );
   }
   if (!ordering2) throw new Error("if-tag-exists: forward needs an ordering");
