@@ -10,6 +10,7 @@ import { parseRepository } from '../src/registry/reference.js';
 import { recordingLogger } from './helpers/client.js';
 import { fakeClock } from './helpers/fake-clock.js';
 import { freePort } from './helpers/local.js';
+import { undiciTransport } from './helpers/undici-transport.js';
 
 /**
  * Where credentials may go, and what the client makes of odd answers: the real RegistryClient over undici's
@@ -182,7 +183,7 @@ function makeClient(agent: MockAgent | undefined, extra: Partial<ClientOptions> 
     credentials,
     log,
     clock,
-    ...(agent ? { dispatcher: agent } : {}),
+    ...(agent ? { transport: undiciTransport(agent) } : {}),
     ...extra,
   });
   clients.push(client);

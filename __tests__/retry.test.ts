@@ -24,7 +24,9 @@ test.each([
 test('socket errors are transient, nested causes too; plain errors are not', () => {
   expect(isTransient(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
   expect(
-    isTransient(new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'UND_ERR_SOCKET' }) })),
+    isTransient(
+      new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'HEADERS_TIMEOUT' }) }),
+    ),
   ).toBe(true);
   expect(isTransient(new Error('bad json'))).toBe(false);
 });

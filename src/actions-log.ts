@@ -5,8 +5,8 @@ import { type Logger, printable } from './log.js';
 /**
  * The runner's side of the action, written directly: inputs from `INPUT_*`, workflow commands on stdout, outputs
  * in the GITHUB_OUTPUT file, the job summary in GITHUB_STEP_SUMMARY. This is all the action used of
- * @actions/core, and importing @actions/core loaded its HTTP client, a whole second undici, into every start
- * (about 1 MiB of the bundle; see docs/benchmarks.md). Escaping, properties and file formats are @actions/core's,
+ * @actions/core, and importing @actions/core loaded its HTTP client, which the action never used, into every
+ * start (about 1 MiB of the bundle; see docs/benchmarks.md). Escaping, properties and file formats are @actions/core's,
  * byte for byte: __tests__/actions-log.test.ts runs both on the same values.
  */
 

@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import { request } from './registry/undici.js';
+import type { Transport } from './registry/http.js';
 
 /**
  * The one GitHub REST API call the action makes: whether a commit is ahead of another (the compare endpoint), for
@@ -20,7 +19,7 @@ export interface GitHubApiOptions {
   /** GITHUB_REPOSITORY, `owner/name`. */
   readonly repository: string;
   readonly token: string;
-  readonly dispatcher: Dispatcher;
+  readonly transport: Transport;
   readonly timeoutMs?: number;
 }
 
@@ -48,42 +47,36 @@ export function gitHubApi(options: GitHubApiOptions): GitHubApi {
       const path = `${api.pathname.replace(/\/$/, '')}/repos/${options.repository}/compare/${base}...${head}`;
       const url = new URL(path, api.origin);
       url.searchParams.set('per_page', '1');
-      const response = await request(options.dispatcher, url.toString(), {
-        method: 'GET',
-        headers: {
-          accept: 'application/vnd.github+json',
-          authorization: `Bearer ${options.token}`,
-          'user-agent': 'manifest-merge',
-          'x-github-api-version': '2022-11-28',
+      const response = await options.transport.send(
+        {
+          method: 'GET',
+          url: url.toString(),
+          headers: {
+            accept: 'application/vnd.github+json',
+            authorization: `Bearer ${options.token}`,
+            'user-agent': 'manifest-merge',
+            'x-github-api-version': '2022-11-28',
+          },
+          signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
         },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      });
-      const text = await readBounded(response.body);
-      if (response.statusCode !== 200) {
+        MAX_BODY,
+      );
+      if (response.status !== 200) {
         throw new Error(
-          `GitHub's compare API answered ${response.statusCode} for ${options.repository} ${base}...${head}: ` +
-            (response.statusCode === 404
+          `GitHub's compare API answered ${response.status} for ${options.repository} ${base}...${head}: ` +
+            (response.status === 404
               ? 'a revision is not in this repository (or the token cannot read it)'
               : 'check github-token (it needs contents: read)'),
         );
       }
-      const status = (safeJson(text) as { status?: unknown } | undefined)?.status;
+      const status = (
+        safeJson(Buffer.from(response.body).toString('utf8')) as { status?: unknown } | undefined
+      )?.status;
       if (status === 'ahead' || status === 'behind' || status === 'identical' || status === 'diverged')
         return status;
       throw new Error(`GitHub's compare API answered without a status for ${base}...${head}`);
     },
   };
-}
-
-async function readBounded(body: AsyncIterable<Buffer>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    length += chunk.length;
-    if (length > MAX_BODY) throw new Error('GitHub answered with more than 1 MiB');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function safeJson(text: string): unknown {

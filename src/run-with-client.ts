@@ -6,7 +6,7 @@ import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
 import { ORDER_ANNOTATION, ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
-import { Agent } from './registry/undici.js';
+import { type NodeTransport, nodeTransport } from './registry/node-transport.js';
 import type { Result } from './result.js';
 import { run } from './run.js';
 
@@ -42,9 +42,12 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
   });
   const forward = inputs.ifTagExists === 'forward';
   // Only a run that orders by revision talks to GitHub, with its own connection and the token for it alone.
-  const agent = forward && inputs.orderBy === 'revision' ? new Agent() : undefined;
+  const connection =
+    forward && inputs.orderBy === 'revision'
+      ? nodeTransport({ timeoutMs: 30_000, maxSockets: 1 })
+      : undefined;
   try {
-    const github = agent && gitHubFor(inputs, environment, agent);
+    const github = connection && gitHubFor(inputs, environment, connection);
     return await run(withRevision(inputs, environment), {
       client,
       log,
@@ -52,7 +55,8 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
       ...(forward ? { ordering: ordering(inputs.orderBy, github) } : {}),
     });
   } finally {
-    await Promise.all([client.close(), agent?.close()]);
+    connection?.close();
+    await client.close();
   }
 }
 
@@ -64,12 +68,16 @@ function withRevision(inputs: Inputs, environment: Environment): Inputs {
   return { ...inputs, annotations: { ...inputs.annotations, [key]: environment.githubSha } };
 }
 
-function gitHubFor(inputs: Inputs, environment: Environment, agent: Agent): GitHubApi | undefined {
+function gitHubFor(
+  inputs: Inputs,
+  environment: Environment,
+  transport: NodeTransport,
+): GitHubApi | undefined {
   if (!inputs.githubToken || !environment.githubRepository) return undefined;
   return gitHubApi({
     apiUrl: environment.githubApiUrl || 'https://api.github.com',
     repository: environment.githubRepository,
     token: inputs.githubToken,
-    dispatcher: agent,
+    transport,
   });
 }

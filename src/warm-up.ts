@@ -1,7 +1,4 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-
-const CREATED = 'undici:request:create';
-const SENT = 'undici:client:sendHeaders';
+import { REQUEST_CREATED, REQUEST_SENT } from './registry/node-transport.js';
 
 /**
  * Loads what the first answers need and start-up leaves out, once the first requests are on the wire and the
@@ -20,8 +17,8 @@ export function warmUpWhileWaiting(): void {
   const idle = (): void => {
     scheduled = false;
     if (sent < created) return;
-    unsubscribe(CREATED, onCreated);
-    unsubscribe(SENT, onSent);
+    REQUEST_CREATED.unsubscribe(onCreated);
+    REQUEST_SENT.unsubscribe(onSent);
     process.getBuiltinModule('node:crypto').createHash('sha256').update('').digest('hex');
   };
   const onSent = (): void => {
@@ -31,6 +28,6 @@ export function warmUpWhileWaiting(): void {
       setImmediate(idle);
     }
   };
-  subscribe(CREATED, onCreated);
-  subscribe(SENT, onSent);
+  REQUEST_CREATED.subscribe(onCreated);
+  REQUEST_SENT.subscribe(onSent);
 }

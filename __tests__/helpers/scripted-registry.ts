@@ -8,6 +8,7 @@ import { parseRepository, type Repository } from '../../src/registry/reference.j
 import { recordingLogger } from './client.js';
 import { fakeClock } from './fake-clock.js';
 import { errorBody } from './registry-errors.js';
+import { undiciTransport } from './undici-transport.js';
 
 /**
  * An in-memory registry behind undici's MockAgent (no sockets, no network): manifests and blobs per repository,
@@ -323,7 +324,7 @@ export function scriptedWorld(
     credentials: async () => undefined,
     log,
     clock,
-    dispatcher: agent,
+    transport: undiciTransport(agent),
     random: () => 0.5,
   });
   const context: RunContext = { client, log, clock, deadline: clock.now() + (options.waitMs ?? 60_000) };

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -17,14 +16,14 @@ import {
   redactUrl,
 } from './errors.js';
 import { registryFailure, storageFailure } from './failures.js';
-import { discard, type HttpRequest, type HttpResponse, type Transport, undiciTransport } from './http.js';
+import { discard, type HttpRequest, type HttpResponse, type Transport } from './http.js';
 import { isLoopback } from './loopback.js';
 import { bareMediaType, MANIFEST_ACCEPT } from './media-types.js';
 import { CONNECT_BUDGET_MS, ConnectionError, explainNetworkError, isUnreachable } from './network.js';
+import { type NodeTransport, nodeTransport } from './node-transport.js';
 import { assertSafeForCredentials, followRedirects, isRedirect, sameOrigin } from './origins.js';
 import { canonicalName, type Repository } from './reference.js';
 import { BACKOFF, PollPacer, withRetry } from './retry.js';
-import { Agent } from './undici.js';
 import { StallError } from './upload.js';
 
 /**
@@ -88,8 +87,8 @@ export interface ClientOptions {
   /** Chunk size once a registry refused a whole-blob upload (default 8 MiB, halved on each 413). */
   readonly chunkBytes?: number;
   readonly timeoutMs?: number;
-  /** Defaults to an Agent the client owns and closes in `close()`. */
-  readonly dispatcher?: Dispatcher;
+  /** Defaults to Node's HTTP client, owned by the client and closed in `close()`. */
+  readonly transport?: Transport;
   readonly userAgent?: string;
   readonly random?: () => number;
 }
@@ -101,7 +100,7 @@ export interface ClientOptions {
 export class RegistryApi {
   readonly transport: Transport;
   private readonly authorizers = new Map<string, Authorizer>();
-  private readonly ownedAgent: Agent | undefined;
+  private readonly owned: NodeTransport | undefined;
   /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
   private readonly registryChecks = new Map<string, Promise<void>>();
   private readonly connectReports = new Map<string, number>();
@@ -109,15 +108,14 @@ export class RegistryApi {
   private readonly pacers = new Map<string, PollPacer>();
 
   constructor(readonly options: ClientOptions) {
-    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.ownedAgent = options.dispatcher
+    this.owned = options.transport
       ? undefined
-      : new Agent({ connections: MAX_CONNECTIONS, connectTimeout: timeout });
-    this.transport = undiciTransport(options.dispatcher ?? (this.ownedAgent as Agent), timeout);
+      : nodeTransport({ timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxSockets: MAX_CONNECTIONS });
+    this.transport = options.transport ?? (this.owned as NodeTransport);
   }
 
   async close(): Promise<void> {
-    await this.ownedAgent?.close();
+    this.owned?.close();
   }
 
   /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */

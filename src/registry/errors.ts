@@ -120,11 +120,9 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
+  // The transport's own (src/registry/node-transport.ts).
+  'HEADERS_TIMEOUT',
+  'BODY_TIMEOUT',
 ]);
 
 /** The `code` of an error or of one of its causes, e.g. `ECONNREFUSED`. */

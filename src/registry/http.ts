@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { redactUrl } from './errors.js';
-import { request } from './undici.js';
 
 export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -47,57 +45,51 @@ export interface Transport {
   stream(request: HttpRequest): Promise<StreamResponse>;
 }
 
-/** Drops a body unread. undici reports the abort as an 'error' event, which must not crash the process. */
+/** Drops a body unread. The abort shows as an 'error' event, which must not crash the process. */
 export function discard(body: Readable): void {
   body.on('error', () => {});
   body.destroy();
 }
 
-/** One request over undici: bounded time, bounded body, no redirects followed (callers decide). */
-export function undiciTransport(dispatcher: Dispatcher, timeoutMs: number): Transport {
-  const open = async (req: HttpRequest, whole: boolean) => {
-    const response = await request(dispatcher, req.url, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body ?? null,
-      headersTimeout: timeoutMs,
-      // Between chunks, not for the whole body: a large layer may take long but must keep moving.
-      bodyTimeout: timeoutMs,
-      ...(req.signal ? { signal: req.signal } : whole ? { signal: AbortSignal.timeout(timeoutMs * 2) } : {}),
-    });
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+/** Header values as strings, names lowercased, repeated headers joined with `, `. */
+export function flatHeaders(
+  raw: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/**
+ * Reads a streamed answer whole, bounded: a success body over `maxBytes` (declared or sent) is refused, an error
+ * body is cut there, since only its first bytes are ever shown.
+ */
+export async function readWhole(
+  url: string,
+  answer: StreamResponse,
+  maxBytes: number,
+): Promise<HttpResponse> {
+  const { status, headers, body } = answer;
+  const declared = Number(headers['content-length'] ?? Number.NaN);
+  const isError = status >= 400;
+  if (!isError && declared > maxBytes) {
+    discard(body);
+    throw new BodyTooLargeError(url, maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > maxBytes) {
+      discard(body);
+      if (!isError) throw new BodyTooLargeError(url, maxBytes);
+      chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
+      length = maxBytes;
+      break;
     }
-    return { response, headers };
-  };
-  return {
-    async stream(req) {
-      const { response, headers } = await open(req, false);
-      return { status: response.statusCode, headers, body: response.body };
-    },
-    async send(req, maxBytes) {
-      const { response, headers } = await open(req, true);
-      const declared = Number(headers['content-length'] ?? Number.NaN);
-      const isError = response.statusCode >= 400;
-      if (!isError && declared > maxBytes) {
-        discard(response.body);
-        throw new BodyTooLargeError(req.url, maxBytes);
-      }
-      const chunks: Buffer[] = [];
-      let length = 0;
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        length += chunk.length;
-        if (length > maxBytes) {
-          discard(response.body);
-          if (!isError) throw new BodyTooLargeError(req.url, maxBytes);
-          chunks.push(chunk.subarray(0, chunk.length - (length - maxBytes)));
-          length = maxBytes;
-          break;
-        }
-        chunks.push(chunk);
-      }
-      return { status: response.statusCode, headers, body: Buffer.concat(chunks, length) };
-    },
-  };
+    chunks.push(chunk);
+  }
+  return { status, headers, body: Buffer.concat(chunks, length) };
 }

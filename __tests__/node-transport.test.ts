@@ -1,0 +1,241 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { afterEach, expect, test } from 'vitest';
+import { errorCode, isTransient } from '../src/registry/errors.js';
+import {
+  type NodeTransport,
+  nodeTransport,
+  REQUEST_CREATED,
+  REQUEST_SENT,
+} from '../src/registry/node-transport.js';
+import { listenOnLoopback } from './helpers/local.js';
+
+/** The product's HTTP transport against real loopback servers: lengths, keep-alive, timeouts, bounds, closing. */
+
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+const servers: Server[] = [];
+const transports: NodeTransport[] = [];
+
+afterEach(async () => {
+  for (const transport of transports.splice(0)) transport.close();
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ),
+  );
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void) {
+  const seen: Seen[] = [];
+  let connections = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      seen.push(entry);
+      handler(req, res, entry);
+    });
+  });
+  server.on('connection', () => connections++);
+  servers.push(server);
+  const port = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}`, seen, connections: () => connections };
+}
+
+function transport(timeoutMs = 10_000): NodeTransport {
+  const made = nodeTransport({ timeoutMs, maxSockets: 8 });
+  transports.push(made);
+  return made;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('declares the length of a whole body (0 for an empty PUT, none for a GET) and flattens answer headers', async () => {
+  const server = await serve((_, res) => {
+    res.setHeader('WWW-Authenticate', ['Bearer realm="a"', 'Basic realm="b"']);
+    res.setHeader('Docker-Content-Digest', 'sha256:abc');
+    res.end('ok');
+  });
+  const http = transport();
+  const put = await http.send(
+    { method: 'PUT', url: `${server.url}/put?x=1`, headers: {}, body: 'h\u00e9' },
+    100,
+  );
+  await http.send({ method: 'PUT', url: `${server.url}/empty`, headers: {} }, 100);
+  await http.send({ method: 'GET', url: `${server.url}/get`, headers: { accept: 'a/b' } }, 100);
+
+  const [first, empty, get] = server.seen;
+  expect(first).toMatchObject({ method: 'PUT', url: '/put?x=1', body: 'h\u00e9' });
+  expect(first?.headers['content-length']).toBe('3');
+  expect(empty?.headers['content-length']).toBe('0');
+  expect(empty?.headers['transfer-encoding']).toBeUndefined();
+  expect(get?.headers['content-length']).toBeUndefined();
+  expect(get?.headers['accept']).toBe('a/b');
+  expect(put.status).toBe(200);
+  expect(Buffer.from(put.body).toString()).toBe('ok');
+  expect(put.headers['docker-content-digest']).toBe('sha256:abc');
+  expect(put.headers['www-authenticate']).toBe('Bearer realm="a", Basic realm="b"');
+});
+
+test('a request made as soon as an answer is read goes out on that connection', async () => {
+  const server = await serve((_, res) => res.end('{}'));
+  const http = transport();
+  await http.send({ method: 'GET', url: `${server.url}/a`, headers: {} }, 100);
+  await Promise.all(
+    ['b', 'c'].map((p) => http.send({ method: 'GET', url: `${server.url}/${p}`, headers: {} }, 100)),
+  );
+  await http.send({ method: 'HEAD', url: `${server.url}/d`, headers: {} }, 100);
+
+  expect(server.seen.map((s) => s.url)).toEqual(['/a', '/b', '/c', '/d']);
+  // One connection for /a, reused for /b; one more for /c, running beside it; /d reuses one of them.
+  expect(server.connections()).toBe(2);
+});
+
+test('an answer that does not come, or a body that stops, ends with a timeout a retry layer recognises', async () => {
+  const server = await serve((req, res) => {
+    if (req.url === '/stops') {
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('12345');
+    }
+    // '/silent': never answered.
+  });
+  const http = transport(100);
+  const silent = await rejection(http.send({ method: 'GET', url: `${server.url}/silent`, headers: {} }, 100));
+  const stops = await rejection(http.send({ method: 'GET', url: `${server.url}/stops`, headers: {} }, 100));
+
+  expect(errorCode(silent)).toBe('HEADERS_TIMEOUT');
+  expect(errorCode(stops)).toBe('BODY_TIMEOUT');
+  expect(isTransient(silent) && isTransient(stops)).toBe(true);
+});
+
+test('refuses a success body over the limit, declared or sent, and cuts an error body there', async () => {
+  const server = await serve((req, res) => {
+    if (req.url === '/declared') res.end('x'.repeat(11));
+    else if (req.url === '/chunked') {
+      res.write('x'.repeat(6));
+      res.end('x'.repeat(6));
+    } else {
+      res.statusCode = 500;
+      res.end('e'.repeat(50));
+    }
+  });
+  const http = transport();
+  const declared = await rejection(
+    http.send({ method: 'GET', url: `${server.url}/declared`, headers: {} }, 10),
+  );
+  const chunked = await rejection(
+    http.send({ method: 'GET', url: `${server.url}/chunked`, headers: {} }, 10),
+  );
+  const error = await http.send({ method: 'GET', url: `${server.url}/error`, headers: {} }, 10);
+
+  expect(declared.message).toMatch(/response body is larger than 10 bytes/);
+  expect(chunked.message).toMatch(/response body is larger than 10 bytes/);
+  expect(error.status).toBe(500);
+  expect(Buffer.from(error.body).toString()).toBe('e'.repeat(10));
+});
+
+test('sends a stream as it comes; a failing stream ends the request with its own error', async () => {
+  const server = await serve((_, res) => res.end());
+  const http = transport();
+  await http.send(
+    {
+      method: 'PATCH',
+      url: `${server.url}/ok`,
+      headers: {},
+      body: Readable.from([Buffer.from('ab'), Buffer.from('c')]),
+    },
+    100,
+  );
+  const broken = new Readable({
+    read() {
+      this.destroy(new Error('the source stalled'));
+    },
+  });
+  const failed = await rejection(
+    http.send({ method: 'PATCH', url: `${server.url}/broken`, headers: {}, body: broken }, 100),
+  );
+
+  expect(server.seen[0]).toMatchObject({ url: '/ok', body: 'abc' });
+  expect(server.seen[0]?.headers['transfer-encoding']).toBe('chunked');
+  expect(failed.message).toBe('the source stalled');
+});
+
+test('an aborted request rejects with the abort reason', async () => {
+  const server = await serve(() => {});
+  const http = transport();
+  const controller = new AbortController();
+  const pending = http.send(
+    { method: 'GET', url: `${server.url}/x`, headers: {}, signal: controller.signal },
+    100,
+  );
+  await waitFor(() => server.seen.length === 1);
+  controller.abort(new Error('deadline'));
+
+  expect((await rejection(pending)).message).toBe('deadline');
+});
+
+test('close() ends the requests still out and refuses later ones, neither worth a retry', async () => {
+  const server = await serve(() => {});
+  const http = transport();
+  const pending = rejection(http.send({ method: 'GET', url: `${server.url}/left`, headers: {} }, 100));
+  await waitFor(() => server.seen.length === 1);
+  http.close();
+  const left = await pending;
+  const later = await rejection(http.send({ method: 'GET', url: `${server.url}/later`, headers: {} }, 100));
+
+  for (const error of [left, later]) {
+    expect(error.message).toMatch(/closed/);
+    expect(isTransient(error)).toBe(false);
+  }
+  expect(server.seen.map((s) => s.url)).toEqual(['/left']);
+});
+
+test('tells its channels each request it makes and when it is on the wire', async () => {
+  const server = await serve((_, res) => res.end());
+  const http = transport();
+  const events: string[] = [];
+  const created = (): void => {
+    events.push('created');
+  };
+  const sent = (): void => {
+    events.push('sent');
+  };
+  REQUEST_CREATED.subscribe(created);
+  REQUEST_SENT.subscribe(sent);
+  try {
+    await Promise.all(
+      ['a', 'b'].map((p) => http.send({ method: 'GET', url: `${server.url}/${p}`, headers: {} }, 10)),
+    );
+  } finally {
+    REQUEST_CREATED.unsubscribe(created);
+    REQUEST_SENT.unsubscribe(sent);
+  }
+  expect(events).toEqual(['created', 'created', 'sent', 'sent']);
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
