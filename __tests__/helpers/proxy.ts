@@ -45,6 +45,8 @@ export interface TestProxy {
   readonly url: string;
   readonly host: string;
   readonly log: RequestLogEntry[];
+  /** Client connections accepted so far: each is a TCP (on a real registry, also a TLS) handshake. */
+  readonly connections: number;
   setHandler(handler: ProxyHandler | undefined): void;
   close(): Promise<void>;
 }
@@ -140,6 +142,10 @@ export async function startProxy(
       clientRes.end(bodiless ? undefined : response.body);
     });
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
   const port = await listenOnLoopback(server);
   const host = `127.0.0.1:${port}`;
   proxyOrigin = `http://${host}`;
@@ -149,6 +155,9 @@ export async function startProxy(
     url: proxyOrigin,
     host,
     log,
+    get connections() {
+      return connections;
+    },
     setHandler(next) {
       handler = next;
     },
