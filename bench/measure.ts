@@ -7,6 +7,8 @@ export interface Sample {
   /** Wall time of all the tool's commands. */
   readonly ms: number;
   readonly requests: number;
+  /** Connections the tool opened: on a TLS registry each costs a handshake, which the proxy does not add. */
+  readonly connections: number;
   readonly roundTrips: number;
   /** Where the wall time went: before the first request, while requests were in flight, between them, after. */
   readonly phases: Phases;
@@ -54,6 +56,7 @@ export async function measureMerge(proxy: TestProxy, tool: Tool, job: MergeJob):
   const plan = await tool.plan(job);
   try {
     const from = proxy.log.length;
+    const connectionsBefore = proxy.connections;
     let started = 0;
     for (const [i, step] of plan.steps.entries()) {
       await mustRun(step, () => {
@@ -65,6 +68,7 @@ export async function measureMerge(proxy: TestProxy, tool: Tool, job: MergeJob):
     return {
       ms: ended - started,
       requests: log.length,
+      connections: proxy.connections - connectionsBefore,
       roundTrips: sequentialRoundTrips(log),
       phases: phases(log, started, ended),
       log,

@@ -29,21 +29,32 @@ export function comparisonTable(results: readonly Result[], action: Tool, latenc
   const rows = results.map((result) => {
     const base = [String(result.n), `${latencyMs} ms`, result.tool.label];
     const ms = medianMs(result);
-    if (ms === undefined) return [...base, 'failed', '-', '-', '-', '-'];
+    if (ms === undefined) return [...base, 'failed', '-', '-', '-', '-', '-'];
     const oursMs = medianMs(results.find((r) => r.n === result.n && r.tool === action));
     return [
       ...base,
       formatMs(ms),
       countRange(result.samples.map((s) => s.requests)),
+      countRange(result.samples.map((s) => s.connections)),
       countRange(result.samples.map((s) => s.roundTrips)),
       result.rounds === undefined ? '-' : String(result.rounds),
       oursMs === undefined ? '-' : `${(ms / oursMs).toFixed(1)}x`,
     ];
   });
   return markdownTable(
-    ['N', 'latency', 'tool', 'median ms', 'requests', 'round trips', 'in lockstep', 'time vs action'],
+    [
+      'N',
+      'latency',
+      'tool',
+      'median ms',
+      'requests',
+      'connections',
+      'round trips',
+      'in lockstep',
+      'time vs action',
+    ],
     rows,
-    new Set([0, 1, 3, 4, 5, 6, 7]),
+    new Set([0, 1, 3, 4, 5, 6, 7, 8]),
   );
 }
 
