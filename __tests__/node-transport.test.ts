@@ -157,6 +157,18 @@ test('refuses a success body over the limit, declared or sent, and cuts an error
   expect(Buffer.from(error.body).toString()).toBe('e'.repeat(10));
 });
 
+test('an answer to HEAD declares the size of what GET would send, however large: it is no body to refuse', async () => {
+  const server = await serve((_, res) => {
+    res.writeHead(200, { 'content-length': String(2 ** 32) });
+    res.end();
+  });
+  const head = await transport().send({ method: 'HEAD', url: `${server.url}/blob`, headers: {} }, 10);
+
+  expect(head.status).toBe(200);
+  expect(head.headers['content-length']).toBe(String(2 ** 32));
+  expect(head.body).toHaveLength(0);
+});
+
 test('sends a stream as it comes; a failing stream ends the request with its own error', async () => {
   const server = await serve((_, res) => res.end());
   const http = transport();

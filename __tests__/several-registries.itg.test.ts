@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
-import { type PushedImage, pushImages, served, sourcesOf } from './helpers/images.js';
+import { type PushedImage, pushImage, pushImages, served, sourcesOf } from './helpers/images.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -107,6 +108,26 @@ describe('two registries, one step', () => {
     expect(result.outputs['written']).toBeUndefined();
     expect(await served(one, 'multi/creds', 'stable')).toBe(held);
     expect(await served(two, 'mirror/creds', 'stable')).toBe(held);
+  });
+
+  test('a layer over 4 MiB the second registry already holds is found there, not copied again', async () => {
+    // A blob HEAD declares the blob's size; it has no body, so no body limit applies to it.
+    const big = await pushImage(one, 'multi/big', {
+      platform: { os: 'linux', architecture: 'amd64' },
+      format: 'oci',
+      layer: randomBytes(4 * 1024 * 1024 + 1),
+    });
+    const config = dockerConfig({ [twoProxy.host]: { user: two.username, password: two.password } });
+    const first = await mergeIntoBoth('big', 'v1', [big], config);
+    expect(first.code, first.stdout).toBe(0);
+    const from = twoProxy.log.length;
+
+    const again = await mergeIntoBoth('big', 'v2', [big], config);
+
+    expect(again.code, again.stdout).toBe(0);
+    const uploads = twoProxy.log.slice(from).filter((e) => e.path.includes('/blobs/uploads/'));
+    expect(uploads).toEqual([]);
+    expect(await served(two, 'mirror/big', 'v2')).toBe(again.outputs['digest']);
   });
 
   test('lag in the second registry is waited out', async () => {

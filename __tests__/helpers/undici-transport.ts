@@ -19,6 +19,6 @@ export function undiciTransport(dispatcher: Dispatcher): Transport {
   };
   return {
     stream: open,
-    send: async (req, maxBytes) => readWhole(req.url, await open(req), maxBytes),
+    send: async (req, maxBytes) => readWhole(req, await open(req), maxBytes),
   };
 }

@@ -1921,9 +1921,10 @@ function flatHeaders(raw) {
   }
   return headers;
 }
-async function readWhole(url, answer, maxBytes) {
+async function readWhole(request, answer, maxBytes) {
   const { status, headers, body } = answer;
-  const declared = Number(headers["content-length"] ?? Number.NaN);
+  const { url } = request;
+  const declared = request.method === "HEAD" ? 0 : Number(headers["content-length"] ?? Number.NaN);
   const isError2 = status >= 400;
   if (!isError2 && declared > maxBytes) {
     discard(body);
@@ -2112,7 +2113,7 @@ function nodeTransport(options) {
   });
   return {
     stream: (req) => open(req, false),
-    send: async (req, maxBytes) => readWhole(req.url, await open(req, true), maxBytes),
+    send: async (req, maxBytes) => readWhole(req, await open(req, true), maxBytes),
     close() {
       closed = true;
       for (const destroy of out) destroy(closedError());

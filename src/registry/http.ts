@@ -64,15 +64,17 @@ export function flatHeaders(
 
 /**
  * Reads a streamed answer whole, bounded: a success body over `maxBytes` (declared or sent) is refused, an error
- * body is cut there, since only its first bytes are ever shown.
+ * body is cut there, since only its first bytes are ever shown. An answer to HEAD has no body: its length is the
+ * size of what a GET would send (a blob's, gigabytes maybe), not something to read.
  */
 export async function readWhole(
-  url: string,
+  request: HttpRequest,
   answer: StreamResponse,
   maxBytes: number,
 ): Promise<HttpResponse> {
   const { status, headers, body } = answer;
-  const declared = Number(headers['content-length'] ?? Number.NaN);
+  const { url } = request;
+  const declared = request.method === 'HEAD' ? 0 : Number(headers['content-length'] ?? Number.NaN);
   const isError = status >= 400;
   if (!isError && declared > maxBytes) {
     discard(body);

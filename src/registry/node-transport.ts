@@ -127,7 +127,7 @@ export function nodeTransport(options: NodeTransportOptions): NodeTransport {
 
   return {
     stream: (req) => open(req, false),
-    send: async (req, maxBytes) => readWhole(req.url, await open(req, true), maxBytes),
+    send: async (req, maxBytes) => readWhole(req, await open(req, true), maxBytes),
     close() {
       closed = true;
       for (const destroy of out) destroy(closedError());
