@@ -376,6 +376,7 @@ export async function cli(
       ),
       runHelper: helperRunner(env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-cli',
+      proxyEnv: env,
     });
     io.stdout(`${JSON.stringify(outputValues(result), null, 2)}\n`);
     return 0;

@@ -29,6 +29,7 @@ export async function main(): Promise<void> {
       ),
       runHelper: helperRunner(process.env, inputs.waitTimeoutMs),
       userAgent: 'manifest-merge-action',
+      proxyEnv: process.env,
     });
     report(outputsOf(result), summaryMarkdown(result));
   } catch (error) {

@@ -6,7 +6,7 @@ import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
 import { ORDER_ANNOTATION, ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
-import { type NodeTransport, nodeTransport } from './registry/node-transport.js';
+import { httpsProxy, type NodeTransport, nodeTransport } from './registry/node-transport.js';
 import type { Result } from './result.js';
 import { run } from './run.js';
 
@@ -21,10 +21,15 @@ export interface Environment {
   readonly dockerConfigs: (registry: string) => readonly DockerConfig[];
   readonly runHelper: HelperRunner;
   readonly userAgent: string;
+  /** Where `HTTPS_PROXY` and `NO_PROXY` are read for https registries and GitHub's API. */
+  readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
 export async function runWithClient(inputs: Inputs, log: Logger, environment: Environment): Promise<Result> {
+  const { proxyEnv } = environment;
+  const proxy = proxyEnv && httpsProxy(proxyEnv, (value) => log.secret(value));
+  if (proxy) log.info(`HTTPS_PROXY: https requests go through ${proxy} (hosts in NO_PROXY go direct)`);
   const client = new RegistryClient({
     credentials: credentialSource({
       ...inputs,
@@ -39,12 +44,13 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
     // plain-http is meant for the target registries, never for foreign sources on public registries.
     plainHttpEndpoints: inputs.targets.map((target) => target.image.endpoint),
     userAgent: environment.userAgent,
+    ...(proxyEnv ? { proxyEnv } : {}),
   });
   const forward = inputs.ifTagExists === 'forward';
   // Only a run that orders by revision talks to GitHub, with its own connection and the token for it alone.
   const connection =
     forward && inputs.orderBy === 'revision'
-      ? nodeTransport({ timeoutMs: 30_000, maxSockets: 1 })
+      ? nodeTransport({ timeoutMs: 30_000, maxSockets: 1, ...(proxyEnv ? { proxyEnv } : {}) })
       : undefined;
   try {
     const github = connection && gitHubFor(inputs, environment, connection);

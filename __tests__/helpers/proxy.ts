@@ -2,13 +2,17 @@ import {
   createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type OutgoingHttpHeaders,
+  type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { listenOnLoopback } from './local.js';
 
 /**
  * An HTTP proxy in front of a real registry: it logs every request with timings (to count round trips and
- * concurrency) and lets a handler rewrite, replace or drop responses (fault injection).
+ * concurrency) and lets a handler rewrite, replace or drop responses (fault injection). With `tls` it answers in
+ * HTTPS, with that certificate: a TLS registry in front of the plain-HTTP test registry.
  */
 
 export interface ProxiedRequest {
@@ -66,7 +70,7 @@ const HOP_BY_HOP = new Set([
 
 export async function startProxy(
   targetUrl: string,
-  options: { handler?: ProxyHandler; latencyMs?: number } = {},
+  options: { handler?: ProxyHandler; latencyMs?: number; tls?: { keyPem: string; certPem: string } } = {},
 ): Promise<TestProxy> {
   const target = new URL(targetUrl);
   const targetOrigin = target.origin;
@@ -103,7 +107,7 @@ export async function startProxy(
       upstream.end(req.body);
     });
 
-  const server = createServer((clientReq, clientRes) => {
+  const onRequest = (clientReq: IncomingMessage, clientRes: ServerResponse): void => {
     const start = performance.now();
     const chunks: Buffer[] = [];
     clientReq.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -141,14 +145,18 @@ export async function startProxy(
       clientRes.writeHead(response.status, headers);
       clientRes.end(bodiless ? undefined : response.body);
     });
-  });
+  };
+  const { tls } = options;
+  const server = tls
+    ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, onRequest)
+    : createServer(onRequest);
   let connections = 0;
   server.on('connection', () => {
     connections++;
   });
   const port = await listenOnLoopback(server);
   const host = `127.0.0.1:${port}`;
-  proxyOrigin = `http://${host}`;
+  proxyOrigin = `${tls ? 'https' : 'http'}://${host}`;
 
   let closing: Promise<void> | undefined;
   return {

@@ -2012,6 +2012,12 @@ function explainNetworkError(error, origin, waitedMs) {
       `${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate`
     );
   }
+  if (code === "ERR_PROXY_TUNNEL") {
+    const status = error.statusCode;
+    return new ConnectionError(
+      `the proxy in HTTPS_PROXY did not open a tunnel to ${host}${typeof status === "number" ? ` (it answered ${status})` : ""}: check the proxy address and its credentials in HTTPS_PROXY, or list the registry in NO_PROXY`
+    );
+  }
   if (code === "ENOTFOUND") {
     return new ConnectionError(
       `cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`
@@ -2032,6 +2038,31 @@ var import_node_diagnostics_channel = require("node:diagnostics_channel");
 var import_node_http = require("node:http");
 var REQUEST_CREATED = (0, import_node_diagnostics_channel.channel)("manifest-merge:request:created");
 var REQUEST_SENT = (0, import_node_diagnostics_channel.channel)("manifest-merge:request:sent");
+function httpsProxy(env, secret) {
+  const picked = httpsProxyEnv(env);
+  const value = picked["HTTPS_PROXY"] ?? picked["https_proxy"];
+  if (value === void 0) return void 0;
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    secret(value);
+    return "an unreadable HTTPS_PROXY";
+  }
+  if (url.password) {
+    secret(url.password);
+    secret(decodeURIComponent(url.password));
+  }
+  return url.host;
+}
+function httpsProxyEnv(env) {
+  const picked = {};
+  for (const name of ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"]) {
+    const value = env[name];
+    if (value) picked[name] = value;
+  }
+  return picked;
+}
 var BODY_METHODS = /* @__PURE__ */ new Set(["PUT", "POST", "PATCH"]);
 function nodeTransport(options) {
   const agents = /* @__PURE__ */ new Map();
@@ -2040,8 +2071,13 @@ function nodeTransport(options) {
   const agentFor = (https) => {
     let agent = agents.get(https);
     if (agent === void 0) {
-      const { maxSockets } = options;
-      agent = https ? new (process.getBuiltinModule("node:https")).Agent({ keepAlive: true, maxSockets }) : new import_node_http.Agent({ keepAlive: true, maxSockets });
+      const { maxSockets, proxyEnv } = options;
+      const proxy = proxyEnv ? httpsProxyEnv(proxyEnv) : {};
+      agent = https ? new (process.getBuiltinModule("node:https")).Agent({
+        keepAlive: true,
+        maxSockets,
+        ...proxy["HTTPS_PROXY"] || proxy["https_proxy"] ? { proxyEnv: proxy } : {}
+      }) : new import_node_http.Agent({ keepAlive: true, maxSockets });
       agents.set(https, agent);
     }
     return agent;
@@ -2634,7 +2670,11 @@ var MAX_CONNECTIONS = 128;
 var RegistryApi = class {
   constructor(options) {
     this.options = options;
-    this.owned = options.transport ? void 0 : nodeTransport({ timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxSockets: MAX_CONNECTIONS });
+    this.owned = options.transport ? void 0 : nodeTransport({
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxSockets: MAX_CONNECTIONS,
+      ...options.proxyEnv ? { proxyEnv: options.proxyEnv } : {}
+    });
     this.transport = options.transport ?? this.owned;
   }
   options;
@@ -4109,6 +4149,9 @@ function checkAnnotations(inputs, clock, log) {
 
 // src/run-with-client.ts
 async function runWithClient(inputs, log, environment) {
+  const { proxyEnv } = environment;
+  const proxy = proxyEnv && httpsProxy(proxyEnv, (value) => log.secret(value));
+  if (proxy) log.info(`HTTPS_PROXY: https requests go through ${proxy} (hosts in NO_PROXY go direct)`);
   const client = new RegistryClient({
     credentials: credentialSource({
       ...inputs,
@@ -4122,10 +4165,11 @@ async function runWithClient(inputs, log, environment) {
     plainHttp: inputs.plainHttp,
     // plain-http is meant for the target registries, never for foreign sources on public registries.
     plainHttpEndpoints: inputs.targets.map((target) => target.image.endpoint),
-    userAgent: environment.userAgent
+    userAgent: environment.userAgent,
+    ...proxyEnv ? { proxyEnv } : {}
   });
   const forward = inputs.ifTagExists === "forward";
-  const connection = forward && inputs.orderBy === "revision" ? nodeTransport({ timeoutMs: 3e4, maxSockets: 1 }) : void 0;
+  const connection = forward && inputs.orderBy === "revision" ? nodeTransport({ timeoutMs: 3e4, maxSockets: 1, ...proxyEnv ? { proxyEnv } : {} }) : void 0;
   try {
     const github = connection && gitHubFor(inputs, environment, connection);
     return await run(withRevision(inputs, environment), {
@@ -4449,7 +4493,8 @@ async function cli(argv, env, io = PROCESS_IO) {
         (message) => log.warning(message)
       ),
       runHelper: helperRunner(env, inputs.waitTimeoutMs),
-      userAgent: "manifest-merge-cli"
+      userAgent: "manifest-merge-cli",
+      proxyEnv: env
     });
     io.stdout(`${JSON.stringify(outputValues(result), null, 2)}
 `);

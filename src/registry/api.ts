@@ -89,6 +89,8 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Defaults to Node's HTTP client, owned by the client and closed in `close()`. */
   readonly transport?: Transport;
+  /** For that default: where `HTTPS_PROXY` and `NO_PROXY` are read (src/registry/node-transport.ts). */
+  readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
   readonly userAgent?: string;
   readonly random?: () => number;
 }
@@ -110,7 +112,11 @@ export class RegistryApi {
   constructor(readonly options: ClientOptions) {
     this.owned = options.transport
       ? undefined
-      : nodeTransport({ timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxSockets: MAX_CONNECTIONS });
+      : nodeTransport({
+          timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          maxSockets: MAX_CONNECTIONS,
+          ...(options.proxyEnv ? { proxyEnv: options.proxyEnv } : {}),
+        });
     this.transport = options.transport ?? (this.owned as NodeTransport);
   }
 

@@ -61,6 +61,13 @@ export function explainNetworkError(error: unknown, origin: string, waitedMs: nu
         "NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate",
     );
   }
+  if (code === 'ERR_PROXY_TUNNEL') {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return new ConnectionError(
+      `the proxy in HTTPS_PROXY did not open a tunnel to ${host}${typeof status === 'number' ? ` (it answered ${status})` : ''}: ` +
+        'check the proxy address and its credentials in HTTPS_PROXY, or list the registry in NO_PROXY',
+    );
+  }
   if (code === 'ENOTFOUND') {
     return new ConnectionError(
       `cannot resolve the host name ${host} (ENOTFOUND): check the registry in "image" or in the source entry`,

@@ -26,6 +26,48 @@ export interface NodeTransportOptions {
   readonly timeoutMs: number;
   /** Connections per origin. */
   readonly maxSockets: number;
+  /**
+   * The environment whose `HTTPS_PROXY` and `NO_PROXY` (either case) route https requests through a proxy's
+   * tunnel, where TLS still runs end to end. Plain-HTTP origins never go through a proxy: they are registries on a
+   * network the user trusts, and a proxy would read their credentials.
+   */
+  readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The proxy https requests go through, as `host:port` for the log, after registering the password its URL may carry
+ * as a secret; undefined without one.
+ */
+export function httpsProxy(
+  env: Readonly<Record<string, string | undefined>>,
+  secret: (value: string) => void,
+): string | undefined {
+  const picked = httpsProxyEnv(env);
+  const value = picked['HTTPS_PROXY'] ?? picked['https_proxy'];
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Node refuses it with its own error on the first https request; the value may hold a password.
+    secret(value);
+    return 'an unreadable HTTPS_PROXY';
+  }
+  if (url.password) {
+    secret(url.password);
+    secret(decodeURIComponent(url.password));
+  }
+  return url.host;
+}
+
+/** The variables Node's Agent reads for https requests, and only those. */
+export function httpsProxyEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy']) {
+    const value = env[name];
+    if (value) picked[name] = value;
+  }
+  return picked;
 }
 
 /** Methods that send a body, so an empty one is declared as `content-length: 0` rather than chunked. */
@@ -39,10 +81,15 @@ export function nodeTransport(options: NodeTransportOptions): NodeTransport {
   const agentFor = (https: boolean): Agent => {
     let agent = agents.get(https);
     if (agent === undefined) {
-      const { maxSockets } = options;
+      const { maxSockets, proxyEnv } = options;
+      const proxy = proxyEnv ? httpsProxyEnv(proxyEnv) : {};
       // node:https loads node:tls, 20 ms or more: only once an https origin is asked for.
       agent = https
-        ? new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true, maxSockets })
+        ? new (process.getBuiltinModule('node:https').Agent)({
+            keepAlive: true,
+            maxSockets,
+            ...(proxy['HTTPS_PROXY'] || proxy['https_proxy'] ? { proxyEnv: proxy } : {}),
+          })
         : new Agent({ keepAlive: true, maxSockets });
       agents.set(https, agent);
     }
