@@ -116,6 +116,30 @@ test('a request made as soon as an answer is read goes out on that connection', 
   expect(server.connections()).toBe(2);
 });
 
+test('a burst of requests to a host name looks it up once, and connects where the resolver said', async () => {
+  const server = await serve((_, res) => res.end());
+  const port = new URL(server.url).port;
+  const asked: string[] = [];
+  const http = nodeTransport({
+    timeoutMs: 10_000,
+    maxSockets: 8,
+    resolve: (hostname, callback) => {
+      asked.push(hostname);
+      setImmediate(() => callback(null, [{ address: '127.0.0.1', family: 4 }]));
+    },
+  });
+  transports.push(http);
+
+  const paths = Array.from({ length: 8 }, (_, i) => `/v2/${i}`);
+  await Promise.all(
+    paths.map((p) => http.send({ method: 'GET', url: `http://registry.test:${port}${p}`, headers: {} }, 10)),
+  );
+
+  expect(asked).toEqual(['registry.test']);
+  expect(server.seen.map((s) => s.url).sort()).toEqual(paths);
+  expect(server.seen[0]?.headers['host']).toBe(`registry.test:${port}`);
+});
+
 test('an answer that does not come, or a body that stops, ends with a timeout a retry layer recognises', async () => {
   const server = await serve((req, res) => {
     if (req.url === '/stops') {

@@ -2036,6 +2036,47 @@ function explainNetworkError(error, origin, waitedMs) {
 // src/registry/node-transport.ts
 var import_node_diagnostics_channel = require("node:diagnostics_channel");
 var import_node_http = require("node:http");
+
+// src/registry/shared-lookup.ts
+var import_node_dns = require("node:dns");
+var LOOKUP_TTL_MS = 3e4;
+var resolveAll = (hostname, callback) => (0, import_node_dns.lookup)(hostname, { all: true }, callback);
+function sharedLookup(resolve = resolveAll, now = Date.now) {
+  const known = /* @__PURE__ */ new Map();
+  return (hostname, options, callback) => {
+    let entry = known.get(hostname);
+    if (entry === void 0 || now() - entry.at > LOOKUP_TTL_MS) {
+      const addresses = new Promise(
+        (fulfil, fail) => resolve(hostname, (error, found) => error ? fail(error) : fulfil(found))
+      );
+      const made = { at: now(), addresses };
+      known.set(hostname, made);
+      addresses.catch(() => {
+        if (known.get(hostname) === made) known.delete(hostname);
+      });
+      entry = made;
+    }
+    entry.addresses.then(
+      (addresses) => {
+        const wanted = ofFamily(addresses, options);
+        const [first] = wanted;
+        if (first === void 0) {
+          const error = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
+          error.code = "ENOTFOUND";
+          callback(error, []);
+        } else if (options.all) callback(null, wanted);
+        else callback(null, first.address, first.family);
+      },
+      (error) => callback(error, [])
+    );
+  };
+}
+function ofFamily(addresses, options) {
+  const family = options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : options.family ?? 0;
+  return family === 0 ? [...addresses] : addresses.filter((address) => address.family === family);
+}
+
+// src/registry/node-transport.ts
 var REQUEST_CREATED = (0, import_node_diagnostics_channel.channel)("manifest-merge:request:created");
 var REQUEST_SENT = (0, import_node_diagnostics_channel.channel)("manifest-merge:request:sent");
 function httpsProxy(env, secret) {
@@ -2066,6 +2107,7 @@ function httpsProxyEnv(env) {
 var BODY_METHODS = /* @__PURE__ */ new Set(["PUT", "POST", "PATCH"]);
 function nodeTransport(options) {
   const agents = /* @__PURE__ */ new Map();
+  const lookup2 = sharedLookup(options.resolve);
   const out = /* @__PURE__ */ new Set();
   let closed = false;
   const agentFor = (https) => {
@@ -2076,8 +2118,9 @@ function nodeTransport(options) {
       agent = https ? new (process.getBuiltinModule("node:https")).Agent({
         keepAlive: true,
         maxSockets,
+        lookup: lookup2,
         ...proxy["HTTPS_PROXY"] || proxy["https_proxy"] ? { proxyEnv: proxy } : {}
-      }) : new import_node_http.Agent({ keepAlive: true, maxSockets });
+      }) : new import_node_http.Agent({ keepAlive: true, maxSockets, lookup: lookup2 });
       agents.set(https, agent);
     }
     return agent;

@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { flatHeaders, type HttpRequest, readWhole, type StreamResponse, type Transport } from './http.js';
+import { type Resolve, sharedLookup } from './shared-lookup.js';
 
 /**
  * The transport over Node's own HTTP client: its parser is native and its modules are in the Node binary, so
@@ -32,6 +33,8 @@ export interface NodeTransportOptions {
    * network the user trusts, and a proxy would read their credentials.
    */
   readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
+  /** The system resolver unless given: where host names are looked up, once per burst (src/registry/shared-lookup.ts). */
+  readonly resolve?: Resolve;
 }
 
 /**
@@ -75,6 +78,7 @@ const BODY_METHODS = new Set(['PUT', 'POST', 'PATCH']);
 
 export function nodeTransport(options: NodeTransportOptions): NodeTransport {
   const agents = new Map<boolean, Agent>();
+  const lookup = sharedLookup(options.resolve);
   /** How to end each request still out. */
   const out = new Set<(error: Error) => void>();
   let closed = false;
@@ -88,9 +92,10 @@ export function nodeTransport(options: NodeTransportOptions): NodeTransport {
         ? new (process.getBuiltinModule('node:https').Agent)({
             keepAlive: true,
             maxSockets,
+            lookup,
             ...(proxy['HTTPS_PROXY'] || proxy['https_proxy'] ? { proxyEnv: proxy } : {}),
           })
-        : new Agent({ keepAlive: true, maxSockets });
+        : new Agent({ keepAlive: true, maxSockets, lookup });
       agents.set(https, agent);
     }
     return agent;
