@@ -3,8 +3,6 @@ import { Readable } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { errorCode, isTransient } from '../src/registry/errors.js';
 import {
-  httpsProxy,
-  httpsProxyEnv,
   type NodeTransport,
   nodeTransport,
   REQUEST_CREATED,
@@ -277,22 +275,3 @@ test('tells its channels each request it makes and when it is on the wire', asyn
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
-
-test('HTTPS_PROXY: only the https variables are read; the proxy is named by host, its password masked', () => {
-  const env = {
-    HTTP_PROXY: 'http://plain:3128',
-    https_proxy: 'http://me:p%40ss@proxy.corp:3128',
-    NO_PROXY: '.internal',
-    PATH: '/bin',
-  };
-  const secrets: string[] = [];
-
-  expect(httpsProxyEnv(env)).toEqual({ https_proxy: env.https_proxy, NO_PROXY: '.internal' });
-  expect(httpsProxy(env, (value) => secrets.push(value))).toBe('proxy.corp:3128');
-  expect(secrets).toEqual(['p%40ss', 'p@ss']);
-  expect(httpsProxy({ HTTP_PROXY: 'http://plain:3128' }, () => {})).toBeUndefined();
-  expect(httpsProxy({ HTTPS_PROXY: 'not a url with a s3cret' }, (value) => secrets.push(value))).toBe(
-    'an unreadable HTTPS_PROXY',
-  );
-  expect(secrets).toContain('not a url with a s3cret');
-});

@@ -6,7 +6,8 @@ import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
 import { ORDER_ANNOTATION, ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
-import { httpsProxy, type NodeTransport, nodeTransport } from './registry/node-transport.js';
+import { type NodeTransport, nodeTransport } from './registry/node-transport.js';
+import { httpsProxy } from './registry/proxy-env.js';
 import type { Result } from './result.js';
 import { run } from './run.js';
 

@@ -2037,6 +2037,33 @@ function explainNetworkError(error, origin, waitedMs) {
 var import_node_diagnostics_channel = require("node:diagnostics_channel");
 var import_node_http = require("node:http");
 
+// src/registry/proxy-env.ts
+function httpsProxy(env, secret) {
+  const picked = httpsProxyEnv(env);
+  const value = picked["HTTPS_PROXY"] ?? picked["https_proxy"];
+  if (value === void 0) return void 0;
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    secret(value);
+    return "an unreadable HTTPS_PROXY";
+  }
+  if (url.password) {
+    secret(url.password);
+    secret(decodeURIComponent(url.password));
+  }
+  return url.host;
+}
+function httpsProxyEnv(env) {
+  const picked = {};
+  for (const name of ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"]) {
+    const value = env[name];
+    if (value) picked[name] = value;
+  }
+  return picked;
+}
+
 // src/registry/shared-lookup.ts
 var import_node_dns = require("node:dns");
 var LOOKUP_TTL_MS = 3e4;
@@ -2079,31 +2106,6 @@ function ofFamily(addresses, options) {
 // src/registry/node-transport.ts
 var REQUEST_CREATED = (0, import_node_diagnostics_channel.channel)("manifest-merge:request:created");
 var REQUEST_SENT = (0, import_node_diagnostics_channel.channel)("manifest-merge:request:sent");
-function httpsProxy(env, secret) {
-  const picked = httpsProxyEnv(env);
-  const value = picked["HTTPS_PROXY"] ?? picked["https_proxy"];
-  if (value === void 0) return void 0;
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    secret(value);
-    return "an unreadable HTTPS_PROXY";
-  }
-  if (url.password) {
-    secret(url.password);
-    secret(decodeURIComponent(url.password));
-  }
-  return url.host;
-}
-function httpsProxyEnv(env) {
-  const picked = {};
-  for (const name of ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"]) {
-    const value = env[name];
-    if (value) picked[name] = value;
-  }
-  return picked;
-}
 var BODY_METHODS = /* @__PURE__ */ new Set(["PUT", "POST", "PATCH"]);
 function nodeTransport(options) {
   const agents = /* @__PURE__ */ new Map();

@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { flatHeaders, type HttpRequest, readWhole, type StreamResponse, type Transport } from './http.js';
+import { httpsProxyEnv } from './proxy-env.js';
 import { type Resolve, sharedLookup } from './shared-lookup.js';
 
 /**
@@ -35,42 +36,6 @@ export interface NodeTransportOptions {
   readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
   /** The system resolver unless given: where host names are looked up, once per burst (src/registry/shared-lookup.ts). */
   readonly resolve?: Resolve;
-}
-
-/**
- * The proxy https requests go through, as `host:port` for the log, after registering the password its URL may carry
- * as a secret; undefined without one.
- */
-export function httpsProxy(
-  env: Readonly<Record<string, string | undefined>>,
-  secret: (value: string) => void,
-): string | undefined {
-  const picked = httpsProxyEnv(env);
-  const value = picked['HTTPS_PROXY'] ?? picked['https_proxy'];
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // Node refuses it with its own error on the first https request; the value may hold a password.
-    secret(value);
-    return 'an unreadable HTTPS_PROXY';
-  }
-  if (url.password) {
-    secret(url.password);
-    secret(decodeURIComponent(url.password));
-  }
-  return url.host;
-}
-
-/** The variables Node's Agent reads for https requests, and only those. */
-export function httpsProxyEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const name of ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy']) {
-    const value = env[name];
-    if (value) picked[name] = value;
-  }
-  return picked;
 }
 
 /** Methods that send a body, so an empty one is declared as `content-length: 0` rather than chunked. */
