@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
-import { type PushedImage, pushImage, pushImages, served, sourcesOf } from './helpers/images.js';
+import {
+  MediaTypes,
+  type PushedImage,
+  pushImage,
+  pushImages,
+  pushJsonManifest,
+  served,
+  sourcesOf,
+} from './helpers/images.js';
+import { mediaTypeRequired, personality } from './helpers/personalities.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -128,6 +137,33 @@ describe('two registries, one step', () => {
     const uploads = twoProxy.log.slice(from).filter((e) => e.path.includes('/blobs/uploads/'));
     expect(uploads).toEqual([]);
     expect(await served(two, 'mirror/big', 'v2')).toBe(again.outputs['digest']);
+  });
+
+  test('a source without a top-level mediaType, refused by the second registry as ECR does, is named; no tag moves', async () => {
+    const [image] = await pushPair('multi/bare', 'bare');
+    if (image === undefined) throw new Error('no image pushed');
+    const { mediaType: _, ...withoutMediaType } = JSON.parse(Buffer.from(image.bytes).toString('utf8'));
+    const bare = await pushJsonManifest(one, 'multi/bare', withoutMediaType, MediaTypes.ociManifest);
+    const config = dockerConfig({ [twoProxy.host]: { user: two.username, password: two.password } });
+    const stage = mediaTypeRequired();
+    twoProxy.setHandler(personality(stage));
+    try {
+      const result = await runAction(
+        { image: `${one.host}/multi/bare\n${twoProxy.host}/mirror/bare`, tags: 'v1', sources: bare.digest },
+        { DOCKER_CONFIG: config },
+      );
+
+      expect(result.code, result.stdout).toBe(1);
+      expect(stage.refused).toBeGreaterThan(0);
+      expect(result.stdout).toContain(`::error::`);
+      expect(result.stdout).toContain(
+        `The manifest ${bare.digest} has no top-level "mediaType", which the OCI spec allows and this registry requires (ECR does)`,
+      );
+      expect(await served(one, 'multi/bare', 'v1')).toBeNull();
+      expect(await served(two, 'mirror/bare', 'v1')).toBeNull();
+    } finally {
+      twoProxy.setHandler(undefined);
+    }
   });
 
   test('lag in the second registry is waited out', async () => {

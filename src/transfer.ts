@@ -4,7 +4,7 @@ import { errorMessage } from './errors.js';
 import { once } from './once.js';
 import type { RegistryClient, Upload } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
-import { isLag } from './registry/errors.js';
+import { isLag, RegistryError } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
 import { nestedIndexError } from './resolve.js';
@@ -109,10 +109,30 @@ async function copyManifestBody(copy: Copy, digest: Digest, top: boolean): Promi
     );
   }
   if (isIndexMediaType(manifest.descriptor.mediaType) && !moves.indexes) return;
-  await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
-    deadline: context.deadline,
-    untilFound: true,
-  });
+  try {
+    await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
+      deadline: context.deadline,
+      untilFound: true,
+    });
+  } catch (error) {
+    throw withoutMediaTypeHint(error, json, digest);
+  }
+}
+
+/**
+ * A copied manifest is written byte for byte (its digest must not change), so one without the top-level
+ * `mediaType` (optional in the OCI spec) stays without it, and registries that require it, ECR among them, refuse
+ * it: say so, since their message ("Invalid JSON syntax") does not.
+ */
+function withoutMediaTypeHint(error: unknown, json: Record<string, unknown>, digest: Digest): unknown {
+  if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500) return error;
+  if (json['mediaType'] !== undefined) return error;
+  return new Error(
+    `${error.message}. The manifest ${digest} has no top-level "mediaType", which the OCI spec allows and this ` +
+      'registry requires (ECR does); it is copied byte for byte, so it cannot be added here: rebuild the source ' +
+      'with a tool that writes the field (docker buildx does), or push it to this registry directly',
+    { cause: error },
+  );
 }
 
 async function copyBlob(

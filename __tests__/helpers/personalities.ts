@@ -568,6 +568,35 @@ export function childManifestLag(times: number): Stage & { readonly refused: num
   return withCounters(stage, counter);
 }
 
+// ---- 13. ECR's required mediaType ----
+
+/**
+ * A manifest PUT whose JSON has no top-level `mediaType` refused as ECR refuses it: the field is optional in the
+ * OCI image spec, but ECR answers UNSUPPORTED "Invalid JSON syntax" without it (containers/image#584; the ECR API
+ * documents `imageManifestMediaType` for such manifests).
+ */
+export function mediaTypeRequired(): Stage & { readonly refused: number } {
+  const counter = { refused: 0 };
+  const stage: Stage = async (req, next) => {
+    if (req.method !== 'PUT' || contentTarget(req)?.kind !== 'manifests') return next(req);
+    let parsed: { mediaType?: unknown } | undefined;
+    try {
+      parsed = JSON.parse(req.body.toString('utf8')) as { mediaType?: unknown };
+    } catch {
+      return next(req);
+    }
+    if (parsed?.mediaType !== undefined) return next(req);
+    counter.refused++;
+    return errorAnswer(req, 400, [
+      {
+        code: 'UNSUPPORTED',
+        message: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+      },
+    ]);
+  };
+  return withCounters(stage, counter);
+}
+
 // ---- helpers ----
 
 function isMount(req: ProxiedRequest): boolean {

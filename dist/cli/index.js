@@ -4034,10 +4034,22 @@ async function copyManifestBody(copy, digest, top) {
     );
   }
   if (isIndexMediaType(manifest.descriptor.mediaType) && !moves.indexes) return;
-  await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
-    deadline: context.deadline,
-    untilFound: true
-  });
+  try {
+    await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
+      deadline: context.deadline,
+      untilFound: true
+    });
+  } catch (error) {
+    throw withoutMediaTypeHint(error, json, digest);
+  }
+}
+function withoutMediaTypeHint(error, json, digest) {
+  if (!(error instanceof RegistryError) || error.status < 400 || error.status >= 500) return error;
+  if (json["mediaType"] !== void 0) return error;
+  return new Error(
+    `${error.message}. The manifest ${digest} has no top-level "mediaType", which the OCI spec allows and this registry requires (ECR does); it is copied byte for byte, so it cannot be added here: rebuild the source with a tool that writes the field (docker buildx does), or push it to this registry directly`,
+    { cause: error }
+  );
 }
 async function copyBlob(from, to, digest, context, tally) {
   const { client, deadline } = context;
