@@ -89,7 +89,7 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Defaults to Node's HTTP client, owned by the client and closed in `close()`. */
   readonly transport?: Transport;
-  /** For that default: where `HTTPS_PROXY` and `NO_PROXY` are read (src/registry/node-transport.ts). */
+  /** For that default: where `HTTPS_PROXY` and `NO_PROXY` are read (src/registry/proxy-env.ts). */
   readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
   readonly userAgent?: string;
   readonly random?: () => number;
