@@ -110,6 +110,7 @@ describe('transport and protocol mismatches', () => {
       const error = errorLine(untrusted);
       expect(error).toContain(`${server.url} presented a TLS certificate that is not trusted`);
       expect(error).toContain('NODE_EXTRA_CA_CERTS');
+      expect(error).toContain('NODE_USE_SYSTEM_CA=1');
       // The handshake failed: no HTTP request was ever made, and it was not retried into a wait.
       expect(server.log).toEqual([]);
 

@@ -2009,7 +2009,7 @@ function explainNetworkError(error, origin, waitedMs) {
   }
   if (CERTIFICATE.has(code)) {
     return new ConnectionError(
-      `${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env, or fix the certificate`
+      `${origin} presented a TLS certificate that is not trusted (${code}): give Node its CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem in the step's env (or NODE_USE_SYSTEM_CA=1 when the runner's system store has it, as a TLS-inspecting proxy needs), or fix the certificate`
     );
   }
   if (code === "ERR_PROXY_TUNNEL") {
