@@ -1,17 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runNode } from './helpers/action.js';
 import { challenge, type HostileServer, json, registryError, startHostile } from './helpers/hostile.js';
 
 // Proves the scripted server does what it claims: tests that rely on it to misbehave are only as good as the
 // misbehaviour it really produces.
-
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 // Prints the body, or the error's cause code (e.g. DEPTH_ZERO_SELF_SIGNED_CERT) and exits 1.
 const FETCH_SCRIPT =
@@ -19,30 +13,10 @@ const FETCH_SCRIPT =
   ' console.error(e.cause?.code ?? e.cause?.message ?? e.message); process.exit(1); })';
 
 /** Fetches `url` in a fresh Node process, trusting `caPath` (if given) through NODE_EXTRA_CA_CERTS only. */
-function fetchInChild(url: string, caPath?: string): Promise<ChildResult> {
-  const {
-    NODE_EXTRA_CA_CERTS: _extra,
-    NODE_TLS_REJECT_UNAUTHORIZED: _reject,
-    NODE_USE_ENV_PROXY: _proxy,
-    ...env
-  } = process.env;
+function fetchInChild(url: string, caPath?: string) {
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '' };
   if (caPath !== undefined) env['NODE_EXTRA_CA_CERTS'] = caPath;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', FETCH_SCRIPT, url], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(['-e', FETCH_SCRIPT, url], env);
 }
 
 /** Resolves with the rejection of `promise` (fails the test if it resolves). */

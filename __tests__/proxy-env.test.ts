@@ -15,6 +15,8 @@ test('HTTPS_PROXY: only the https variables are read; the proxy is named by host
   expect(httpsProxy(env, (value) => secrets.push(value))).toBe('proxy.corp:3128');
   expect(secrets).toEqual(['p%40ss', 'p@ss']);
   expect(httpsProxy({ HTTP_PROXY: 'http://plain:3128' }, () => {})).toBeUndefined();
+  // NO_PROXY alone sets no proxy: the Agent is then made without proxy support.
+  expect(httpsProxyEnv({ NO_PROXY: '.internal', http_proxy: 'http://plain:3128' })).toBeUndefined();
   expect(httpsProxy({ HTTPS_PROXY: 'not a url with a s3cret' }, (value) => secrets.push(value))).toBe(
     'an unreadable HTTPS_PROXY',
   );

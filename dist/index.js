@@ -2143,8 +2143,7 @@ var import_node_http = require("node:http");
 
 // src/registry/proxy-env.ts
 function httpsProxy(env, secret) {
-  const picked = httpsProxyEnv(env);
-  const value = picked["HTTPS_PROXY"] ?? picked["https_proxy"];
+  const value = proxyOf(httpsProxyEnv(env));
   if (value === void 0) return void 0;
   let url;
   try {
@@ -2165,7 +2164,10 @@ function httpsProxyEnv(env) {
     const value = env[name];
     if (value) picked[name] = value;
   }
-  return picked;
+  return proxyOf(picked) === void 0 ? void 0 : picked;
+}
+function proxyOf(picked) {
+  return picked?.["HTTPS_PROXY"] ?? picked?.["https_proxy"];
 }
 
 // src/registry/shared-lookup.ts
@@ -2220,12 +2222,12 @@ function nodeTransport(options) {
     let agent = agents.get(https);
     if (agent === void 0) {
       const { maxSockets, proxyEnv } = options;
-      const proxy = proxyEnv ? httpsProxyEnv(proxyEnv) : {};
+      const proxy = proxyEnv && httpsProxyEnv(proxyEnv);
       agent = https ? new (process.getBuiltinModule("node:https")).Agent({
         keepAlive: true,
         maxSockets,
         lookup: lookup2,
-        ...proxy["HTTPS_PROXY"] || proxy["https_proxy"] ? { proxyEnv: proxy } : {}
+        ...proxy ? { proxyEnv: proxy } : {}
       }) : new import_node_http.Agent({ keepAlive: true, maxSockets, lookup: lookup2 });
       agents.set(https, agent);
     }
@@ -4400,7 +4402,7 @@ function report(outputs, summary) {
 }
 
 // src/warm-up.ts
-function warmUpWhileWaiting() {
+function warmUpWhileWaiting(warm = loadCrypto) {
   let created = 0;
   let sent = 0;
   let scheduled2 = false;
@@ -4412,7 +4414,7 @@ function warmUpWhileWaiting() {
     if (sent < created) return;
     REQUEST_CREATED.unsubscribe(onCreated);
     REQUEST_SENT.unsubscribe(onSent);
-    process.getBuiltinModule("node:crypto").createHash("sha256").update("").digest("hex");
+    warm();
   };
   const onSent = () => {
     sent++;
@@ -4423,6 +4425,9 @@ function warmUpWhileWaiting() {
   };
   REQUEST_CREATED.subscribe(onCreated);
   REQUEST_SENT.subscribe(onSent);
+}
+function loadCrypto() {
+  process.getBuiltinModule("node:crypto").createHash("sha256").update("").digest("hex");
 }
 
 // src/index.ts

@@ -7,7 +7,7 @@ import { REQUEST_CREATED, REQUEST_SENT } from './registry/node-transport.js';
  * event loop: with N sources, N connections open one by one, and loading earlier would hold back the rest.
  * Runs once; if the moment never comes (a request fails before it is sent), node:crypto loads on first use.
  */
-export function warmUpWhileWaiting(): void {
+export function warmUpWhileWaiting(warm: () => void = loadCrypto): void {
   let created = 0;
   let sent = 0;
   let scheduled = false;
@@ -19,7 +19,7 @@ export function warmUpWhileWaiting(): void {
     if (sent < created) return;
     REQUEST_CREATED.unsubscribe(onCreated);
     REQUEST_SENT.unsubscribe(onSent);
-    process.getBuiltinModule('node:crypto').createHash('sha256').update('').digest('hex');
+    warm();
   };
   const onSent = (): void => {
     sent++;
@@ -30,4 +30,8 @@ export function warmUpWhileWaiting(): void {
   };
   REQUEST_CREATED.subscribe(onCreated);
   REQUEST_SENT.subscribe(onSent);
+}
+
+function loadCrypto(): void {
+  process.getBuiltinModule('node:crypto').createHash('sha256').update('').digest('hex');
 }

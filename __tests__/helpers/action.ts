@@ -21,7 +21,8 @@ export interface ActionResult extends ProcessResult {
   readonly summary: string;
 }
 
-function runNode(args: string[], env: Record<string, string>, stdin = ''): Promise<ProcessResult> {
+/** Runs Node with `args` in exactly the environment `env`, from the repository's root. */
+export function runNode(args: string[], env: Record<string, string>, stdin = ''): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
     // The environment is built from scratch so nothing of the developer's machine (tokens, Docker config) leaks in.
     const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });

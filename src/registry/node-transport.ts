@@ -51,14 +51,14 @@ export function nodeTransport(options: NodeTransportOptions): NodeTransport {
     let agent = agents.get(https);
     if (agent === undefined) {
       const { maxSockets, proxyEnv } = options;
-      const proxy = proxyEnv ? httpsProxyEnv(proxyEnv) : {};
+      const proxy = proxyEnv && httpsProxyEnv(proxyEnv);
       // node:https loads node:tls, 20 ms or more: only once an https origin is asked for.
       agent = https
         ? new (process.getBuiltinModule('node:https').Agent)({
             keepAlive: true,
             maxSockets,
             lookup,
-            ...(proxy['HTTPS_PROXY'] || proxy['https_proxy'] ? { proxyEnv: proxy } : {}),
+            ...(proxy ? { proxyEnv: proxy } : {}),
           })
         : new Agent({ keepAlive: true, maxSockets, lookup });
       agents.set(https, agent);

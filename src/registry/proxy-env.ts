@@ -11,8 +11,7 @@ export function httpsProxy(
   env: Readonly<Record<string, string | undefined>>,
   secret: (value: string) => void,
 ): string | undefined {
-  const picked = httpsProxyEnv(env);
-  const value = picked['HTTPS_PROXY'] ?? picked['https_proxy'];
+  const value = proxyOf(httpsProxyEnv(env));
   if (value === undefined) return undefined;
   let url: URL;
   try {
@@ -29,12 +28,18 @@ export function httpsProxy(
   return url.host;
 }
 
-/** The variables Node's Agent reads for https requests, and only those. */
-export function httpsProxyEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/** The variables Node's Agent reads for https requests, and only those; undefined when no proxy is set. */
+export function httpsProxyEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> | undefined {
   const picked: Record<string, string> = {};
   for (const name of ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy']) {
     const value = env[name];
     if (value) picked[name] = value;
   }
-  return picked;
+  return proxyOf(picked) === undefined ? undefined : picked;
+}
+
+function proxyOf(picked: Readonly<Record<string, string>> | undefined): string | undefined {
+  return picked?.['HTTPS_PROXY'] ?? picked?.['https_proxy'];
 }
