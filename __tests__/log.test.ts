@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { consoleLogger, printable } from '../src/log.js';
+import { consoleLogger, printable, printableJson, secretParts } from '../src/log.js';
 
 test.each([
   ['plain text stays', 'linux/arm64: sha256:abc (from x)', 'linux/arm64: sha256:abc (from x)'],
@@ -10,6 +10,13 @@ test.each([
   ['terminal escapes are shown, not run', '\u001b[2Jgone', '\\u001b[2Jgone'],
   ['line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
   ['printable non-ASCII stays', 'größe ✓', 'größe ✓'],
+  ['a legacy command anywhere in the line', 'title=x ##[add-mask]tok', 'title=x ##\\[add-mask]tok'],
+  [
+    'every one of them',
+    '##[set-output name=a;]b ###[stop-commands]',
+    '##\\[set-output name=a;]b ###\\[stop-commands]',
+  ],
+  ['a lone # or [ stays', 'issue #12 [draft]', 'issue #12 [draft]'],
 ])('printable: %s', (_name, input, expected) => {
   expect(printable(input)).toBe(expected);
   expect(printable(input).split('\n')).toHaveLength(1);
@@ -27,4 +34,46 @@ test('the CLI logger masks and escapes every line, the last error line included'
     'debug: Basic ***',
     'manifest-merge: 401 for ***',
   ]);
+});
+
+test('printable leaves no legacy command and no leading :: in any input', () => {
+  for (const text of ['##[##[x', '#\n##[x', '::##[', '  ##[::', '#[##[[']) {
+    const line = printable(text);
+    expect(line).not.toContain('##[');
+    expect(line).not.toMatch(/^\s*::/);
+  }
+});
+
+test('JSON for stdout has no ##[ and parses to the same value', () => {
+  const value = { manifest: '{"a":"##[set-output name=digest;]x"}', tags: ['##[add-mask]y'] };
+  const text = printableJson(value);
+  expect(text).not.toContain('##[');
+  expect(JSON.parse(text)).toEqual(value);
+  expect(text.split('\n').filter((line) => /^\s*::/.test(line))).toEqual([]);
+});
+
+test.each([
+  ['one line: the value', 'hunter2-secret', ['hunter2-secret']],
+  [
+    'each line too, trimmed',
+    'first-line\r\n  second-line  \n',
+    ['first-line\r\n  second-line  \n', 'first-line', 'second-line'],
+  ],
+  [
+    'short lines are left out',
+    '{\n  "private_key": "k3y"\n}',
+    ['{\n  "private_key": "k3y"\n}', '"private_key": "k3y"'],
+  ],
+  ['nothing for nothing', '', []],
+])('secretParts: %s', (_name, value, parts) => {
+  expect(secretParts(value)).toEqual(parts);
+});
+
+test('the CLI masks each line of a multi-line secret, wherever a line shows up alone', () => {
+  const lines: string[] = [];
+  const log = consoleLogger({ debug: false, write: (line) => lines.push(line) });
+  log.secret('first-secret-line\nsecond-secret-line');
+  log.info('echoed: first-secret-line / second-secret-line');
+  log.info(`basic: ${Buffer.from('second-secret-line').toString('base64')}`);
+  expect(lines).toEqual(['echoed: *** / ***', 'basic: ***']);
 });

@@ -1,6 +1,6 @@
 import { accessSync, appendFileSync, constants, existsSync } from 'node:fs';
 import { EOL } from 'node:os';
-import { type Logger, printable } from './log.js';
+import { type Logger, printable, secretParts } from './log.js';
 
 /**
  * The runner's side of the action, written directly: inputs from `INPUT_*`, workflow commands on stdout, outputs
@@ -159,7 +159,7 @@ export function actionsLogger(write: Write = stdout, env: NodeJS.ProcessEnv = pr
     },
     // Written at once: the runner must know a secret before anything, stderr included, could show it.
     secret: (value) => {
-      issue('add-mask', value);
+      for (const part of secretParts(value)) issue('add-mask', part);
       if (write === stdout) flushOutput();
     },
   };

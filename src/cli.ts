@@ -6,7 +6,7 @@ import { dockerConfigs } from './docker-config-files.js';
 import { errorMessage } from './errors.js';
 import { INPUT, InputError, listOf } from './input-names.js';
 import { DEFAULTS, parseInputs } from './inputs.js';
-import { consoleLogger } from './log.js';
+import { consoleLogger, printableJson } from './log.js';
 import { outputValues, partialCliOutputsOf } from './outputs.js';
 import { PartialPublishError } from './result.js';
 import { runWithClient } from './run-with-client.js';
@@ -379,11 +379,11 @@ export async function cli(
       userAgent: 'manifest-merge-cli',
       proxyEnv: env,
     });
-    io.stdout(`${JSON.stringify(outputValues(result), null, 2)}\n`);
+    io.stdout(`${printableJson(outputValues(result))}\n`);
     return 0;
   } catch (error) {
     if (error instanceof PartialPublishError) {
-      io.stdout(`${JSON.stringify(partialCliOutputsOf(error.result), null, 2)}\n`);
+      io.stdout(`${printableJson(partialCliOutputsOf(error.result))}\n`);
     }
     if (error instanceof UsageError) {
       log.error(error.message);

@@ -12,26 +12,63 @@ export interface Logger {
 
 /**
  * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
- * registry or an input can neither start a line of its own nor move the cursor, and a line that would start
- * with `::` (a workflow command) is defused. Applied by every logger, to every message.
+ * registry or an input can neither start a line of its own nor move the cursor; a line that would start with
+ * `::` (a workflow command) is defused, and so is every `##[`, which the runner reads as a legacy command
+ * (`##[add-mask]…`, `##[set-output …]`) anywhere in a line, on stdout and stderr alike. Applied by every logger,
+ * to every message.
  */
 export function printable(text: string): string {
-  const escaped = text.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  const escaped = breakLegacyCommands(
+    text.replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+      /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g,
+      (c) =>
+        c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    ),
   );
   return /^\s*::/.test(escaped) ? `\\${escaped.trimStart()}` : escaped;
 }
+
+/** `##[` with its bracket escaped (`##\[`): still readable, no longer a command. */
+export function breakLegacyCommands(text: string): string {
+  return text.replaceAll('##[', '##\\[');
+}
+
+/**
+ * JSON text for stdout, which the runner reads for commands when the CLI runs in a workflow: `[` after `##` is
+ * written `\u005b`, which parses to the same value. Lines of indented JSON start with a space, `"`, or a bracket,
+ * never with `::`.
+ */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replaceAll('##[', '##\\u005b');
+}
+
+/**
+ * What to mask for a secret: the value, and each of its lines, because the runner matches masks line by line,
+ * so a registry that echoes a multi-line secret back would show every line of it. Lines are trimmed, and those
+ * shorter than MIN_SECRET_LENGTH are left out: a JSON key file's `{` would mask every brace of the log.
+ */
+export function secretParts(value: string): string[] {
+  const lines = value
+    .split(/\r?\n|\r/)
+    .map((line) => line.trim())
+    .filter((line) => line.length >= MIN_SECRET_LENGTH);
+  return [...new Set(value === '' ? lines : [value, ...lines])];
+}
+
+/** Shorter values are not masked: they would hide ordinary text everywhere. */
+const MIN_SECRET_LENGTH = 3;
 
 /** Replaces every registered secret (and its base64 forms, as they appear in Basic headers) in a text. */
 export class SecretMasker {
   private readonly secrets = new Set<string>();
 
   add(value: string): void {
-    if (value.length < 3) return;
-    this.secrets.add(value);
-    this.secrets.add(Buffer.from(value).toString('base64'));
+    for (const part of secretParts(value)) {
+      if (part.length < MIN_SECRET_LENGTH) continue;
+      this.secrets.add(part);
+      this.secrets.add(Buffer.from(part).toString('base64'));
+    }
   }
 
   mask(text: string): string {

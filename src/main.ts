@@ -4,6 +4,7 @@ import { helperRunner } from './credential-helper.js';
 import { dockerConfigs } from './docker-config-files.js';
 import { errorMessage } from './errors.js';
 import { parseInputs } from './inputs.js';
+import { breakLegacyCommands } from './log.js';
 import { outputsOf, partialOutputsOf, summaryMarkdown } from './outputs.js';
 import { PartialPublishError } from './result.js';
 import { runWithClient } from './run-with-client.js';
@@ -38,7 +39,8 @@ export async function main(): Promise<void> {
       report(partialOutputsOf(error.result), summaryMarkdown(error.result));
     }
     if (error instanceof Error && error.stack) log.debug(error.stack);
-    setFailed(errorMessage(error));
+    // Its lines stay lines (the annotation shows them), but no `##[` in a registry's words runs as a command.
+    setFailed(breakLegacyCommands(errorMessage(error)));
   } finally {
     flushOutput();
   }
