@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   firstDifference,
+  GENERATED,
   inputsTable,
   outputsTable,
   parseYaml,
@@ -159,34 +160,80 @@ describe('markers', () => {
 });
 
 describe('README.md', () => {
-  test('matches action.yml and examples/ (else run: npx tsx scripts/readme.ts)', () => {
-    const expected = renderReadme(readme, projectSources(ROOT));
-    const difference = firstDifference(readme, expected);
-    expect(
-      difference,
-      `README.md is out of date at ${difference}\nRun: npx tsx scripts/readme.ts`,
-    ).toBeUndefined();
+  test.each(GENERATED.map(([file, render]) => [file, render] as const))(
+    '%s matches action.yml and examples/ (else run: npx tsx scripts/readme.ts)',
+    (file, render) => {
+      const text = readFileSync(resolve(ROOT, file), 'utf8');
+      const difference = firstDifference(text, render(text, projectSources(ROOT)), file);
+      expect(
+        difference,
+        `${file} is out of date at ${difference}\nRun: npx tsx scripts/readme.ts`,
+      ).toBeUndefined();
+    },
+  );
+
+  test('docs/workflows.md embeds the complete example workflow, which the README links to', () => {
+    const workflows = readFileSync(resolve(ROOT, 'docs/workflows.md'), 'utf8');
+    expect(workflows).toContain('<!-- example:docker-build:start -->');
+    expect(workflows).toContain(projectSources(ROOT).example('docker-build').trimEnd());
+    expect(readme).toContain('(examples/docker-build.yml)');
   });
 
-  test('embeds the complete example workflow', () => {
-    expect(readme).toContain('<!-- example:docker-build:start -->');
-    expect(readme).toContain(projectSources(ROOT).example('docker-build').trimEnd());
+  const firstScreen = readme.split('\n').slice(0, 60).join('\n');
+
+  test('opens with a usage snippet of ten lines at most, before any heading', () => {
+    const first = /```yaml\n([\s\S]*?)```/.exec(readme);
+    expect(first?.[1]).toMatch(/^- uses: manifest-merge\/manifest-merge@v\d+\n/);
+    expect(first?.[1]?.trimEnd().split('\n').length).toBeLessThanOrEqual(10);
+    expect(readme.indexOf('```yaml')).toBeLessThan(readme.indexOf('\n## '));
   });
 
-  test('keeps the newcomer commands, and CI runs exactly its test commands', () => {
-    const commands = [
-      'apt-get install -y docker-registry',
-      'npm ci',
-      'npm test',
-      'npm run test:itg',
-      'npm run demo',
-    ];
-    for (const command of commands) expect(readme).toContain(command);
+  test('says early that no Docker daemon or buildx is needed, and compares with imagetools create', () => {
+    expect(firstScreen).toContain('No Docker daemon or buildx needed');
+    expect(firstScreen).toContain('## Before and after');
+    expect(firstScreen).toContain(
+      "docker buildx imagetools create -t ghcr.io/org/app:latest $(printf 'ghcr.io/org/app@sha256:%s ' *)",
+    );
+  });
+
+  test('lists every section in its table of contents', () => {
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1] ?? '');
+    const contents = readme.slice(
+      readme.indexOf('## Contents'),
+      readme.indexOf('\n## ', readme.indexOf('## Contents') + 1),
+    );
+    const missing = headings
+      .filter((heading) => !['Contents', 'License', 'Before and after'].includes(heading))
+      .filter((heading) => !contents.includes(`](#${[...anchorsOf(`## ${heading}`)][0]})`));
+    expect(missing).toEqual([]);
+  });
+
+  test('shows a job summary and the log of a second run that writes nothing', () => {
+    expect(readme).toMatch(/> ### Published `sha256:/);
+    expect(readme).toMatch(/already serves sha256:[0-9a-f]{64}\n/);
+    expect(readme).toContain('written: false');
+  });
+
+  test('gives two commands to try it, and CI runs exactly them', () => {
+    const blocks = [...readme.matchAll(/```sh\n([^\n]*)\n```/g)].map((m) => m[1]);
+    expect(blocks).toEqual(
+      expect.arrayContaining(['.ci/setup && npm run demo', '.ci/setup && npm test && npm run test:itg']),
+    );
     // As root in a fresh container: no sudo there, and no package lists before an update.
     expect(readme).not.toMatch(/\bsudo\b/);
     expect(readme).toContain('apt-get update && apt-get install -y docker-registry');
     const ci = readFileSync(resolve(ROOT, '.ci/run'), 'utf8').split('\n');
-    for (const command of ['npm test', 'npm run test:itg']) expect(ci).toContain(command);
+    for (const command of ['.ci/setup', 'npm test', 'npm run test:itg', 'npm run demo'])
+      expect(ci).toContain(command);
+    const setup = readFileSync(resolve(ROOT, '.ci/setup'), 'utf8');
+    expect(setup).toMatch(/id -u[\s\S]*apt-get install -y/);
+    expect(setup).toContain('npm ci');
+  });
+
+  test('says the EBADENGINE warnings of npm ci are expected, and how to stop the Debian registry service', () => {
+    expect(readme).toMatch(/npm ci[^.]*EBADENGINE warnings[^.]*expected/);
+    expect(readme).toContain('systemctl disable --now docker-registry');
+    expect(readme).toContain('MANIFEST_MERGE_REGISTRY_BIN');
   });
 
   test('documents every input and output by name', () => {

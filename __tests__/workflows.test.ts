@@ -315,7 +315,8 @@ const docsUses = markdown.filter((f) => f !== 'README.md').flatMap((file) => use
 describe('Node 24 actions', () => {
   test('the scan finds the actions', () => {
     expect(workflowUses.filter((u) => isThirdParty(u.target)).length).toBeGreaterThan(3);
-    expect(readmeUses.filter((u) => isThirdParty(u.target)).length).toBeGreaterThan(3);
+    expect(readmeUses.filter((u) => isThirdParty(u.target)).length).toBeGreaterThan(1);
+    expect(docsUses.filter((u) => isThirdParty(u.target)).length).toBeGreaterThan(3);
   });
 
   test('workflows, examples and the README use only actions whose Node 24 major is known', () => {
@@ -371,6 +372,20 @@ describe('pinning', () => {
       reusable.filter((u) => own(u.target) && u.target !== `${OWN_REPOSITORY}@v${packageVersion}`),
     ).toEqual([]);
     expect(reusable.filter((u) => u.target.startsWith('./'))).toEqual([]);
+  });
+
+  test('one canonical home: package.json, action.yml and the README name it, to copy as they are', () => {
+    const pkg = JSON.parse(read('package.json')) as Record<string, unknown>;
+    const home = `https://github.com/${OWN_REPOSITORY}`;
+    expect(pkg['repository']).toEqual({ type: 'git', url: `git+${home}.git` });
+    expect(pkg['homepage']).toBe(`${home}#readme`);
+    expect(pkg['bugs']).toEqual({ url: `${home}/issues` });
+    expect((parse(read('action.yml')) as Record<string, unknown>)['author']).toBe(OWN_REPOSITORY);
+    expect(read('README.md')).toContain(`npm install -g github:${OWN_REPOSITORY}#v${packageVersion}`);
+    expect(readmeUses.filter((u) => own(u.target)).length).toBeGreaterThan(0);
+    // Nothing asks the reader to put another owner in.
+    for (const file of ['README.md', ...markdown, ...examples])
+      expect(read(file), file).not.toMatch(/replace (?:`?manifest-merge\/manifest-merge`?|the owner)/i);
   });
 
   test('examples, README and docs name this action by the major tag the release moves', () => {

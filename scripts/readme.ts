@@ -1,9 +1,9 @@
 /**
- * Keeps README.md in step with action.yml and examples/: rewrites the Inputs and Outputs tables and the embedded
- * example workflows between their markers.
+ * Keeps README.md and docs/ in step with action.yml and examples/: rewrites the README's Inputs and Outputs
+ * tables, and the example workflows embedded between their markers in the README and in docs/workflows.md.
  *
- *   npx tsx scripts/readme.ts          rewrite README.md in place
- *   npx tsx scripts/readme.ts --check  exit 1 when README.md differs from what would be written
+ *   npx tsx scripts/readme.ts          rewrite them in place
+ *   npx tsx scripts/readme.ts --check  exit 1 when one differs from what would be written
  *
  * action.yml is read with the `yaml` package; a malformed file or a duplicate
  * key is refused with its line and column.
@@ -111,16 +111,16 @@ export function outputsTable(outputs: readonly ActionField[]): string {
 const EXAMPLE_MARKER = /<!-- example:([a-z0-9-]+):start -->/g;
 
 /** Replaces what lies between `<!-- name:start -->` and `<!-- name:end -->`; each marker must appear once. */
-export function replaceBetween(text: string, name: string, content: string): string {
+export function replaceBetween(text: string, name: string, content: string, file = 'README.md'): string {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  if (from < 0 || to < 0) throw new Error(`README.md has no "${start}" … "${end}" markers`);
+  if (from < 0 || to < 0) throw new Error(`${file} has no "${start}" … "${end}" markers`);
   if (text.indexOf(start, from + 1) >= 0 || text.indexOf(end, to + 1) >= 0) {
-    throw new Error(`README.md has "${start}" or "${end}" more than once`);
+    throw new Error(`${file} has "${start}" or "${end}" more than once`);
   }
-  if (to < from) throw new Error(`README.md has "${end}" before "${start}"`);
+  if (to < from) throw new Error(`${file} has "${end}" before "${start}"`);
   return `${text.slice(0, from)}${start}\n${content}\n${text.slice(to)}`;
 }
 
@@ -136,20 +136,37 @@ export function renderReadme(readme: string, sources: ReadmeSources): string {
   const metadata = readActionMetadata(sources.actionYml);
   let text = replaceBetween(readme, 'inputs', inputsTable(metadata.inputs));
   text = replaceBetween(text, 'outputs', outputsTable(metadata.outputs));
-  for (const name of new Set([...readme.matchAll(EXAMPLE_MARKER)].map((m) => m[1] ?? ''))) {
-    text = replaceBetween(text, `example:${name}`, `\`\`\`yaml\n${sources.example(name).trimEnd()}\n\`\`\``);
+  return renderExamples(text, sources);
+}
+
+/** A Markdown file with each `<!-- example:<name>:start -->` block filled from examples/<name>.yml. */
+export function renderExamples(
+  markdown: string,
+  sources: Pick<ReadmeSources, 'example'>,
+  file = 'README.md',
+): string {
+  let text = markdown;
+  for (const name of new Set([...markdown.matchAll(EXAMPLE_MARKER)].map((m) => m[1] ?? ''))) {
+    const block = `\`\`\`yaml\n${sources.example(name).trimEnd()}\n\`\`\``;
+    text = replaceBetween(text, `example:${name}`, block, file);
   }
   return text;
 }
 
+/** Every generated file, by its path from the root, with how it is rendered. */
+export const GENERATED: readonly (readonly [string, (text: string, sources: ReadmeSources) => string])[] = [
+  ['README.md', renderReadme],
+  ['docs/workflows.md', (text, sources) => renderExamples(text, sources, 'docs/workflows.md')],
+];
+
 /** The first line where two texts differ, for a readable drift message. */
-export function firstDifference(actual: string, expected: string): string | undefined {
+export function firstDifference(actual: string, expected: string, file = 'README.md'): string | undefined {
   if (actual === expected) return undefined;
   const a = actual.split('\n');
   const b = expected.split('\n');
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (a[i] !== b[i]) {
-      return `line ${i + 1}:\n  README.md: ${a[i] ?? '(end of file)'}\n  expected:  ${b[i] ?? '(end of file)'}`;
+      return `line ${i + 1}:\n  ${file}: ${a[i] ?? '(end of file)'}\n  expected:  ${b[i] ?? '(end of file)'}`;
     }
   }
   return 'line endings differ';
@@ -173,23 +190,25 @@ function main(args: readonly string[]): number {
     );
     return 2;
   }
-  const path = resolve(ROOT, 'README.md');
-  const readme = readFileSync(path, 'utf8');
-  const expected = renderReadme(readme, projectSources());
-  const difference = firstDifference(readme, expected);
-  if (difference === undefined) {
-    process.stdout.write('README.md is up to date with action.yml and examples/\n');
-    return 0;
+  let status = 0;
+  for (const [file, render] of GENERATED) {
+    const path = resolve(ROOT, file);
+    const text = readFileSync(path, 'utf8');
+    const expected = render(text, projectSources());
+    const difference = firstDifference(text, expected, file);
+    if (difference === undefined) {
+      process.stdout.write(`${file} is up to date with action.yml and examples/\n`);
+    } else if (args.includes('--check')) {
+      process.stderr.write(
+        `${file} differs from action.yml or examples/ at ${difference}\nRun: npx tsx scripts/readme.ts\n`,
+      );
+      status = 1;
+    } else {
+      writeFileSync(path, expected);
+      process.stdout.write(`${file} updated from action.yml and examples/\n`);
+    }
   }
-  if (args.includes('--check')) {
-    process.stderr.write(
-      `README.md differs from action.yml or examples/ at ${difference}\nRun: npx tsx scripts/readme.ts\n`,
-    );
-    return 1;
-  }
-  writeFileSync(path, expected);
-  process.stdout.write('README.md updated from action.yml and examples/\n');
-  return 0;
+  return status;
 }
 
 const invoked = process.argv[1];

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -40,10 +40,35 @@ export interface StartRegistryOptions {
 export const TOKEN_SERVICE = 'manifest-merge-test';
 export const TOKEN_ISSUER = 'manifest-merge-test-issuer';
 
-const BINARY = 'docker-registry';
-const MISSING_BINARY =
-  'the real-registry tests need the CNCF distribution registry: install it with ' +
-  '`sudo apt-get install docker-registry` (Debian/Ubuntu), or run `.ci/run`';
+/** Names the registry binary: Debian's package calls it docker-registry, Fedora's and the releases registry. */
+export const REGISTRY_BIN_VARIABLE = 'MANIFEST_MERGE_REGISTRY_BIN';
+const BINARY_NAMES = ['docker-registry', 'registry'] as const;
+
+/**
+ * The CNCF distribution registry to start: $MANIFEST_MERGE_REGISTRY_BIN (a path, or a name on PATH), else
+ * docker-registry, else registry on PATH. Throws a message that names the variable when none is there.
+ */
+export function registryBinary(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  found: (binary: string) => boolean = (binary) =>
+    binary.includes('/') ? executable(binary) : onPath(binary, env['PATH']),
+): string {
+  const chosen = env[REGISTRY_BIN_VARIABLE]?.trim();
+  if (chosen) {
+    if (found(chosen)) return chosen;
+    throw new Error(
+      `${REGISTRY_BIN_VARIABLE}=${chosen} is not an executable file: point it at the CNCF distribution ` +
+        'registry binary (docker-registry on Debian/Ubuntu, registry elsewhere), or unset it',
+    );
+  }
+  const name = BINARY_NAMES.find(found);
+  if (name) return name;
+  throw new Error(
+    'the real-registry tests need the CNCF distribution registry, and found neither docker-registry nor ' +
+      `registry on PATH: set ${REGISTRY_BIN_VARIABLE} to its binary, or on Debian/Ubuntu, as root, run ` +
+      '.ci/setup (apt-get update && apt-get install -y docker-registry)',
+  );
+}
 const READY_TIMEOUT_MS = 15_000;
 const POLL_INTERVAL_MS = 50;
 const KILL_GRACE_MS = 2_000;
@@ -77,7 +102,7 @@ function track(child: ChildProcess): void {
 
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
   const auth = options.auth ?? 'none';
-  if (!onPath(BINARY)) throw new Error(MISSING_BINARY);
+  const binary = registryBinary();
 
   const dir = await makeTempDir('manifest-merge-registry-');
   const storageDir = join(dir, 'storage');
@@ -113,7 +138,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       ].join('\n');
     }
 
-    const { child, port } = await launch(dir, storageDir, authYaml);
+    const { child, port } = await launch(binary, dir, storageDir, authYaml);
     const host = `127.0.0.1:${port}`;
     const server = tokenServer;
     let stopping: Promise<void> | undefined;
@@ -179,6 +204,7 @@ export async function stopProxiedRegistry(
 
 /** Writes config.yml and starts the registry, retrying when the free port got taken in between. */
 async function launch(
+  binary: string,
   dir: string,
   storageDir: string,
   authYaml: string,
@@ -207,7 +233,7 @@ async function launch(
     ].join('\n');
     await writeFile(join(dir, 'config.yml'), config);
 
-    const child = spawn(BINARY, ['serve', 'config.yml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, ['serve', 'config.yml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     let output = '';
     const keep = (chunk: Buffer): void => {
@@ -217,7 +243,7 @@ async function launch(
     child.stderr?.on('data', keep);
 
     try {
-      await waitReady(child, `http://127.0.0.1:${port}/v2/`, () => output);
+      await waitReady(binary, child, `http://127.0.0.1:${port}/v2/`, () => output);
       return { child, port };
     } catch (error) {
       await kill(child);
@@ -227,7 +253,12 @@ async function launch(
   }
 }
 
-async function waitReady(child: ChildProcess, url: string, output: () => string): Promise<void> {
+async function waitReady(
+  binary: string,
+  child: ChildProcess,
+  url: string,
+  output: () => string,
+): Promise<void> {
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `code ${code ?? 'null'}, signal ${signal ?? 'null'}`;
@@ -237,8 +268,7 @@ async function waitReady(child: ChildProcess, url: string, output: () => string)
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (exited !== undefined)
-      throw new Error(`docker-registry exited during start-up (${exited}):\n${output()}`);
+    if (exited !== undefined) throw new Error(`${binary} exited during start-up (${exited}):\n${output()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
       await res.arrayBuffer();
@@ -248,7 +278,7 @@ async function waitReady(child: ChildProcess, url: string, output: () => string)
     }
     await sleep(POLL_INTERVAL_MS);
   }
-  throw new Error(`docker-registry did not answer ${url} within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+  throw new Error(`${binary} did not answer ${url} within ${READY_TIMEOUT_MS} ms:\n${output()}`);
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -261,17 +291,17 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 /** True when an executable of that name is on PATH. */
-export function onPath(binary: string): boolean {
-  const { PATH = '' } = process.env;
-  return PATH.split(delimiter).some((dir) => {
-    if (dir === '') return false;
-    try {
-      accessSync(join(dir, binary), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+export function onPath(binary: string, path = process.env['PATH'] ?? ''): boolean {
+  return path.split(delimiter).some((dir) => dir !== '' && executable(join(dir, binary)));
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
