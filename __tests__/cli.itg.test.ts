@@ -70,3 +70,40 @@ test('success prints the outputs as JSON, with structured values', async () => {
   expect(outputs['written']).toBe(true);
   expect(result.stderr).toContain('(verified)');
 });
+
+test('a second run writes nothing and says so; an overwrite names the digest the tag held', async () => {
+  const [amd64, arm64] = await Promise.all(
+    (['amd64', 'arm64'] as const).map((architecture) =>
+      pushImage(reg, 'cli/again', { platform: { os: 'linux', architecture }, format: 'oci', seed: 'again' }),
+    ),
+  );
+  if (!amd64 || !arm64) throw new Error('pushImage gave no image');
+  const args = (...sources: string[]) => [
+    '--image',
+    `${reg.host}/cli/again`,
+    '--tag',
+    'latest',
+    ...sources.flatMap((source) => ['--source', source]),
+  ];
+  const first = await runCli(args(amd64.digest));
+  expect(first.code, first.stderr).toBe(0);
+  const one = JSON.parse(first.stdout) as { digest: string };
+  expect(first.stderr).toContain(`${one.digest} (`);
+  expect(first.stderr).toMatch(/ bytes, 1 platform\)/);
+  expect(first.stderr).toContain(`${reg.host}/cli/again:latest -> ${one.digest} (verified)\n`);
+  expect(first.stderr).toContain('written: true (1 tag moved)');
+
+  const second = await runCli(args(amd64.digest));
+  expect(second.code, second.stderr).toBe(0);
+  expect(JSON.parse(second.stdout)).toMatchObject({ digest: one.digest, written: false });
+  expect(second.stderr).toContain(`${reg.host}/cli/again:latest already serves ${one.digest}`);
+  expect(second.stderr).toContain('written: false: every tag already serves the index');
+
+  const both = await runCli(args(amd64.digest, arm64.digest));
+  expect(both.code, both.stderr).toBe(0);
+  const two = JSON.parse(both.stdout) as { digest: string };
+  expect(both.stderr).toMatch(/ bytes, 2 platforms\)/);
+  expect(both.stderr).toContain(
+    `${reg.host}/cli/again:latest -> ${two.digest} (verified; it held ${one.digest})`,
+  );
+});

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { consoleLogger, printable, printableJson, secretParts } from '../src/log.js';
+import { consoleLogger, counted, printable, printableJson, secretParts } from '../src/log.js';
 
 test.each([
   ['plain text stays', 'linux/arm64: sha256:abc (from x)', 'linux/arm64: sha256:abc (from x)'],
@@ -76,4 +76,8 @@ test('the CLI masks each line of a multi-line secret, wherever a line shows up a
   log.info('echoed: first-secret-line / second-secret-line');
   log.info(`basic: ${Buffer.from('second-secret-line').toString('base64')}`);
   expect(lines).toEqual(['echoed: *** / ***', 'basic: ***']);
+});
+
+test('a count names its noun in the singular for one only', () => {
+  expect([0, 1, 2].map((n) => counted(n, 'platform'))).toEqual(['0 platforms', '1 platform', '2 platforms']);
 });

@@ -78,3 +78,19 @@ test('a partial write shows which tags were not written and why, escaped', () =>
     '| <code>b</code> | Not written: PUT …: 403 DENIED &#91;see&#93;&#40;http://x&#41; |',
   );
 });
+
+test('a tag moved off another digest shows the digest it held, so the move can be undone', () => {
+  const image = result.images[0] as ImageResult;
+  const held = `sha256:${'b'.repeat(64)}` as const;
+  const markdown = summaryMarkdown({ ...result, images: [{ ...image, replaced: { latest: held } }] });
+  expect(markdown).toContain(`| <code>latest</code> | Written (held <code>${held}</code>) |`);
+  const dryRun = summaryMarkdown({
+    ...result,
+    dryRun: true,
+    written: false,
+    images: [{ ...image, replaced: { latest: held } }],
+  });
+  expect(dryRun).toContain(`| <code>latest</code> | Would write (now at <code>${held}</code>) |`);
+  // A new tag held nothing.
+  expect(summaryMarkdown(result)).toContain('| <code>latest</code> | Written |');
+});

@@ -1,5 +1,5 @@
-import { expect, test } from 'vitest';
-import { planTags } from '../src/publish.js';
+import { describe, expect, test } from 'vitest';
+import { type ImageOutcome, planTags, writtenLine } from '../src/publish.js';
 import type { Digest } from '../src/registry/digest.js';
 import { parseRepository } from '../src/registry/reference.js';
 
@@ -27,5 +27,25 @@ test('if-tag-exists: fail refuses the whole run, naming the tag and its digest',
     write: [],
     unchanged: ['same'],
     skipped: [],
+  });
+});
+
+describe('the written line: whether a tag moved, and if not, why not', () => {
+  const outcome = (moved: string[], unchanged: string[], skipped: string[] = []): ImageOutcome => ({
+    image,
+    tags: [...moved, ...unchanged, ...skipped],
+    moved,
+    unchanged,
+    skipped,
+    failed: [],
+  });
+  test.each([
+    ['a second run', [outcome([], ['a', 'b'])], false, 'written: false: every tag already serves the index'],
+    ['one tag moved', [outcome(['a'], ['b'])], false, 'written: true (1 tag moved)'],
+    ['two images', [outcome(['a'], []), outcome(['a'], [])], false, 'written: true (2 tags moved)'],
+    ['a skipped tag', [outcome([], ['a'], ['b'])], false, 'written: false: no tag moved'],
+    ['a dry run', [outcome(['a', 'b'], [])], true, 'written: false (dry run; 2 tags would move)'],
+  ])('%s', (_name, outcomes, dryRun, line) => {
+    expect(writtenLine(outcomes, dryRun)).toBe(line);
   });
 });

@@ -10,6 +10,11 @@ export interface Logger {
   secret(value: string): void;
 }
 
+/** `1 platform`, `2 platforms`: a count with its noun, for messages. */
+export function counted(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
 /**
  * Makes a line safe to print: control characters (newlines included) are shown escaped, so a value from a
  * registry or an input can neither start a line of its own nor move the cursor; a line that would start with

@@ -123,7 +123,12 @@ export function summaryMarkdown(result: Result): string {
       }
       continue;
     }
-    row(result.dryRun ? 'Would write' : 'Written', image.moved);
+    for (const tag of image.moved) {
+      const held = image.replaced?.[tag];
+      const label = result.dryRun ? 'Would write' : 'Written';
+      const before = held ? ` (${result.dryRun ? 'now at' : 'held'} ${code(held)})` : '';
+      lines.push(`| ${code(tag)} | ${label}${before} |`);
+    }
     row('Unchanged', image.unchanged);
     row('Skipped (if-tag-exists: skip)', image.skipped);
     for (const { tag, reason } of image.failed) lines.push(`| ${code(tag)} | Not written: ${cell(reason)} |`);

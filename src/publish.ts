@@ -2,6 +2,7 @@ import type { AssembledIndex } from './assemble.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
 import { type ForwardNote, type ForwardRun, forwardTags } from './forward.js';
+import { counted } from './log.js';
 import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
 import { readBack, readTags, type TagStates, writeTag } from './tag-io.js';
@@ -92,6 +93,8 @@ export interface ImageOutcome {
   readonly failed: WriteReport['failed'];
   /** With `if-tag-exists: forward`: per tag, what it held, what it holds now and why. */
   readonly forward?: readonly ForwardNote[];
+  /** Moved tags that held another digest, and that digest: writing it back undoes the move. */
+  readonly replaced?: Readonly<Record<string, Digest>>;
 }
 
 /**
@@ -147,7 +150,12 @@ export async function publish(
       const held = (states[i] as TagStates).get(tag);
       log.warning(`${tagRef(image, tag)} is at ${held}; left alone (if-tag-exists: skip)`, 'Tag skipped');
     }
-    if (options.dryRun) for (const tag of plan.write) log.info(`dry run: would write ${tagRef(image, tag)}`);
+    if (options.dryRun) {
+      for (const tag of plan.write) {
+        const held = (states[i] as TagStates).get(tag);
+        log.info(`dry run: would write ${tagRef(image, tag)}${held ? ` (now at ${held})` : ''}`);
+      }
+    }
   });
   const reports: WriteReport[] = options.dryRun
     ? plans.map((plan) => ({ moved: plan.write, failed: [] }))
@@ -159,11 +167,31 @@ export async function publish(
   return targets.map((target, i) => {
     const report = reports[i] as WriteReport;
     const plan = plans[i] as TagPlan;
-    if (!options.dryRun) {
-      for (const tag of report.moved) log.info(`${tagRef(target.image, tag)} -> ${index.digest} (verified)`);
+    const replaced: Record<string, Digest> = {};
+    for (const tag of report.moved) {
+      const held = (states[i] as TagStates).get(tag);
+      if (held !== undefined) replaced[tag] = held;
     }
-    return { ...target, ...report, unchanged: plan.unchanged, skipped: plan.skipped };
+    if (!options.dryRun) {
+      for (const tag of report.moved) {
+        // What the tag held, so a mistake can be undone by writing that digest back.
+        const held = replaced[tag] ? `; it held ${replaced[tag]}` : '';
+        log.info(`${tagRef(target.image, tag)} -> ${index.digest} (verified${held})`);
+      }
+    }
+    return { ...target, ...report, unchanged: plan.unchanged, skipped: plan.skipped, replaced };
   });
+}
+
+/** The run's last line, as the `written` output says it: whether any tag moved, and if not, why not. */
+export function writtenLine(outcomes: readonly ImageOutcome[], dryRun: boolean): string {
+  const moved = outcomes.reduce((sum, outcome) => sum + outcome.moved.length, 0);
+  if (dryRun) return `written: false (dry run; ${counted(moved, 'tag')} would move)`;
+  if (moved > 0) return `written: true (${counted(moved, 'tag')} moved)`;
+  const everyTagServes = outcomes.every((o) => o.unchanged.length === o.tags.length);
+  return everyTagServes
+    ? 'written: false: every tag already serves the index'
+    : 'written: false: no tag moved';
 }
 
 /** A forward run's notes as an outcome: moved, already there, left behind (skipped), or failed. */

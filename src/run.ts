@@ -4,11 +4,11 @@ import { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { INPUT, InputError } from './input-names.js';
 import type { Inputs } from './inputs.js';
-import type { Logger } from './log.js';
+import { counted, type Logger } from './log.js';
 import { checkOrderValue, ORDER_ANNOTATION, ORDER_EXAMPLE, type Ordering } from './ordering.js';
 import { platformKey } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
-import { partialWriteMessage, publish } from './publish.js';
+import { partialWriteMessage, publish, writtenLine } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import { DOCKER_MANIFEST, OCI_INDEX } from './registry/media-types.js';
 import { sameRepository } from './registry/reference.js';
@@ -67,14 +67,14 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     checkAnnotations(inputs, clock, log);
     const assembled = assemble(images, { mediaType: inputs.mediaType, annotations: inputs.annotations });
     log.info(
-      `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${images.length} platforms)`,
+      `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${counted(images.length, 'platform')})`,
     );
     checkMixedMediaTypes(assembled.mediaType, images, log);
     return assembled;
   });
 
-  const outcomes = await log.group('Publish', () =>
-    publish(
+  const outcomes = await log.group('Publish', async () => {
+    const published = await publish(
       inputs.targets,
       index,
       {
@@ -93,8 +93,10 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
           : {}),
       },
       context,
-    ),
-  );
+    );
+    log.info(writtenLine(published, inputs.dryRun));
+    return published;
+  });
   const result = resultOf(inputs.dryRun, images, index, outcomes, wait.waitedMs);
   if (outcomes.some((outcome) => outcome.failed.length > 0)) {
     throw new PartialPublishError(partialWriteMessage(index.digest, outcomes), result);
