@@ -541,7 +541,9 @@ test.each([200, 202])('a manifest PUT answered %i (not 201) is a success', async
   }));
   const { client } = makeClient(net.agent);
 
-  await expect(client.putManifest(REPO, 'v1', MANIFEST, OCI_MANIFEST)).resolves.toBe(MANIFEST_DIGEST);
+  await expect(client.putManifest(REPO, 'v1', MANIFEST, OCI_MANIFEST)).resolves.toEqual({
+    digest: MANIFEST_DIGEST,
+  });
 
   const puts = net.at('https://reg.test');
   expect(puts).toHaveLength(1);

@@ -52,14 +52,14 @@ describe('open registry', () => {
       });
 
       // PUT the same bytes under a tag; then the tag serves exactly those bytes.
-      expect(await client.putManifest(repo, 'v1', pushed.bytes, expectedType)).toBe(digest);
+      expect((await client.putManifest(repo, 'v1', pushed.bytes, expectedType)).digest).toBe(digest);
       expect((await client.headManifest(repo, 'v1')).digest).toBe(digest);
       const byTag = await client.getManifest(repo, 'v1');
       expect(byTag.descriptor.digest).toBe(digest);
       expect(byTag.descriptor.mediaType).toBe(expectedType);
 
       // PUT by digest is accepted too, and a wrong digest reference is refused before sending.
-      expect(await client.putManifest(repo, digest, pushed.bytes, expectedType)).toBe(digest);
+      expect((await client.putManifest(repo, digest, pushed.bytes, expectedType)).digest).toBe(digest);
       await expect(client.putManifest(repo, MISSING, pushed.bytes, expectedType)).rejects.toThrow(/hash to/);
     },
   );
@@ -270,7 +270,9 @@ describe('htpasswd registry (Basic auth)', () => {
     await withClient({ credential: basic(reg) }, async (client) => {
       const repo = repoAt(reg.host, 'basic/app');
       expect((await client.getManifest(repo, pushed.digest as Digest)).descriptor.digest).toBe(pushed.digest);
-      expect(await client.putManifest(repo, 'v1', pushed.bytes, DOCKER_MANIFEST)).toBe(pushed.digest);
+      expect((await client.putManifest(repo, 'v1', pushed.bytes, DOCKER_MANIFEST)).digest).toBe(
+        pushed.digest,
+      );
     });
   });
 
@@ -321,8 +323,8 @@ describe('token registry (Bearer auth)', () => {
       // Writing needs push: exactly one more token, asked with every scope so far.
       const first = pushed[0];
       if (!first) throw new Error('nothing pushed');
-      expect(await client.putManifest(repo, 'v1', first.bytes, OCI_MANIFEST)).toBe(first.digest);
-      expect(await client.putManifest(repo, 'v2', first.bytes, OCI_MANIFEST)).toBe(first.digest);
+      expect((await client.putManifest(repo, 'v1', first.bytes, OCI_MANIFEST)).digest).toBe(first.digest);
+      expect((await client.putManifest(repo, 'v2', first.bytes, OCI_MANIFEST)).digest).toBe(first.digest);
       const writes = server.requests.slice(before + 1);
       expect(writes).toHaveLength(1);
       expect(writes[0]?.scopes).toEqual(['repository:bearer/app:pull,push']);

@@ -11,7 +11,7 @@ import {
 import { canonicalImages, type PlatformImage } from './platform-images.js';
 import { MAX_MANIFEST_BYTES } from './registry/api.js';
 import type { FetchedManifest } from './registry/client.js';
-import type { Descriptor } from './registry/descriptor.js';
+import { type Descriptor, parseDescriptor } from './registry/descriptor.js';
 import { isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isImageMediaType, isIndexMediaType, isManifestMediaType } from './registry/media-types.js';
@@ -207,39 +207,20 @@ function parseChildren(source: SourceEntry, value: unknown): Descriptor[] {
   if (!Array.isArray(value))
     throw new Error(`sources: "${source.text}" is an index without a manifests list`);
   return value.map((raw: unknown) => {
-    const d = (raw ?? {}) as Record<string, unknown>;
-    const { mediaType, digest, size, annotations, artifactType } = d;
-    if (
-      typeof mediaType !== 'string' ||
-      !isMediaType(mediaType) ||
-      typeof digest !== 'string' ||
-      !isDigest(digest) ||
-      !Number.isSafeInteger(size) ||
-      (size as number) < 0 ||
-      (artifactType !== undefined && (typeof artifactType !== 'string' || !isMediaType(artifactType)))
-    ) {
+    const descriptor = parseDescriptor(raw);
+    if (!descriptor) {
       throw new Error(
         `sources: "${source.text}" has a malformed descriptor in its manifests list (a media type, digest or size ` +
           'that is not valid): rebuild and push the index',
       );
     }
-    const platform = platformOf(source, d['platform'], `the entry ${digest}`);
-    return {
-      mediaType,
-      digest,
-      size: size as number,
-      ...(platform ? { platform } : {}),
-      ...(isStringRecord(annotations) ? { annotations } : {}),
-      ...(typeof artifactType === 'string' ? { artifactType } : {}),
-    };
+    const platform = platformOf(
+      source,
+      (raw as Record<string, unknown>)['platform'],
+      `the entry ${descriptor.digest}`,
+    );
+    return { ...descriptor, ...(platform ? { platform } : {}) };
   });
-}
-
-/** `type/subtype` with the characters RFC 6838 allows, bounded: these go into the index and into messages. */
-function isMediaType(value: string): boolean {
-  return (
-    value.length <= 255 && /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/.test(value)
-  );
 }
 
 /** Reads a platform from registry content, naming the source and where the bad field was. */
@@ -266,15 +247,6 @@ function checkServed(source: SourceEntry, child: Descriptor, served: Descriptor,
     `sources: "${source.text}" lists ${child.digest} as ${child.mediaType}, ${child.size} bytes, but ` +
       `${canonicalName(from)} serves it as ${typed ? served.mediaType : 'that digest'}, ${served.size} bytes: the ` +
       'index is inconsistent; rebuild and push it',
-  );
-}
-
-function isStringRecord(value: unknown): value is Record<string, string> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.values(value).every((v) => typeof v === 'string')
   );
 }
 

@@ -261,6 +261,75 @@ export async function pushBuildxIndex(
   return { index, image, attestation };
 }
 
+/** A referrer's entry in a referrers list (and in a fallback tag): its descriptor and artifact type. */
+export interface ReferrerEntry {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType: string;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * A referrer of `subject` as cosign (a signature) or an SBOM tool attaches it: an OCI manifest with an empty
+ * config, one layer holding `text`, an `artifactType` and a `subject`, pushed by digest. Nothing lists it yet; on
+ * a registry without the referrers API the tool then writes the fallback tag (`pushFallbackTag`).
+ */
+export async function pushReferrer(
+  reg: RegistryEndpoint,
+  repo: string,
+  subject: Pick<PushedManifest, 'mediaType' | 'digest' | 'size'>,
+  options: { artifactType: string; text: string; annotations?: Record<string, string> },
+): Promise<PushedManifest & { entry: ReferrerEntry }> {
+  const empty = encode('{}');
+  const emptyDigest = await pushBlob(reg, repo, empty);
+  const layer = encode(options.text);
+  const layerDigest = await pushBlob(reg, repo, layer);
+  const pushed = await pushJsonManifest(
+    reg,
+    repo,
+    {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      artifactType: options.artifactType,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: empty.length },
+      layers: [{ mediaType: options.artifactType, digest: layerDigest, size: layer.length }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    },
+    MediaTypes.ociManifest,
+  );
+  const entry: ReferrerEntry = {
+    mediaType: pushed.mediaType,
+    digest: pushed.digest,
+    size: pushed.size,
+    artifactType: options.artifactType,
+    ...(options.annotations ? { annotations: options.annotations } : {}),
+  };
+  return { ...pushed, entry };
+}
+
+/** The referrers fallback tag of a digest: `sha256-<hex>`. */
+export function fallbackTagOf(digest: string): string {
+  return digest.replace(':', '-');
+}
+
+/** Writes `subject`'s fallback tag listing `entries`, as cosign or oras does on a registry without the API. */
+export function pushFallbackTag(
+  reg: RegistryEndpoint,
+  repo: string,
+  subject: string,
+  entries: readonly ReferrerEntry[],
+): Promise<PushedManifest> {
+  return pushJsonManifest(
+    reg,
+    repo,
+    { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries },
+    MediaTypes.ociIndex,
+    fallbackTagOf(subject),
+  );
+}
+
 /**
  * The digest a tag (or digest) serves in the registry itself, asked with a HEAD carrying the admin credentials,
  * so through no proxy and past any access rule; null when it serves nothing.

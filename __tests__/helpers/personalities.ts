@@ -1,3 +1,4 @@
+import { sha256Digest } from './images.js';
 import type { ProxiedRequest, ProxyHandler, TestProxy } from './proxy.js';
 import type { TestRegistry } from './registry.js';
 import type { ErrorEntry } from './registry-errors.js';
@@ -596,6 +597,81 @@ export function mediaTypeRequired(): Stage & { readonly refused: number } {
   };
   return withCounters(stage, counter);
 }
+
+// ---- 14. the OCI referrers API ----
+
+/**
+ * The OCI referrers API (distribution spec 1.1), which Docker Hub, ECR, ACR, Harbor >= 2.10, Quay >= 3.12, zot
+ * and distribution v3 have and the distribution 2.8 behind the proxy has not: a manifest PUT (by digest or tag)
+ * whose body names a `subject` is answered with `OCI-Subject: <subject digest>` and indexed;
+ * `GET /v2/<name>/referrers/<digest>` answers an OCI index of the manifests indexed under that subject (each with
+ * `artifactType`, else its config's media type, and its annotations), filtered by `?artifactType=` with
+ * `OCI-Filters-Applied`. Only manifests PUT through the proxy are indexed, so fixtures go through it too.
+ * `listed` counts the referrers requests answered, `indexed` the manifests indexed.
+ */
+export function referrersApi(): Stage & { readonly listed: number; readonly indexed: number } {
+  const counter = { listed: 0, indexed: 0 };
+  /** Per repository, per subject digest: the referrers' descriptors by digest. */
+  const index = new Map<string, Map<string, Map<string, Record<string, unknown>>>>();
+  const stage: Stage = async (req, next) => {
+    const { pathname, query } = splitPath(req.path);
+    const listing = REFERRERS_PATH.exec(pathname);
+    if (listing !== null && req.method === 'GET') {
+      counter.listed++;
+      const [, name = '', subject = ''] = listing;
+      const type = query.get('artifactType');
+      const manifests = [...(index.get(name)?.get(decodeURIComponent(subject))?.values() ?? [])]
+        .filter((d) => type === null || d['artifactType'] === type)
+        .sort((a, b) => (String(a['digest']) < String(b['digest']) ? -1 : 1));
+      return {
+        status: 200,
+        headers: {
+          'content-type': 'application/vnd.oci.image.index.v1+json',
+          ...(type === null ? {} : { 'oci-filters-applied': 'artifactType' }),
+        },
+        body: Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            manifests,
+          }),
+        ),
+      };
+    }
+    const target = contentTarget(req);
+    if (req.method !== 'PUT' || target?.kind !== 'manifests') return next(req);
+    const res = await next(req);
+    if (res === 'reset' || res.status !== 201) return res;
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(req.body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return res;
+    }
+    const subject = (manifest['subject'] as { digest?: unknown } | undefined)?.digest;
+    if (typeof subject !== 'string') return res;
+    const digest = sha256Digest(req.body);
+    const config = (manifest['config'] as { mediaType?: unknown } | undefined)?.mediaType;
+    const artifactType = manifest['artifactType'] ?? config;
+    const annotations = manifest['annotations'];
+    const bySubject = index.get(target.name) ?? new Map<string, Map<string, Record<string, unknown>>>();
+    index.set(target.name, bySubject);
+    const referrers = bySubject.get(subject) ?? new Map<string, Record<string, unknown>>();
+    bySubject.set(subject, referrers);
+    referrers.set(digest, {
+      mediaType: req.headers['content-type'] ?? manifest['mediaType'],
+      digest,
+      size: req.body.length,
+      ...(artifactType === undefined ? {} : { artifactType }),
+      ...(annotations === undefined ? {} : { annotations }),
+    });
+    counter.indexed++;
+    return { ...res, headers: { ...res.headers, 'oci-subject': subject } };
+  };
+  return withCounters(stage, counter);
+}
+
+const REFERRERS_PATH = /^\/v2\/(.+)\/referrers\/([^/]+)$/;
 
 // ---- helpers ----
 

@@ -76,12 +76,19 @@ function error(status: number, code: string): Answer {
   };
 }
 
-const PATH = /^\/v2\/(.+?)\/(manifests|blobs\/uploads|blobs)\/([^?]*)(?:\?(.*))?$/;
+const PATH = /^\/v2\/(.+?)\/(manifests|blobs\/uploads|blobs|referrers)\/([^?]*)(?:\?(.*))?$/;
 
 export class ScriptedRegistry {
   readonly log: Logged[] = [];
   /** Answer every cross-repository mount with 202 and an upload Location, as GHCR across organisations. */
   openUploadOnMount = false;
+  /**
+   * Have the OCI referrers API, as Docker Hub, ECR, ACR, Harbor >= 2.10, Quay, zot and distribution v3 do:
+   * `GET /v2/<repo>/referrers/<digest>` lists the manifests whose subject is that digest, and a manifest PUT with a
+   * subject answers `OCI-Subject`. Without it (GHCR, distribution 2.8) that path answers 404.
+   */
+  referrersApi = false;
+  private readonly tags = new Map<string, Map<string, string>>();
   private readonly manifests = new Map<string, Map<string, { bytes: Buffer; mediaType: string }>>();
   private readonly blobs = new Map<string, Map<string, Buffer>>();
   private readonly hidden = new Map<string, number>();
@@ -187,18 +194,42 @@ export class ScriptedRegistry {
 
   /** An OCI artifact naming `subject` only in its own `subject` field, and its (unannotated) index entry. */
   pushArtifactAttestation(repo: string, subject: Entry): Entry {
+    const text = `statement about ${subject.digest}`;
+    return referrerEntry(this.pushReferrer(repo, subject, { artifactType: TYPES.inToto, text }));
+  }
+
+  /**
+   * A referrer of `subject` as cosign or an SBOM tool pushes it: an artifact manifest with an empty config, one
+   * layer of `text`, `artifactType` and `subject`, by digest. Listed nowhere else: see `pushFallbackTag`.
+   */
+  pushReferrer(
+    repo: string,
+    subject: Entry,
+    options: { artifactType: string; text: string; annotations?: Record<string, string> },
+  ): Pushed & { readonly artifactType: string } {
     const empty = this.pushBlob(repo, Buffer.from('{}'), TYPES.ociEmpty);
-    const layer = this.pushBlob(repo, Buffer.from(`statement about ${subject.digest}`), TYPES.inToto);
-    const manifest = this.pushManifest(repo, {
+    const layer = this.pushBlob(repo, Buffer.from(options.text), options.artifactType);
+    const pushed = this.pushManifest(repo, {
       schemaVersion: 2,
       mediaType: TYPES.ociManifest,
-      artifactType: TYPES.inToto,
+      artifactType: options.artifactType,
       config: descriptor(empty),
       layers: [descriptor(layer)],
       subject: descriptor(subject),
+      ...(options.annotations ? { annotations: options.annotations } : {}),
     });
-    return { ...descriptor(manifest), artifactType: TYPES.inToto };
+    return { ...pushed, artifactType: options.artifactType };
   }
+
+  /** The fallback tag `sha256-<hex>` of `subject`, listing `entries`, as a tool writes it where there is no API. */
+  pushFallbackTag(repo: string, subject: string, entries: Entry[]): Pushed {
+    const index = this.pushIndex(repo, entries);
+    this.store(this.tags, repo).set(subject.replace(':', '-'), index.digest);
+    return index;
+  }
+
+  /** Called after every manifest PUT is stored: a test may act as another writer right then. */
+  afterManifestPut: ((repo: string, reference: string) => void) | undefined;
 
   private store<T>(where: Map<string, Map<string, T>>, repo: string): Map<string, T> {
     let inRepo = where.get(repo);
@@ -216,6 +247,7 @@ export class ScriptedRegistry {
     const [, repo = '', kind, reference = '', query = ''] = match;
     const params = new URLSearchParams(query);
     if (kind === 'manifests') return this.manifestAnswer(method, repo, reference, body);
+    if (kind === 'referrers') return this.referrersAnswer(method, repo, reference);
     if (kind === 'blobs') return this.blobAnswer(method, repo, reference);
     if (method === 'POST' && reference === '') return this.openUpload(repo, params);
     if (method === 'PUT' && this.uploads.get(reference) === repo) {
@@ -241,18 +273,67 @@ export class ScriptedRegistry {
       const manifest = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
       if (!this.referencesPresent(repo, manifest)) return error(400, 'MANIFEST_BLOB_UNKNOWN');
       this.store(this.manifests, repo).set(digest, { bytes: body, mediaType: String(manifest['mediaType']) });
-      return { status: 201, headers: { 'docker-content-digest': digest } };
+      if (!reference.startsWith('sha256:')) this.store(this.tags, repo).set(reference, digest);
+      this.afterManifestPut?.(repo, reference);
+      const subject = (manifest['subject'] as Entry | undefined)?.digest;
+      return {
+        status: 201,
+        headers: {
+          'docker-content-digest': digest,
+          ...(this.referrersApi && subject ? { 'oci-subject': subject } : {}),
+        },
+      };
     }
+    const digest = reference.startsWith('sha256:') ? reference : this.tags.get(repo)?.get(reference);
     const left = this.hidden.get(reference) ?? 0;
     if (left > 0) this.hidden.set(reference, left - 1);
-    const stored = this.manifests.get(repo)?.get(reference);
+    const stored = digest === undefined ? undefined : this.manifests.get(repo)?.get(digest);
     if (left > 0 || !stored) return method === 'HEAD' ? { status: 404 } : error(404, 'MANIFEST_UNKNOWN');
     const headers = {
       'content-type': stored.mediaType,
-      'docker-content-digest': reference,
+      'docker-content-digest': digest as string,
       'content-length': String(stored.bytes.length),
     };
     return { status: 200, headers, ...(method === 'GET' ? { body: stored.bytes } : {}) };
+  }
+
+  /** The digest `tag` holds in `repo`, if any. */
+  tagged(repo: string, tag: string): string | undefined {
+    return this.tags.get(repo)?.get(tag);
+  }
+
+  /** The stored manifest `reference` (tag or digest) names in `repo`, parsed. */
+  manifest(repo: string, reference: string): Record<string, unknown> | undefined {
+    const digest = reference.startsWith('sha256:') ? reference : this.tagged(repo, reference);
+    const stored = digest === undefined ? undefined : this.manifests.get(repo)?.get(digest);
+    return stored && (JSON.parse(stored.bytes.toString('utf8')) as Record<string, unknown>);
+  }
+
+  /** The referrers API's answer: every stored manifest of the repository whose subject is `digest`, by digest. */
+  private referrersAnswer(method: string, repo: string, digest: string): Answer {
+    if (!this.referrersApi || method !== 'GET') return error(404, 'NAME_UNKNOWN');
+    const manifests = [...(this.manifests.get(repo) ?? new Map()).entries()]
+      .flatMap(([stored, { bytes, mediaType }]) => {
+        const json = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+        if ((json['subject'] as Entry | undefined)?.digest !== digest) return [];
+        const config = (json['config'] as Entry | undefined)?.mediaType;
+        const artifactType = (json['artifactType'] as string | undefined) ?? config;
+        return [
+          {
+            mediaType,
+            digest: stored,
+            size: bytes.length,
+            ...(artifactType ? { artifactType } : {}),
+            ...(json['annotations'] ? { annotations: json['annotations'] } : {}),
+          },
+        ];
+      })
+      .sort((a, b) => (a.digest < b.digest ? -1 : 1));
+    return {
+      status: 200,
+      headers: { 'content-type': TYPES.ociIndex },
+      body: json({ schemaVersion: 2, mediaType: TYPES.ociIndex, manifests }),
+    };
   }
 
   /** Blobs an image names (but not those with `urls`), or children an index names, as a registry checks on PUT. */
@@ -298,6 +379,11 @@ export class ScriptedRegistry {
 
 export function descriptor(pushed: Entry): Entry {
   return { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
+}
+
+/** A referrer's entry in a referrers list: its descriptor and artifact type. */
+export function referrerEntry(pushed: Entry & { readonly artifactType: string }): Entry {
+  return { ...descriptor(pushed), artifactType: pushed.artifactType };
 }
 
 /** An index entry for an image, with its platform. */

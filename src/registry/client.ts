@@ -126,14 +126,17 @@ export class RegistryClient {
     return { descriptor: { mediaType, digest, size: bytes.length }, bytes, json };
   }
 
-  /** PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. */
+  /**
+   * PUTs exact bytes; requires success and a `Docker-Content-Digest` (when sent) equal to their hash. `subject` is
+   * the registry's `OCI-Subject` answer: a registry with the referrers API indexed the manifest under it.
+   */
   async putManifest(
     repository: Repository,
     reference: string,
     bytes: Uint8Array,
     mediaType: string,
     options: CallOptions = {},
-  ): Promise<Digest> {
+  ): Promise<StoredManifest> {
     const where = this.api.where(repository, reference);
     if (bytes.length > MAX_MANIFEST_BYTES) {
       throw new Error(`${where}: manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
@@ -159,7 +162,41 @@ export class RegistryClient {
         `${where}: the registry stored ${JSON.stringify(answered.slice(0, 80))}, but we sent ${digest}`,
       );
     }
-    return digest;
+    const subject = response.headers['oci-subject'] ?? '';
+    return { digest, ...(isDigest(subject) ? { subject } : {}) };
+  }
+
+  /**
+   * The pages of the referrers API's answer for `digest` (OCI distribution 1.1), following `Link: rel="next"` on
+   * the registry's own origin, at most MAX_REFERRER_PAGES; undefined when the registry has no referrers API (404).
+   * Each page is bounded like a manifest; parsing is the caller's (src/registry/referrers.ts).
+   */
+  async getReferrers(
+    repository: Repository,
+    digest: Digest,
+    options: CallOptions = {},
+  ): Promise<Uint8Array[] | undefined> {
+    const origin = this.api.baseUrl(repository);
+    const pages: Uint8Array[] = [];
+    let url = `${origin}/v2/${repository.path}/referrers/${digest}`;
+    for (;;) {
+      let response: HttpResponse;
+      try {
+        response = await this.api.call(repository, { method: 'GET', url }, options);
+      } catch (error) {
+        if (pages.length === 0 && error instanceof RegistryError && error.status === 404) return undefined;
+        throw error;
+      }
+      pages.push(response.body);
+      const next = nextLink(response.headers['link'], url);
+      if (next === undefined) return pages;
+      if (!sameOrigin(next, origin) || pages.length >= MAX_REFERRER_PAGES) {
+        throw new Error(
+          `${this.api.where(repository, digest)}: the referrers list goes on ${sameOrigin(next, origin) ? `past ${MAX_REFERRER_PAGES} pages` : 'on another origin'}; refusing to follow it`,
+        );
+      }
+      url = next;
+    }
   }
 
   async headBlob(
@@ -325,6 +362,31 @@ export class RegistryClient {
       throw new Error(`${canonicalName(target)}: the registry opened an upload without a Location`);
     return upload;
   }
+}
+
+/** What a manifest PUT stored: its digest, and the subject a registry with the referrers API indexed it under. */
+export interface StoredManifest {
+  readonly digest: Digest;
+  readonly subject?: Digest;
+}
+
+/** Most pages of one referrers answer followed: a registry paging 100 at a time lists 1600 referrers. */
+const MAX_REFERRER_PAGES = 16;
+
+/** The `rel="next"` target of a `Link` header (RFC 8288), resolved against the request URL. */
+export function nextLink(header: string | undefined, base: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(',')) {
+    const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (match && /(^|;)\s*rel="?next"?\s*(;|$)/i.test(match[2] ?? '')) {
+      try {
+        return new URL(match[1] ?? '', base).toString();
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** A blob upload's closing answer: 201 in the spec, 200 or 204 from some registries. */

@@ -1,0 +1,300 @@
+import { indexJson } from '../canonical-json.js';
+import type { Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { FetchedManifest, RegistryClient } from './client.js';
+import { type Descriptor, isMediaType, isStringRecord, parseDescriptor } from './descriptor.js';
+import { type Digest, digestOf, isDigest } from './digest.js';
+import { isLag } from './errors.js';
+import { isIndexMediaType, isManifestMediaType, OCI_INDEX } from './media-types.js';
+import { canonicalName, type Repository, tagRef } from './reference.js';
+import { withRetry } from './retry.js';
+
+/**
+ * OCI referrers (distribution spec 1.1), the one home for finding and storing them: the manifests whose `subject`
+ * is a digest (signatures, SBOMs, attestations). Found through the registry's referrers API
+ * (`GET /v2/<name>/referrers/<digest>`, an OCI index of them) where it has one, which a 404 there says it has not,
+ * else through the fallback tag `<alg>-<hex>` holding such an index. Stored by digest first; a registry whose PUT
+ * answer carries `OCI-Subject` indexed it itself, any other gets the fallback tag updated as a careful writer does:
+ * read, merge in, write, read back, and merge again if another writer replaced it meanwhile (ADR 0008).
+ */
+
+/** What finding and storing referrers works with: a RunContext has all of it. */
+export interface ReferrerContext {
+  readonly client: RegistryClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Clock time that bounds every request and wait. */
+  readonly deadline: number;
+}
+
+/** How referrers were found or stored: the registry's referrers API, or the fallback tag. */
+export type ReferrersVia = 'api' | 'tag';
+
+export interface Referrers {
+  readonly via: ReferrersVia;
+  /** Each referrer's descriptor as the list gives it (artifactType and annotations included), by digest. */
+  readonly descriptors: readonly Descriptor[];
+}
+
+/** Most referrers of one subject taken from a list: far beyond any real signing setup, bounding hostile lists. */
+export const MAX_REFERRERS = 1000;
+/** How often the fallback tag is read and merged again when other writers keep replacing it. */
+const MAX_MERGES = 6;
+/** How long after a fallback tag write it is read again, to catch a writer that raced ours (as forward tags do). */
+export const SETTLE_MS = 1_000;
+
+/** The fallback tag of the OCI referrers tag schema: `<alg>-<hex>`, the hex cut at 64 characters. */
+export function fallbackTag(subject: Digest): string {
+  const [algorithm, hex = ''] = subject.split(':');
+  return `${algorithm}-${hex.slice(0, 64)}`;
+}
+
+/** The referrers of `subject` in `repository`: by the referrers API where the registry has it, else the fallback tag. */
+export async function findReferrers(
+  repository: Repository,
+  subject: Digest,
+  context: ReferrerContext,
+): Promise<Referrers> {
+  const { client, deadline } = context;
+  const pages = await client.getReferrers(repository, subject, { deadline });
+  const where = `${canonicalName(repository)}@${subject}`;
+  if (pages !== undefined) {
+    const what = `the referrers of ${where}`;
+    const descriptors = pages.flatMap((page) => listed(parseObject(page, what), what, context.log));
+    return { via: 'api', descriptors: normalise(descriptors, what) };
+  }
+  const held = await readFallbackTag(repository, subject, context);
+  return { via: 'tag', descriptors: held.descriptors };
+}
+
+/** A manifest to store as a referrer: its exact bytes and media type; it names its subject itself. */
+export interface ReferrerManifest {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+}
+
+export interface StoredReferrer {
+  /** The descriptor a referrers list gives it. */
+  readonly descriptor: Descriptor;
+  readonly subject: Digest;
+  /** `api`: the registry indexed it (OCI-Subject); `tag`: it is listed in the subject's fallback tag. */
+  readonly via: ReferrersVia;
+}
+
+/**
+ * Stores referrer manifests in `repository`, whose blobs (or, for an index, children) are there already: each by
+ * digest, then, for those the registry did not index itself (no `OCI-Subject` answer), the fallback tag of each
+ * subject is updated once with all of its new referrers. Referrers already listed there are kept.
+ */
+export async function storeReferrers(
+  repository: Repository,
+  manifests: readonly ReferrerManifest[],
+  context: ReferrerContext,
+): Promise<StoredReferrer[]> {
+  const { client, deadline } = context;
+  const stored = await Promise.all(
+    manifests.map(async (manifest) => {
+      const { descriptor, subject } = referrerOf(manifest, canonicalName(repository));
+      const answer = await client.putManifest(
+        repository,
+        descriptor.digest,
+        manifest.bytes,
+        manifest.mediaType,
+        { deadline, untilFound: true },
+      );
+      return { descriptor, subject, indexed: answer.subject === subject };
+    }),
+  );
+  const bySubject = new Map<Digest, Descriptor[]>();
+  for (const { descriptor, subject, indexed } of stored) {
+    if (!indexed) bySubject.set(subject, [...(bySubject.get(subject) ?? []), descriptor]);
+  }
+  await Promise.all(
+    [...bySubject].map(([subject, descriptors]) =>
+      addToFallbackTag(repository, subject, descriptors, context),
+    ),
+  );
+  return stored.map(({ descriptor, subject, indexed }) => ({
+    descriptor,
+    subject,
+    via: indexed ? 'api' : 'tag',
+  }));
+}
+
+/**
+ * The descriptor a referrers list gives a manifest (OCI distribution spec: `artifactType`, else the config's
+ * media type; the manifest's annotations) and the subject it names; throws if it names none.
+ */
+export function referrerOf(
+  manifest: ReferrerManifest,
+  where: string,
+): { descriptor: Descriptor; subject: Digest } {
+  const digest = digestOf(manifest.bytes);
+  const json = parseObject(manifest.bytes, `${where}@${digest}`);
+  const subject = (json['subject'] as { digest?: unknown } | undefined)?.digest;
+  if (typeof subject !== 'string' || !isDigest(subject)) {
+    throw new Error(`${where}@${digest} has no valid subject: it is not a referrer`);
+  }
+  const config = (json['config'] as { mediaType?: unknown } | undefined)?.mediaType;
+  const artifactType = typeof json['artifactType'] === 'string' ? json['artifactType'] : config;
+  const annotations = json['annotations'];
+  return {
+    descriptor: {
+      mediaType: manifest.mediaType,
+      digest,
+      size: manifest.bytes.length,
+      ...(typeof artifactType === 'string' && isMediaType(artifactType) ? { artifactType } : {}),
+      ...(isStringRecord(annotations) && Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    subject,
+  };
+}
+
+/** What a fallback tag holds now: its digest (undefined when there is no such tag) and the referrers it lists. */
+interface FallbackState {
+  readonly digest: Digest | undefined;
+  readonly descriptors: readonly Descriptor[];
+}
+
+async function readFallbackTag(
+  repository: Repository,
+  subject: Digest,
+  context: ReferrerContext,
+): Promise<FallbackState> {
+  const tag = fallbackTag(subject);
+  let manifest: FetchedManifest;
+  try {
+    manifest = await context.client.getManifest(repository, tag, { deadline: context.deadline });
+  } catch (error) {
+    if (isLag(error)) return { digest: undefined, descriptors: [] };
+    throw error;
+  }
+  const where = tagRef(repository, tag);
+  if (!isIndexMediaType(manifest.descriptor.mediaType)) {
+    throw new Error(
+      `${where} is the referrers fallback tag of ${subject} but holds a ${manifest.descriptor.mediaType}, not an ` +
+        'index: something else wrote it; remove or retag it',
+    );
+  }
+  return {
+    digest: manifest.descriptor.digest,
+    descriptors: normalise(listed(manifest.json, where, context.log), where),
+  };
+}
+
+/**
+ * Merges `descriptors` into the subject's fallback tag: read, merge (kept referrers as they were, ordered by
+ * digest), write, read back, and read again after SETTLE_MS. Another writer that replaced the tag in between, from
+ * a list read before ours landed, is merged with again, never overwritten; no registry offers compare-and-swap on
+ * tags, so this narrows the window rather than closing it.
+ */
+async function addToFallbackTag(
+  repository: Repository,
+  subject: Digest,
+  descriptors: readonly Descriptor[],
+  context: ReferrerContext,
+): Promise<void> {
+  const { client, clock, log, deadline } = context;
+  const tag = fallbackTag(subject);
+  const where = tagRef(repository, tag);
+  let wrote = false;
+  let settled = false;
+  for (let attempt = 1; attempt <= MAX_MERGES; attempt++) {
+    const held = await readFallbackTag(repository, subject, context);
+    const known = new Set(held.descriptors.map((d) => d.digest));
+    const missing = descriptors.filter((d) => !known.has(d.digest));
+    if (missing.length === 0) {
+      if (!wrote || settled) return;
+      await clock.sleep(Math.min(SETTLE_MS, Math.max(0, deadline - clock.now())));
+      settled = true;
+      continue;
+    }
+    if (wrote) log.info(`${where} was rewritten by another writer meanwhile; merging again`);
+    const merged = normalise([...held.descriptors, ...missing], where);
+    const bytes = new TextEncoder().encode(indexJson(OCI_INDEX, merged, {}));
+    const digest = digestOf(bytes);
+    await client.putManifest(repository, tag, bytes, OCI_INDEX, { deadline, untilFound: true });
+    await readBackTag(repository, tag, digest, held.digest, context);
+    log.info(`${where}: ${missing.length} referrer(s) added, ${held.descriptors.length} kept`);
+    wrote = true;
+    settled = false;
+  }
+  throw new Error(
+    `${where}: other writers kept replacing the referrers fallback tag; ${descriptors.map((d) => d.digest).join(', ')} ` +
+      'may be missing from it. Run again when they are done',
+  );
+}
+
+/** The digest the tag serves once it no longer serves `before` (registry lag is waited out until the deadline). */
+async function readBackTag(
+  repository: Repository,
+  tag: string,
+  digest: Digest,
+  before: Digest | undefined,
+  context: ReferrerContext,
+): Promise<Digest | undefined> {
+  const { client, clock, deadline } = context;
+  class Stale extends Error {}
+  try {
+    return await withRetry(
+      async () => {
+        let served: Digest | undefined;
+        try {
+          served = (await client.headManifest(repository, tag, { deadline })).digest;
+        } catch (error) {
+          if (!isLag(error)) throw error;
+        }
+        if (served !== digest && served === before) throw new Stale();
+        return served;
+      },
+      { clock, deadline, retryable: (error) => error instanceof Stale },
+    );
+  } catch (error) {
+    if (!(error instanceof Stale)) throw error;
+    throw new Error(
+      `${tagRef(repository, tag)} still serves ${before ?? 'nothing'} after wait-timeout, though ${digest} was written to it`,
+    );
+  }
+}
+
+function parseObject(bytes: Uint8Array, where: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new Error(`${where} is not JSON (${errorMessage(error)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${where} is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
+ * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
+ */
+function listed(json: Record<string, unknown>, where: string, log: Logger): Descriptor[] {
+  const manifests = json['manifests'];
+  if (!Array.isArray(manifests)) throw new Error(`${where} is not an index: it has no manifests list`);
+  return manifests.flatMap((raw: unknown) => {
+    const descriptor = parseDescriptor(raw);
+    if (descriptor && isManifestMediaType(descriptor.mediaType)) return [descriptor];
+    log.warning(
+      `${where} lists an entry that is not an image manifest or index (${JSON.stringify(raw)?.slice(0, 200)}); it is left out`,
+      'Referrer left out',
+    );
+    return [];
+  });
+}
+
+/** One descriptor per digest (the first given), ordered by digest, at most MAX_REFERRERS. */
+function normalise(descriptors: readonly Descriptor[], where: string): Descriptor[] {
+  const byDigest = new Map<Digest, Descriptor>();
+  for (const d of descriptors) if (!byDigest.has(d.digest)) byDigest.set(d.digest, d);
+  if (byDigest.size > MAX_REFERRERS) {
+    throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+  }
+  return [...byDigest.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+}
