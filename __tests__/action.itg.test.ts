@@ -202,10 +202,8 @@ describe('writes', () => {
     expect(again.outputs['written']).toBe('false');
     expect(again.outputs['digest']).toBe(first.outputs['digest']);
     expect(JSON.parse(again.outputs['tags'] ?? '')).toEqual([`${proxy.host}/${repo}:stable`]);
-    // The index is stored by digest again (idempotent, and what keeps `ref` resolvable); no tag is rewritten.
-    expect(requestsSince(before).filter((r) => r.startsWith('PUT'))).toEqual([
-      `PUT /v2/${repo}/manifests/${first.outputs['digest']}`,
-    ]);
+    // The tag already serves the index, so `ref` resolves: nothing is written, not even by digest.
+    expect(requestsSince(before).filter((r) => r.startsWith('PUT'))).toEqual([]);
 
     const more = await pushAll(repo, 'docker', 3, 'b');
     const beforeDry = proxy.log.length;
@@ -421,7 +419,7 @@ describe('bad inputs fail, name the input, and leave the tag alone', () => {
     expect(error).toMatch(names);
     expect(error).toMatch(detail());
     expect(result.outputs).toEqual({});
-    // No tag PUT (if-tag-exists: fail is decided after the index was stored by digest, which moves no tag).
+    // No tag PUT: each refusal comes before any write.
     const tagPuts = requestsSince(before).filter((r) => r.startsWith('PUT') && !/manifests\/sha256:/.test(r));
     expect(tagPuts).toEqual([]);
     expect((await fetchManifest(reg, repo, 'current')).digest).toBe(tagged);

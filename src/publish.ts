@@ -98,9 +98,12 @@ export interface ImageOutcome {
 }
 
 /**
- * Publishes the index to every target image as one step: stores it by digest in every image while reading every
- * tag (SPEC "prepare everywhere, then flip"), decides per tag on that fresh state (`fail` refuses before any tag
- * moves anywhere), then writes every tag in every image in parallel and reads each back.
+ * Publishes the index to every target image as one step. With several images, or `forward`, it is stored by digest
+ * in every image first (SPEC "prepare everywhere, then flip"); with one image the tag PUTs store it themselves,
+ * and it is stored by digest only when no tag PUT did (every tag skipped, already there, or refused), so `ref`
+ * always resolves (docs/adr/0008-one-image-four-rounds.md). Each tag is decided on the state read right before
+ * (`fail` refuses before any tag moves anywhere); then every tag in every image is written in parallel and read
+ * back.
  */
 export async function publish(
   targets: readonly Target[],
@@ -110,22 +113,16 @@ export async function publish(
     readonly dryRun: boolean;
     /** For `forward`: how this run's index is ordered and merged. */
     readonly forward?: Omit<ForwardRun, 'image'>;
+    /** What each image's tags held, read in the round before (else read here). */
+    readonly states?: Promise<readonly TagStates[]>;
   },
   context: RunContext,
 ): Promise<ImageOutcome[]> {
-  const { client, log, deadline } = context;
+  const { log } = context;
+  const storeFirst = !options.dryRun && (targets.length > 1 || options.ifTagExists === 'forward');
   const [states] = await Promise.all([
-    Promise.all(targets.map((target) => readTags(client, target.image, target.tags, deadline))),
-    options.dryRun
-      ? undefined
-      : Promise.all(
-          targets.map((target) =>
-            client.putManifest(target.image, index.digest, index.bytes, index.mediaType, {
-              deadline,
-              untilFound: true,
-            }),
-          ),
-        ),
+    options.states ?? readAllTags(targets, context),
+    storeFirst ? Promise.all(targets.map((target) => storeByDigest(target, index, context))) : undefined,
   ]);
   if (options.ifTagExists === 'forward') {
     const forward = options.forward;
@@ -160,9 +157,19 @@ export async function publish(
   const reports: WriteReport[] = options.dryRun
     ? plans.map((plan) => ({ moved: plan.write, failed: [] }))
     : await Promise.all(
-        targets.map((target, i) =>
-          writeTags(target.image, index, plans[i] as TagPlan, states[i] as TagStates, context),
-        ),
+        targets.map(async (target, i) => {
+          const plan = plans[i] as TagPlan;
+          const report = await writeTags(target.image, index, plan, states[i] as TagStates, context);
+          // No tag PUT stored the index and no tag held it already: store it by digest, so `ref` resolves.
+          if (!storeFirst && report.moved.length === 0 && plan.unchanged.length === 0) {
+            await storeByDigest(target, index, context).catch((error: unknown) =>
+              log.warning(
+                `${target.image.display}@${index.digest} could not be stored: ${errorMessage(error)}`,
+              ),
+            );
+          }
+          return report;
+        }),
       );
   return targets.map((target, i) => {
     const report = reports[i] as WriteReport;
@@ -192,6 +199,20 @@ export function writtenLine(outcomes: readonly ImageOutcome[], dryRun: boolean):
   return everyTagServes
     ? 'written: false: every tag already serves the index'
     : 'written: false: no tag moved';
+}
+
+/** HEADs every tag of every image, in parallel. */
+export function readAllTags(targets: readonly Target[], context: RunContext): Promise<TagStates[]> {
+  const { client, deadline } = context;
+  return Promise.all(targets.map((target) => readTags(client, target.image, target.tags, deadline)));
+}
+
+/** PUTs the index by digest, waiting out a child not served yet (`MANIFEST_BLOB_UNKNOWN` right after a copy). */
+async function storeByDigest(target: Target, index: AssembledIndex, context: RunContext): Promise<void> {
+  await context.client.putManifest(target.image, index.digest, index.bytes, index.mediaType, {
+    deadline: context.deadline,
+    untilFound: true,
+  });
 }
 
 /** A forward run's notes as an outcome: moved, already there, left behind (skipped), or failed. */

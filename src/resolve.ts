@@ -28,6 +28,11 @@ export interface ResolveContext extends RunContext {
   readonly image: Repository;
   /** Read each source from its own repository instead (a dry run, which brings nothing into the image). */
   readonly readFromSources: boolean;
+  /**
+   * Called once every source manifest is served, as the configs are asked for: the tags are read then, in the
+   * same round, right before the write (SPEC Guarantee 3) without a round of their own.
+   */
+  readonly onServed?: () => void;
 }
 
 export interface ResolveOptions {
@@ -41,7 +46,11 @@ export async function resolveSources(
   options: ResolveOptions,
   context: ResolveContext,
 ): Promise<PlatformImage[]> {
-  const perSource = await Promise.all(sources.map((source) => resolveSource(source, context)));
+  const manifests = await Promise.all(sources.map((source) => servedManifest(source, context)));
+  context.onServed?.();
+  const perSource = await Promise.all(
+    sources.map((source, i) => resolveManifest(source, manifests[i] as FetchedManifest, context)),
+  );
   // The same image reached twice (listed directly and inside an index) is one image, attestations combined.
   const images = canonicalImages(perSource.flat());
   checkOnePerPlatform(images);
@@ -54,11 +63,11 @@ function readFrom(source: SourceEntry, context: ResolveContext): Repository {
   return context.readFromSources ? source.repository : context.image;
 }
 
-async function resolveSource(source: SourceEntry, context: ResolveContext): Promise<PlatformImage[]> {
+/** Waits until the source is served, and reads it. */
+async function servedManifest(source: SourceEntry, context: ResolveContext): Promise<FetchedManifest> {
   const from = readFrom(source, context);
-  let manifest: FetchedManifest;
   try {
-    manifest = await context.wait.manifest(from, source.digest);
+    return await context.wait.manifest(from, source.digest);
   } catch (error) {
     if (!isLag(error)) throw error;
     throw new Error(
@@ -67,6 +76,13 @@ async function resolveSource(source: SourceEntry, context: ResolveContext): Prom
         'or raise wait-timeout if the registry is slow',
     );
   }
+}
+
+async function resolveManifest(
+  source: SourceEntry,
+  manifest: FetchedManifest,
+  context: ResolveContext,
+): Promise<PlatformImage[]> {
   const { mediaType } = manifest.descriptor;
   if (isIndexMediaType(mediaType)) return resolveIndex(source, manifest, context);
   if (isImageMediaType(mediaType)) return [await resolveImage(source, manifest, context)];

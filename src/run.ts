@@ -8,7 +8,7 @@ import { counted, type Logger } from './log.js';
 import { checkOrderValue, ORDER_ANNOTATION, ORDER_EXAMPLE, type Ordering } from './ordering.js';
 import { platformKey } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
-import { partialWriteMessage, publish, writtenLine } from './publish.js';
+import { partialWriteMessage, publish, readAllTags, writtenLine } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import { DOCKER_MANIFEST, OCI_INDEX } from './registry/media-types.js';
 import { sameRepository } from './registry/reference.js';
@@ -38,6 +38,16 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
   for (const source of foreign) client.declare(source.repository, ['pull']);
   const context: RunContext = { client, log, clock, deadline };
   const wait = new ConsistencyWait(context);
+  // The tags are read once every source is served, beside the configs: the round right before the write.
+  let states: ReturnType<typeof readAllTags> | undefined;
+  const readStates = () => {
+    if (!states) {
+      states = readAllTags(inputs.targets, context);
+      // Awaited in Publish; a run that fails before then must not also report this read unhandled.
+      states.catch(() => {});
+    }
+    return states;
+  };
 
   const images = await log.group('Resolve sources', async () => {
     const [resolved] = await Promise.all([
@@ -49,6 +59,7 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
           wait,
           image,
           readFromSources: inputs.dryRun,
+          onServed: readStates,
         });
       })(),
       // Every other image gets the sources' content alongside, straight from where each source lives, so the
@@ -80,6 +91,7 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
       {
         ifTagExists: inputs.ifTagExists,
         dryRun: inputs.dryRun,
+        states: readStates(),
         ...(forward
           ? {
               forward: {
