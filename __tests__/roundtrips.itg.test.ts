@@ -179,19 +179,16 @@ describe('token auth registry', () => {
   });
   afterAll(() => stopProxiedRegistry(reg, proxy));
 
-  test.each(SIZES)('N = %i: one token, 4 + 2 sequential round trips', async (n) => {
-    const repository = `roundtrips/token${n}`;
-    const digests = await pushSources(reg, repository, n);
-    const tokensBefore = reg.tokenServer?.requests.length ?? 0;
-
-    const { log, story } = await measured(
+  /** The CLI merging `sources` into `repository:v1` with the registry's credentials, counted in lockstep. */
+  const mergeWithToken = (repository: string, sources: string[]) =>
+    measured(
       proxy,
       [
         '--image',
         `${proxy.host}/${repository}`,
         '--tag',
         'v1',
-        ...sourceArgs(digests),
+        ...sources,
         '--username',
         reg.username,
         '--password-stdin',
@@ -202,6 +199,13 @@ describe('token auth registry', () => {
         around: (rounds) => tokenRegistryBehind(reg, proxy, rounds),
       },
     );
+
+  test.each(SIZES)('N = %i: one token, 4 + 2 sequential round trips', async (n) => {
+    const repository = `roundtrips/token${n}`;
+    const digests = await pushSources(reg, repository, n);
+    const tokensBefore = reg.tokenServer?.requests.length ?? 0;
+
+    const { log, story } = await mergeWithToken(repository, sourceArgs(digests));
 
     expect((reg.tokenServer?.requests.length ?? 0) - tokensBefore, story).toBe(1);
     const counts = tally(log);
@@ -223,22 +227,11 @@ describe('token auth registry', () => {
     ]);
     const tokensBefore = reg.tokenServer?.requests.length ?? 0;
 
-    const { log, story } = await measured(
-      proxy,
-      [
-        '--image',
-        `${proxy.host}/${repository}`,
-        '--tag',
-        'v1',
-        ...sourceArgs(own.slice(0, 1)),
-        '--source',
-        `${proxy.host}/${other}@${foreign[2]}`,
-        '--username',
-        reg.username,
-        '--password-stdin',
-      ],
-      { stdin: `${reg.password}\n`, around: (rounds) => tokenRegistryBehind(reg, proxy, rounds) },
-    );
+    const { log, story } = await mergeWithToken(repository, [
+      ...sourceArgs(own.slice(0, 1)),
+      '--source',
+      `${proxy.host}/${other}@${foreign[2]}`,
+    ]);
 
     const tokens = (reg.tokenServer?.requests ?? []).slice(tokensBefore);
     expect(tokens, story).toHaveLength(1);
