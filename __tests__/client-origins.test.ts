@@ -468,6 +468,66 @@ test('a bare 404 from a server whose /v2/ answers 404 HTML says it is not a cont
   expect(net.seen.filter((r) => r.path === '/v2/')).toHaveLength(1);
 });
 
+test.each([
+  ['Go (distribution, zot, Harbor)', 'Client sent an HTTP request to an HTTPS server.\n'],
+  ['nginx', '<html><center>The plain HTTP request was sent to HTTPS port</center></html>'],
+])(
+  'plain HTTP to an HTTPS server (%s) says it speaks HTTPS, from HEAD too, asking /v2/ once',
+  async (_name, said) => {
+    const net = mockNetwork();
+    const origin = 'http://reg.test';
+    net.route(
+      origin,
+      'HEAD',
+      (p) => p.startsWith('/v2/org/app/manifests/'),
+      () => ({ status: 400 }),
+    );
+    net.route(
+      origin,
+      'GET',
+      (p) => p.startsWith('/v2/'),
+      () => ({ status: 400, body: said }),
+    );
+    const { client } = makeClient(net.agent, { plainHttp: true });
+
+    const errors = [
+      await rejection(client.headManifest(REPO, 'v1')),
+      await rejection(client.getManifest(REPO, 'v2')),
+      await rejection(client.headManifest(REPO, 'v3')),
+    ];
+
+    for (const error of errors) {
+      expect(error).not.toBeInstanceOf(RegistryError);
+      expect(error.message).toContain(`${origin} speaks HTTPS: it answered the plain-HTTP request with 400`);
+      expect(error.message).toContain('Drop plain-http: true');
+    }
+    // Failed at once, not retried; the HEADs' missing words came from one GET /v2/.
+    expect(net.seen.filter((r) => r.path.startsWith('/v2/org/app/manifests/'))).toHaveLength(3);
+    expect(net.seen.filter((r) => r.path === '/v2/')).toHaveLength(1);
+  },
+);
+
+test("a 400 with a distribution error body over plain HTTP stays the registry's error, /v2/ unasked", async () => {
+  const net = mockNetwork();
+  net.route(
+    'http://reg.test',
+    'GET',
+    (p) => p.startsWith('/v2/org/app/manifests/'),
+    () => ({
+      status: 400,
+      body: '{"errors":[{"code":"NAME_INVALID","message":"Client sent an HTTP request to an HTTPS server"}]}',
+      headers: { 'content-type': 'application/json' },
+    }),
+  );
+  const { client } = makeClient(net.agent, { plainHttp: true });
+
+  const error = await rejection(client.getManifest(REPO, 'v1'));
+
+  expect(error).toBeInstanceOf(RegistryError);
+  expect((error as RegistryError).hasCode('NAME_INVALID')).toBe(true);
+  expect(net.seen.filter((r) => r.path === '/v2/')).toHaveLength(0);
+});
+
 test('a bare 404 from a server whose /v2/ answers 401 with a challenge stays MANIFEST_UNKNOWN', async () => {
   const net = mockNetwork();
   net.route('https://reg.test', 'GET', '/v2/org/app/manifests/v1', () => ({ status: 404 }));

@@ -100,6 +100,45 @@ describe('transport and protocol mismatches', () => {
   );
 
   test(
+    'plain-http: true against an HTTPS registry says it speaks HTTPS and to drop plain-http, at once',
+    async () => {
+      // The real registry serving TLS answers plain HTTP as Go does: 400 "Client sent an HTTP request to an HTTPS server."
+      const tls = await startRegistry({ tls: true });
+      try {
+        const image = `${tls.host}/${repo}`;
+        const action = await runAction(
+          { image, tags: 'v1', sources: UNKNOWN, 'plain-http': 'true' },
+          { NODE_EXTRA_CA_CERTS: tls.caPath ?? '' },
+        );
+        expect(action.code, action.stdout).toBe(1);
+        const error = errorLine(action);
+        expect(error).toContain(`http://${tls.host} speaks HTTPS`);
+        expect(error).toContain('Client sent an HTTP request to an HTTPS server');
+        expect(error).toContain('Drop plain-http: true');
+        expect(action.outputs).toEqual({});
+
+        const cli = await runCli([
+          '--image',
+          image,
+          '--tag',
+          'v1',
+          '--source',
+          UNKNOWN,
+          '--plain-http',
+          'true',
+        ]);
+        expect(cli.code, cli.stderr).toBe(1);
+        expect(cli.stdout).toBe('');
+        expect(cli.stderr).toMatch(/speaks HTTPS.*Drop plain-http: true/);
+      } finally {
+        await tls.stop();
+      }
+    },
+    // Failing at once is the point: the unknown digest would otherwise be waited for up to wait-timeout (120 s).
+    FAST,
+  );
+
+  test(
     'an HTTPS registry with an untrusted certificate names NODE_EXTRA_CA_CERTS; with it, the server is reached',
     async () => {
       const server = await hostile({ tls: true, handler: notFoundPage });

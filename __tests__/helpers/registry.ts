@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { Agent, request } from 'undici';
 import { freePort, makeTempDir, removeLeftoverTempDirs, removeTempDir, selfSignedCert } from './local.js';
 import { startProxy, type TestProxy } from './proxy.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
@@ -14,7 +15,10 @@ export type AuthMode = 'none' | 'htpasswd' | 'token';
 
 export interface TestRegistry {
   readonly host: string;
+  /** `http://host`, or `https://host` when started with `tls`. */
   readonly url: string;
+  /** With `tls`: the registry's self-signed certificate, for NODE_EXTRA_CA_CERTS. */
+  readonly caPath: string | undefined;
   readonly auth: AuthMode;
   /** Valid credentials ('' for 'none'). */
   readonly username: string;
@@ -35,6 +39,8 @@ export interface TestRegistry {
 export interface StartRegistryOptions {
   auth?: AuthMode;
   tokenTtlSeconds?: number;
+  /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1, as the registry's own `http.tls` does. */
+  tls?: boolean;
 }
 
 export const TOKEN_SERVICE = 'manifest-merge-test';
@@ -138,13 +144,23 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       ].join('\n');
     }
 
-    const { child, port } = await launch(binary, dir, storageDir, authYaml);
+    let tls: Tls | undefined;
+    if (options.tls) {
+      const tlsDir = join(dir, 'tls');
+      await mkdir(tlsDir);
+      const cert = await selfSignedCert(tlsDir, '/CN=127.0.0.1', [
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ]);
+      tls = { certPath: cert.certPath, keyPath: join(tlsDir, 'key.pem'), certPem: cert.certPem };
+    }
+    const { child, port } = await launch(binary, dir, storageDir, authYaml, tls);
     const host = `127.0.0.1:${port}`;
     const server = tokenServer;
     let stopping: Promise<void> | undefined;
     return {
       host,
-      url: `http://${host}`,
+      url: `${tls ? 'https' : 'http'}://${host}`,
+      caPath: tls?.certPath,
       auth,
       username,
       password,
@@ -203,11 +219,19 @@ export async function stopProxiedRegistry(
 }
 
 /** Writes config.yml and starts the registry, retrying when the free port got taken in between. */
+/** The registry's certificate and key files, and the certificate to trust while waiting for it. */
+interface Tls {
+  certPath: string;
+  keyPath: string;
+  certPem: string;
+}
+
 async function launch(
   binary: string,
   dir: string,
   storageDir: string,
   authYaml: string,
+  tls?: Tls,
 ): Promise<{ child: ChildProcess; port: number }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -225,6 +249,7 @@ async function launch(
       'http:',
       `  addr: 127.0.0.1:${port}`,
       `  secret: ${randomBytes(16).toString('hex')}`,
+      ...(tls ? ['  tls:', `    certificate: ${tls.certPath}`, `    key: ${tls.keyPath}`] : []),
       'health:',
       '  storagedriver:',
       '    enabled: false',
@@ -243,7 +268,8 @@ async function launch(
     child.stderr?.on('data', keep);
 
     try {
-      await waitReady(binary, child, `http://127.0.0.1:${port}/v2/`, () => output);
+      const scheme = tls ? 'https' : 'http';
+      await waitReady(binary, child, `${scheme}://127.0.0.1:${port}/v2/`, () => output, tls?.certPem);
       return { child, port };
     } catch (error) {
       await kill(child);
@@ -258,6 +284,23 @@ async function waitReady(
   child: ChildProcess,
   url: string,
   output: () => string,
+  ca?: string,
+): Promise<void> {
+  // A TLS registry's self-signed certificate is trusted for this wait only.
+  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
+  try {
+    await pollReady(binary, child, url, output, dispatcher);
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+async function pollReady(
+  binary: string,
+  child: ChildProcess,
+  url: string,
+  output: () => string,
+  dispatcher: Agent | undefined,
 ): Promise<void> {
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
@@ -270,9 +313,12 @@ async function waitReady(
   while (Date.now() < deadline) {
     if (exited !== undefined) throw new Error(`${binary} exited during start-up (${exited}):\n${output()}`);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
+      const res = await request(url, {
+        signal: AbortSignal.timeout(1_000),
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+      await res.body.arrayBuffer();
+      if (res.statusCode === 200 || res.statusCode === 401) return;
     } catch {
       // Not listening yet.
     }

@@ -19,7 +19,13 @@ import { registryFailure, storageFailure } from './failures.js';
 import { discard, type HttpRequest, type HttpResponse, type Transport } from './http.js';
 import { isLoopback } from './loopback.js';
 import { bareMediaType, MANIFEST_ACCEPT } from './media-types.js';
-import { CONNECT_BUDGET_MS, ConnectionError, explainNetworkError, isUnreachable } from './network.js';
+import {
+  CONNECT_BUDGET_MS,
+  ConnectionError,
+  explainHttpsOnly,
+  explainNetworkError,
+  isUnreachable,
+} from './network.js';
 import { type NodeTransport, nodeTransport } from './node-transport.js';
 import { assertSafeForCredentials, followRedirects, isRedirect, sameOrigin } from './origins.js';
 import { canonicalName, type Repository } from './reference.js';
@@ -103,8 +109,8 @@ export class RegistryApi {
   readonly transport: Transport;
   private readonly authorizers = new Map<string, Authorizer>();
   private readonly owned: NodeTransport | undefined;
-  /** Per origin: whether GET /v2/ answers like a registry, asked once, only after a bare 404. */
-  private readonly registryChecks = new Map<string, Promise<void>>();
+  /** Per origin: the answer to GET /v2/, asked once, only after a bare 404 or 400 (checkIsRegistry, checkSpeaksHttp). */
+  private readonly probes = new Map<string, Promise<HttpResponse>>();
   private readonly connectReports = new Map<string, number>();
   /** Lag polls per registry origin share one budget. */
   private readonly pacers = new Map<string, PollPacer>();
@@ -313,42 +319,62 @@ export class RegistryApi {
     if ((spec.expect ?? [200]).includes(response.status)) return response;
     if (!sameOrigin(url, request.url)) throw storageFailure(request, url, response);
     if (response.status === 404) await this.checkIsRegistry(repository, response);
+    if (response.status === 400) await this.checkSpeaksHttp(repository, request, response);
     throw registryFailure(repository, request, response);
   }
 
   /**
    * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
-   * server that is not a registry at all; GET /v2/ tells, once per origin. A registry answers it 200 or 401.
+   * server that is not a registry at all; GET /v2/ tells. A registry answers it 200 or 401.
    */
   async checkIsRegistry(repository: Repository, response: HttpResponse): Promise<void> {
     if (response.headers['docker-distribution-api-version'] !== undefined) return;
     if (parseErrorBody(Buffer.from(response.body).toString('utf8')).length > 0) return;
     const origin = this.baseUrl(repository);
-    let check = this.registryChecks.get(origin);
-    if (!check) {
-      check = (async () => {
-        const probe = await this.transport.send(
-          { method: 'GET', url: `${origin}/v2/`, headers: { 'user-agent': this.userAgent() } },
-          MAX_ERROR_BODY,
-        );
-        const type = bareMediaType(probe.headers['content-type']);
-        const looksLikeRegistry =
-          probe.status === 401 ||
-          (probe.status === 200 &&
-            (probe.headers['docker-distribution-api-version'] !== undefined ||
-              type === 'application/json' ||
-              probe.body.length <= 2));
-        if (!looksLikeRegistry) {
-          throw new ConnectionError(
-            `${origin} is not a container registry: GET /v2/ answered ${probe.status}` +
-              `${type ? ` (${type.slice(0, 60)})` : ''}, where a registry answers 200 or 401. ` +
-              'Check the registry host and port in "image" or the source entry',
-          );
-        }
-      })();
-      this.registryChecks.set(origin, check);
+    const probe = await this.probe(origin);
+    const type = bareMediaType(probe.headers['content-type']);
+    const looksLikeRegistry =
+      probe.status === 401 ||
+      (probe.status === 200 &&
+        (probe.headers['docker-distribution-api-version'] !== undefined ||
+          type === 'application/json' ||
+          probe.body.length <= 2));
+    if (!looksLikeRegistry) {
+      throw new ConnectionError(
+        `${origin} is not a container registry: GET /v2/ answered ${probe.status}` +
+          `${type ? ` (${type.slice(0, 60)})` : ''}, where a registry answers 200 or 401. ` +
+          'Check the registry host and port in "image" or the source entry',
+      );
     }
-    await check;
+  }
+
+  /**
+   * A bare 400 to a plain-HTTP request may be an HTTPS server saying so (Go's net/http, so distribution, zot
+   * and Harbor's core; nginx in front of one). Its words are in the body, which a HEAD answer lacks: GET /v2/
+   * gets them then.
+   */
+  async checkSpeaksHttp(repository: Repository, request: HttpRequest, response: HttpResponse): Promise<void> {
+    const origin = this.baseUrl(repository);
+    if (!origin.startsWith('http:')) return;
+    const text = Buffer.from(response.body).toString('utf8');
+    if (parseErrorBody(text).length > 0) return;
+    const body =
+      request.method === 'HEAD' ? Buffer.from((await this.probe(origin)).body).toString('utf8') : text;
+    const error = explainHttpsOnly(origin, body);
+    if (error) throw error;
+  }
+
+  /** GET /v2/ without credentials, asked once per origin, for the checks above. */
+  probe(origin: string): Promise<HttpResponse> {
+    let probe = this.probes.get(origin);
+    if (!probe) {
+      probe = this.transport.send(
+        { method: 'GET', url: `${origin}/v2/`, headers: { 'user-agent': this.userAgent() } },
+        MAX_ERROR_BODY,
+      );
+      this.probes.set(origin, probe);
+    }
+    return probe;
   }
 
   async send(

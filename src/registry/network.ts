@@ -22,6 +22,23 @@ const CERTIFICATE = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/**
+ * What HTTPS servers answer a plain-HTTP request with (status 400): Go's net/http, which distribution, zot and
+ * Harbor run on, and nginx. No error code comes with it, so its words are all there is to tell it by.
+ */
+const HTTPS_ONLY =
+  /Client sent an HTTP request to an HTTPS server|The plain HTTP request was sent to HTTPS port/i;
+
+/** The other direction of a TLS/plain-HTTP mismatch: `origin` (http://) answered that it speaks HTTPS. */
+export function explainHttpsOnly(origin: string, body: string): ConnectionError | undefined {
+  const said = HTTPS_ONLY.exec(body)?.[0];
+  if (said === undefined) return undefined;
+  return new ConnectionError(
+    `${origin} speaks HTTPS: it answered the plain-HTTP request with 400 "${said}". Drop plain-http: true ` +
+      '(or, for a registry on localhost or 127.0.0.0/8, set plain-http: false) so it is reached over HTTPS',
+  );
+}
+
 /** The registry could not be connected to at all (as opposed to a connection that broke mid-request). */
 export function isUnreachable(error: unknown): boolean {
   const code = errorCode(error);
