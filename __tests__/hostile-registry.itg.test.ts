@@ -452,6 +452,36 @@ describe('tag writes the registry refuses', () => {
     FAST,
   );
 
+  test(
+    "a refusal's URLs, www., mentions and addresses show in the job summary as text, never as links",
+    async () => {
+      const repo = 'refused/links';
+      const image = `${proxy.host}/${repo}`;
+      const images = await pushImages(reg, repo, { format: 'docker', seed: 'links' });
+      const said =
+        'denied: see https://evil.example/login or www.evil.example, ask @org/admins or ops@evil.example, #12';
+      onTagPut(repo, async (tag) => (tag === 'b' ? errorReply(403, 'DENIED', said) : undefined));
+      const result = await runAction({ image, tags: 'a,b', sources: sourcesOf(images) });
+      expect(result.code, result.stdout).toBe(1);
+      const row = result.summary
+        .split('\n')
+        .find((line) => line.startsWith('| <code>b</code> | Not written:'));
+      // GitHub links these with no Markdown around them, and decodes entities first.
+      const decoded = (row ?? '').replace(/&#(\d+);/g, (_, code: string) =>
+        String.fromCharCode(Number(code)),
+      );
+      // The words are all there, as text.
+      expect(decoded.replaceAll('\u2060', '')).toContain(said);
+      expect(decoded).not.toMatch(/https?:\/\//);
+      expect(decoded).not.toMatch(/\bwww\./i);
+      expect(decoded).not.toMatch(/(^|\W)@\w/);
+      expect(decoded).not.toMatch(/\w@\w/);
+      expect(decoded).not.toMatch(/#\d/);
+      expect(await served(reg, repo, 'b')).toBeNull();
+    },
+    FAST,
+  );
+
   describe('immutable tags (ECR TAG_INVALID)', () => {
     const repo = 'refused/immutable';
     const image = () => `${proxy.host}/${repo}`;

@@ -57,8 +57,14 @@ test('summary escapes values that came from inputs or registries', () => {
 });
 
 test.each([
-  ['a link', '[click](https://evil.example)', '&#91;click&#93;&#40;https://evil.example&#41;'],
-  ['an image', '![x](http://t.example/p.png)', '&#33;&#91;x&#93;&#40;http://t.example/p.png&#41;'],
+  ['a link', '[click](https://evil.example)', '&#91;click&#93;&#40;https:\u2060//evil.example&#41;'],
+  ['an image', '![x](http://t.example/p.png)', '&#33;&#91;x&#93;&#40;http:\u2060//t.example/p.png&#41;'],
+  ['a bare URL', 'see https://evil.example/x', 'see https:\u2060//evil.example/x'],
+  ['www.', 'at WWW.evil.example', 'at WWW\u2060.evil.example'],
+  ['a mention', 'ask @org/team', 'ask @\u2060org/team'],
+  ['an address', 'mail ops@evil.example', 'mail ops@\u2060evil.example'],
+  ['an issue reference', 'fixes #12', 'fixes &#35;\u206012'],
+  ['a pinned reference stays whole', 'ghcr.io/org/app@sha256:ab', 'ghcr.io/org/app@sha256:ab'],
   ['emphasis', '*bold* _it_ ~~del~~', '&#42;bold&#42; &#95;it&#95; &#126;&#126;del&#126;&#126;'],
   ['HTML', '<img src=x onerror="y">', '&lt;img src=x onerror=&quot;y&quot;&gt;'],
   ['a new row', 'a|b\n| c |', 'a&#124;b &#124; c &#124;'],
@@ -75,7 +81,7 @@ test('a partial write shows which tags were not written and why, escaped', () =>
   });
   expect(markdown).toContain('### Published only in part');
   expect(markdown).toContain(
-    '| <code>b</code> | Not written: PUT …: 403 DENIED &#91;see&#93;&#40;http://x&#41; |',
+    '| <code>b</code> | Not written: PUT …: 403 DENIED &#91;see&#93;&#40;http:\u2060//x&#41; |',
   );
 });
 

@@ -72,12 +72,29 @@ const ENTITIES: Readonly<Record<string, string>> = {
  * link, an image, emphasis, HTML or a new row. Line breaks become spaces.
  */
 export function cell(text: string): string {
-  return (
+  return unlinked(
     text
       .replace(/[&<>"'|`[\]()!*_~\\#]/g, (c) => ENTITIES[c] ?? c)
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '),
   );
+}
+
+/** U+2060 WORD JOINER: invisible, not a space, and it ends any word GitHub would link. */
+const JOINER = '\u2060';
+
+/**
+ * GitHub links what merely looks like a link or a reference, with no Markdown around it: `https://…`, `www.…`,
+ * `user@host.example`, `@team` and `#123`, and it does so after entities are decoded, so an entity does not
+ * stop it. An invisible joiner inside each breaks the pattern and leaves the text as it reads. A digest after
+ * `@` (`repo@sha256:…`) is neither a mention nor an address, and stays whole so the reference copies intact.
+ */
+function unlinked(text: string): string {
+  return text
+    .replace(/:\/\//g, `:${JOINER}//`)
+    .replace(/\b(www)\./gi, `$1${JOINER}.`)
+    .replace(/@(?!sha\d+:)/g, `@${JOINER}`)
+    .replace(/&#35;/g, `&#35;${JOINER}`);
 }
 
 function code(text: string): string {
