@@ -3,8 +3,7 @@ import { cli } from './cli.js';
 import { warmUpWhileWaiting } from './warm-up.js';
 
 warmUpWhileWaiting();
-// exitCode rather than process.exit, so pending output is flushed and connections close cleanly. No top-level
-// await: the bundle is CommonJS, which Node starts faster (scripts/bundle.js).
+// exitCode rather than process.exit, so pending output is flushed and connections close cleanly.
 void cli(process.argv.slice(2), process.env).then((code) => {
   process.exitCode = code;
 });

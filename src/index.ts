@@ -2,5 +2,5 @@ import { main } from './main.js';
 import { warmUpWhileWaiting } from './warm-up.js';
 
 warmUpWhileWaiting();
-// No top-level await: the bundle is CommonJS, which Node starts faster (scripts/bundle.js).
+// The one call; main() is its own error boundary.
 void main();

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { actionsLogger, appendSummary, flushOutput, getInput, setFailed, setOutput } from './actions-log.js';
+import * as core from '@actions/core';
+import { actionLogger } from './action-logger.js';
 import { helperRunner } from './credential-helper.js';
 import { dockerConfigs } from './docker-config-files.js';
 import { errorMessage } from './errors.js';
@@ -11,10 +12,10 @@ import { runWithClient } from './run-with-client.js';
 
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 export async function main(): Promise<void> {
-  const log = actionsLogger();
+  const log = actionLogger();
   try {
     const inputs = parseInputs({
-      read: (name) => getInput(name),
+      read: (name) => core.getInput(name),
       listDir: (path) => readdirSync(path),
       secret: (value) => log.secret(value),
     });
@@ -32,21 +33,22 @@ export async function main(): Promise<void> {
       userAgent: 'manifest-merge-action',
       proxyEnv: process.env,
     });
-    report(outputsOf(result), summaryMarkdown(result));
+    await report(outputsOf(result), summaryMarkdown(result));
   } catch (error) {
     // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
     if (error instanceof PartialPublishError) {
-      report(partialOutputsOf(error.result), summaryMarkdown(error.result));
+      // A summary that cannot be written must not hide the failure it reports.
+      await report(partialOutputsOf(error.result), summaryMarkdown(error.result)).catch((reportError) =>
+        log.warning(errorMessage(reportError)),
+      );
     }
     if (error instanceof Error && error.stack) log.debug(error.stack);
     // Its lines stay lines (the annotation shows them), but no `##[` in a registry's words runs as a command.
-    setFailed(breakLegacyCommands(errorMessage(error)));
-  } finally {
-    flushOutput();
+    core.setFailed(breakLegacyCommands(errorMessage(error)));
   }
 }
 
-function report(outputs: Record<string, string>, summary: string): void {
-  for (const [name, value] of Object.entries(outputs)) setOutput(name, value);
-  if (process.env['GITHUB_STEP_SUMMARY']) appendSummary(summary);
+async function report(outputs: Record<string, string>, summary: string): Promise<void> {
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+  if (process.env['GITHUB_STEP_SUMMARY']) await core.summary.addRaw(summary).write();
 }
