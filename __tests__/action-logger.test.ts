@@ -41,10 +41,19 @@ test('debug lines only when the runner shows them (RUNNER_DEBUG=1)', () => {
 test('a secret is masked with add-mask; groups fold around the function and end when it throws', async () => {
   const log = actionLogger();
   log.secret('hunter2');
+  log.secret('-----BEGIN KEY-----\nMIIEsecret');
   await expect(
     log.group('Publish', async () => {
       throw new Error('boom');
     }),
   ).rejects.toThrow('boom');
-  expect(written).toEqual(['::add-mask::hunter2\n', '::group::Publish\n', '::endgroup::\n']);
+  expect(written).toEqual([
+    '::add-mask::hunter2\n',
+    // The whole value (its newline escaped by core) and each line: the runner masks line by line.
+    '::add-mask::-----BEGIN KEY-----%0AMIIEsecret\n',
+    '::add-mask::-----BEGIN KEY-----\n',
+    '::add-mask::MIIEsecret\n',
+    '::group::Publish\n',
+    '::endgroup::\n',
+  ]);
 });
