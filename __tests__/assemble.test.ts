@@ -111,6 +111,88 @@ describe('golden output', () => {
   });
 });
 
+describe('annotations at every level, and labels', () => {
+  const amdOci = image('linux/amd64', dg('a'), { mediaType: OCI_MANIFEST, size: 500 }, [
+    attestation(dg('e'), dg('a'), 566),
+  ]);
+  const armOci = image('linux/arm64', dg('b'), {
+    mediaType: OCI_MANIFEST,
+    size: 501,
+    annotations: { 'org.opencontainers.image.title': 'from the build' },
+  });
+
+  test('golden: manifest-descriptor on every platform entry (not attestations), labels under index annotations', () => {
+    const result = assemble([armOci, amdOci], {
+      mediaType: 'auto',
+      annotations: { 'org.opencontainers.image.description': 'given' },
+      descriptorAnnotations: [
+        { key: 'org.opencontainers.image.title', value: 'app' },
+        { key: 'arch', value: 'arm', platform: parsePlatform('linux/arm64/v8', 'test') },
+      ],
+      labels: {
+        'org.opencontainers.image.licenses': 'MIT',
+        'org.opencontainers.image.description': 'from labels',
+      },
+    });
+    expect(text(result.bytes)).toBe(
+      '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[' +
+        `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${dg('a')}","size":500,` +
+        '"platform":{"architecture":"amd64","os":"linux"},' +
+        '"annotations":{"org.opencontainers.image.title":"app"}},' +
+        `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${dg('e')}","size":566,` +
+        '"platform":{"architecture":"unknown","os":"unknown"},' +
+        `"annotations":{"vnd.docker.reference.digest":"${dg('a')}",` +
+        '"vnd.docker.reference.type":"attestation-manifest"}},' +
+        `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${dg('b')}","size":501,` +
+        '"platform":{"architecture":"arm64","os":"linux"},' +
+        '"annotations":{"arch":"arm","org.opencontainers.image.title":"app"}}],' +
+        '"annotations":{"org.opencontainers.image.description":"given",' +
+        '"org.opencontainers.image.licenses":"MIT"}}',
+    );
+    expect(result.digest).toBe(digestOf(result.bytes));
+  });
+
+  test('a platform-qualified line wins over the one for every platform, whatever the order given', () => {
+    const options = (order: 'general first' | 'qualified first'): AssembleOptions => {
+      const general = { key: 'k', value: 'all' };
+      const qualified = { key: 'k', value: 'arm', platform: parsePlatform('linux/arm64', 'test') };
+      return {
+        mediaType: 'auto',
+        annotations: {},
+        descriptorAnnotations: order === 'general first' ? [general, qualified] : [qualified, general],
+      };
+    };
+    const a = assemble([amdOci, armOci], options('general first'));
+    const b = assemble([amdOci, armOci], options('qualified first'));
+    expect(a.digest).toBe(b.digest);
+    expect(manifests(a.bytes).map((d) => d.annotations?.['k'])).toEqual(['all', undefined, 'arm']);
+  });
+
+  const amd = image('linux/amd64', dg('a'));
+  const arm = image('linux/arm64', dg('b'));
+
+  test('manifest-descriptor annotations make auto an OCI index; docker refuses them naming the lines', () => {
+    const descriptorAnnotations = [{ key: 'org.b', value: '1' }];
+    const auto = assemble([amd, arm], { mediaType: 'auto', annotations: {}, descriptorAnnotations });
+    expect(auto.mediaType).toBe(OCI_INDEX);
+    const run = () => assemble([amd, arm], { mediaType: 'docker', annotations: {}, descriptorAnnotations });
+    expect(run).toThrow(
+      'media-type: docker cannot carry annotations on its entries (annotations: manifest-descriptor:org.b)',
+    );
+    expect(run).toThrow('Use media-type: oci or auto');
+  });
+
+  test('labels never change the media type: a Docker manifest list goes without them', () => {
+    const labels = { 'org.opencontainers.image.description': 'An app' };
+    const list = assemble([amd, arm], { mediaType: 'auto', annotations: {}, labels });
+    expect(list.mediaType).toBe(DOCKER_LIST);
+    expect(list.digest).toBe(assemble([amd, arm], AUTO).digest);
+    expect(assemble([amd, arm], { mediaType: 'docker', annotations: {}, labels }).digest).toBe(list.digest);
+    const oci = assemble([amd, arm], { mediaType: 'oci', annotations: {}, labels });
+    expect(JSON.parse(text(oci.bytes)).annotations).toEqual(labels);
+  });
+});
+
 describe('ordering', () => {
   const ORDER = [
     'linux/amd64',

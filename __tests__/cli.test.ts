@@ -230,7 +230,8 @@ describe('the created annotation (checked for the action and the CLI alike)', ()
     };
     const inputs = {
       annotations: value === undefined ? {} : { [created]: value },
-      ignoredAnnotations: [],
+      descriptorAnnotations: [],
+      unplacedAnnotations: [],
       waitTimeoutMs,
     } as unknown as Inputs;
     checkAnnotations(inputs, clock, log);

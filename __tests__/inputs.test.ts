@@ -54,7 +54,7 @@ describe('platforms', () => {
 });
 
 describe('annotations', () => {
-  test('metadata-action lines: index: prefix stripped, other targets ignored', () => {
+  test('metadata-action lines: index: prefix stripped, manifest-descriptor: kept per platform, the rest set aside', () => {
     const inputs = parse({
       ...BASE,
       annotations: [
@@ -75,11 +75,59 @@ describe('annotations', () => {
       empty: '',
       url: 'https://x/?a=b',
     });
-    expect(inputs.ignoredAnnotations).toEqual([
-      'manifest:foo=bar',
-      'index-descriptor:x=y',
-      'manifest-descriptor[linux/amd64]:z=1',
+    expect(inputs.descriptorAnnotations).toEqual([
+      { key: 'z', value: '1', platform: { os: 'linux', architecture: 'amd64' } },
     ]);
+    expect(inputs.unplacedAnnotations).toEqual([
+      { level: 'manifest', line: 'manifest:foo=bar' },
+      { level: 'index-descriptor', line: 'index-descriptor:x=y' },
+    ]);
+  });
+
+  test('manifest-descriptor: without a platform is for every entry; the same key per platform is a second line', () => {
+    const inputs = parse({
+      ...BASE,
+      annotations: [
+        'manifest-descriptor:org.opencontainers.image.title=app',
+        'manifest-descriptor[linux/arm64]:org.opencontainers.image.title=app (arm)',
+        'manifest-descriptor:org.opencontainers.image.title=app',
+      ].join('\n'),
+    });
+    expect(inputs.annotations).toEqual({});
+    expect(inputs.descriptorAnnotations).toEqual([
+      { key: 'org.opencontainers.image.title', value: 'app' },
+      {
+        key: 'org.opencontainers.image.title',
+        value: 'app (arm)',
+        platform: { os: 'linux', architecture: 'arm64' },
+      },
+    ]);
+  });
+
+  test.each([
+    {
+      lines: 'manifest-descriptor:a=1\nmanifest-descriptor:a=2',
+      message:
+        'input "annotations": "manifest-descriptor:a" is given twice, as "1" and "2": keep one line per key',
+    },
+    {
+      lines: 'manifest-descriptor[linux/arm64]:a=1\nmanifest-descriptor[linux/arm64/v8]:a=2',
+      message: '"manifest-descriptor[linux/arm64]:a" is given twice',
+    },
+    {
+      lines: 'manifest-descriptor[linux]:a=1',
+      message:
+        'input "annotations": "manifest-descriptor[linux]:a=1": "linux" is not a platform: write ' +
+        'manifest-descriptor[linux/amd64]:key=value, or leave out the brackets for every platform',
+    },
+    {
+      lines: 'index[linux/amd64]:a=1',
+      message:
+        'the index has no platform; write index:key=value, or manifest-descriptor[linux/amd64]:key=value',
+    },
+    { lines: 'manifest-descriptor:=1', message: 'has an empty key' },
+  ])('a wrong manifest-descriptor or index line is refused: $lines', ({ lines, message }) => {
+    expect(() => parse({ ...BASE, annotations: lines })).toThrow(message);
   });
 });
 
@@ -175,7 +223,8 @@ describe('defaults and scalar inputs', () => {
       password: undefined,
       githubToken: undefined,
       annotations: {},
-      ignoredAnnotations: [],
+      descriptorAnnotations: [],
+      unplacedAnnotations: [],
     });
     expect(inputs.image).toMatchObject({ registry: 'ghcr.io', path: 'org/app', display: IMAGE });
   });

@@ -32,11 +32,20 @@ function world() {
   });
   const resolve = (
     sources: SourceEntry[],
-    options: { attestations?: 'keep' | 'drop'; platforms?: Platform[]; readFromSources?: boolean } = {},
+    options: {
+      attestations?: 'keep' | 'drop';
+      platforms?: Platform[];
+      readFromSources?: boolean;
+      labels?: boolean;
+    } = {},
   ) =>
     resolveSources(
       sources,
-      { attestations: options.attestations ?? 'keep', platforms: options.platforms },
+      {
+        attestations: options.attestations ?? 'keep',
+        platforms: options.platforms,
+        labels: options.labels ?? false,
+      },
       { ...context, readFromSources: options.readFromSources ?? false },
     );
   return { ...w, source, resolve };
@@ -60,9 +69,53 @@ test('two image manifests become two platform images, ordered by platform, platf
   const images = await w.resolve([w.source(arm64), w.source(amd64)]);
 
   expect(images).toEqual([
-    { descriptor: entry(amd64, 'linux/amd64'), attestations: [], source: amd64.digest },
-    { descriptor: entry(arm64, 'linux/arm64/v8'), attestations: [], source: arm64.digest },
+    { descriptor: entry(amd64, 'linux/amd64'), attestations: [], source: amd64.digest, labels: {} },
+    { descriptor: entry(arm64, 'linux/arm64/v8'), attestations: [], source: arm64.digest, labels: {} },
   ]);
+});
+
+/** An image config with labels, as BuildKit writes them. */
+function labelled(platform: string, labels: Record<string, unknown>) {
+  const [os, architecture] = platform.split('/');
+  return { os, architecture, config: { Labels: labels }, rootfs: { type: 'layers' } };
+}
+
+test('an image source carries the index labels of its config, and no others', async () => {
+  const w = world();
+  const image = w.registry.pushImage('org/app', {
+    config: labelled('linux/amd64', {
+      'org.opencontainers.image.description': ' An app ',
+      'org.opencontainers.image.licenses': 'MIT',
+      'org.opencontainers.image.revision': 'abc',
+      'org.opencontainers.image.title': '',
+      'org.opencontainers.image.vendor': 'line\nbreak\u001b',
+      'org.opencontainers.image.url': 42,
+      maintainer: 'someone',
+    }),
+  });
+
+  const [resolved] = await w.resolve([w.source(image)]);
+
+  expect(resolved?.labels).toEqual({
+    'org.opencontainers.image.description': 'An app',
+    'org.opencontainers.image.licenses': 'MIT',
+  });
+});
+
+test('with labels asked for, the images of an index source are read with their configs; attestations are not', async () => {
+  const w = world();
+  const image = w.registry.pushImage('org/app', {
+    config: labelled('linux/amd64', { 'org.opencontainers.image.source': 'https://github.com/org/app' }),
+  });
+  const attestation = w.registry.pushAttestation('org/app', image);
+  const index = w.registry.pushIndex('org/app', [entry(image, 'linux/amd64'), attestation]);
+
+  const [withLabels] = await w.resolve([w.source(index)], { labels: true });
+  const [without] = await w.resolve([w.source(index)]);
+
+  expect(withLabels?.labels).toEqual({ 'org.opencontainers.image.source': 'https://github.com/org/app' });
+  expect(withLabels?.attestations).toEqual([attestation]);
+  expect(without?.labels).toBeUndefined();
 });
 
 test.each([

@@ -1,3 +1,4 @@
+import { type DescriptorAnnotation, entryAnnotations } from './annotations.js';
 import { indexJson, sortKeys } from './canonical-json.js';
 import { platformKey } from './platform.js';
 import { canonicalImages, indexEntries, type PlatformImage } from './platform-images.js';
@@ -9,7 +10,15 @@ export type MediaTypeChoice = 'auto' | 'oci' | 'docker';
 
 export interface AssembleOptions {
   readonly mediaType: MediaTypeChoice;
+  /** On the index. */
   readonly annotations: Readonly<Record<string, string>>;
+  /** `manifest-descriptor:` annotations: on every platform entry (not on attestation entries). */
+  readonly descriptorAnnotations?: readonly DescriptorAnnotation[];
+  /**
+   * Image labels every platform agrees on: index annotations under `annotations` (which wins a key both set), on
+   * an OCI index only. They never choose the media type: a Docker manifest list simply goes without them.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface AssembledIndex {
@@ -25,9 +34,12 @@ export interface AssembledIndex {
  */
 export function assemble(images: readonly PlatformImage[], options: AssembleOptions): AssembledIndex {
   if (images.length === 0) throw new Error('no source images to assemble');
-  const merged = canonicalImages(images);
+  const descriptors = options.descriptorAnnotations ?? [];
+  const merged = canonicalImages(images).map((image) => annotated(image, descriptors));
   const mediaType = chooseMediaType(merged, options);
-  const text = indexJson(mediaType, indexEntries(merged), options.annotations);
+  const annotations =
+    mediaType === OCI_INDEX ? { ...options.labels, ...options.annotations } : options.annotations;
+  const text = indexJson(mediaType, indexEntries(merged), annotations);
   const bytes = new TextEncoder().encode(text);
   return { mediaType, bytes, digest: digestOf(bytes) };
 }
@@ -44,6 +56,14 @@ function chooseMediaType(images: readonly PlatformImage[], options: AssembleOpti
     // Annotations would be lost in a Docker list, so their presence alone means OCI.
     return obstacle === undefined && annotationKeys.length === 0 ? DOCKER_LIST : OCI_INDEX;
   }
+  if (options.descriptorAnnotations?.length) {
+    const keys = options.descriptorAnnotations.map((d) => d.key);
+    throw new Error(
+      `media-type: docker cannot carry annotations on its entries (annotations: manifest-descriptor:` +
+        `${sortKeys([...new Set(keys)]).join(', ')}): Docker manifest lists have no annotations. Use media-type: ` +
+        'oci or auto, or remove the manifest-descriptor: lines',
+    );
+  }
   if (annotationKeys.length > 0) {
     throw new Error(
       `media-type: docker cannot carry the index annotations (annotations: ${sortKeys(annotationKeys).join(', ')}): ` +
@@ -57,6 +77,14 @@ function chooseMediaType(images: readonly PlatformImage[], options: AssembleOpti
     );
   }
   return DOCKER_LIST;
+}
+
+/** The image with the `manifest-descriptor:` annotations on its entry. */
+function annotated(image: PlatformImage, descriptors: readonly DescriptorAnnotation[]): PlatformImage {
+  const { descriptor } = image;
+  const annotations = entryAnnotations(descriptor.annotations, descriptor.platform, descriptors);
+  if (annotations === descriptor.annotations) return image;
+  return { ...image, descriptor: { ...descriptor, ...(annotations ? { annotations } : {}) } };
 }
 
 /** Why an image (or one of its attestations) cannot go in a Docker manifest list, naming it; else undefined. */

@@ -33,12 +33,14 @@ const FLAG_HELP: Readonly<Record<string, readonly [flags: string, text: string]>
   ],
   [INPUT.platforms]: [
     '--platforms LIST',
-    'expected platforms, e.g. linux/amd64,linux/arm64: exactly these, or no write',
+    'expected platforms, e.g. linux/amd64,linux/arm64: exactly these, or no write;\n' +
+      'without it, a tag holding more platforms than the index is not moved',
   ],
   [INPUT.attestations]: ['--attestations MODE', `keep | drop (default ${DEFAULTS[INPUT.attestations]})`],
   [INPUT.annotations]: [
     '--annotations K=V',
-    'an annotation on the index (index:K=V, as docker/metadata-action writes)',
+    'an annotation on the index (K=V or index:K=V, as docker/metadata-action writes),\n' +
+      'or on every platform entry (manifest-descriptor:K=V)',
   ],
   [INPUT.mediaType]: ['--media-type TYPE', `auto | oci | docker (default ${DEFAULTS[INPUT.mediaType]})`],
   [INPUT.ifTagExists]: [

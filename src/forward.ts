@@ -1,4 +1,4 @@
-import { type AssembledIndex, assemble, type MediaTypeChoice } from './assemble.js';
+import { type AssembledIndex, type AssembleOptions, assemble, type MediaTypeChoice } from './assemble.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
 import { ORDER_ANNOTATION, type Order, type Ordering } from './ordering.js';
@@ -39,6 +39,9 @@ export interface ForwardRun {
   readonly images: readonly PlatformImage[];
   readonly annotations: Readonly<Record<string, string>>;
   readonly mediaType: MediaTypeChoice;
+  readonly descriptorAnnotations?: AssembleOptions['descriptorAnnotations'];
+  /** The labels our platforms agree on (AssembleOptions.labels). */
+  readonly labels?: AssembleOptions['labels'];
   readonly ordering: Ordering;
 }
 
@@ -185,13 +188,16 @@ export function unionOf(
     if (!seen || image.descriptor.digest < seen.descriptor.digest) byPlatform.set(key, image);
   }
   const annotations = new Map(Object.entries(theirAnnotations));
-  for (const [key, value] of Object.entries(run.annotations)) {
+  // A forward index always carries its order annotation, so it is an OCI index and our labels are annotations
+  // too: merged like them, so the union is the same whichever run wrote first.
+  for (const [key, value] of Object.entries({ ...run.labels, ...run.annotations })) {
     const other = annotations.get(key);
     if (other === undefined || value < other) annotations.set(key, value);
   }
   return assemble([...byPlatform.values()], {
     mediaType: run.mediaType,
     annotations: Object.fromEntries(annotations),
+    ...(run.descriptorAnnotations ? { descriptorAnnotations: run.descriptorAnnotations } : {}),
   });
 }
 

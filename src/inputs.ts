@@ -1,3 +1,4 @@
+import { type DescriptorAnnotation, type ParsedAnnotations, parseAnnotations } from './annotations.js';
 import type { MediaTypeChoice } from './assemble.js';
 import { INPUT, InputError, listOf } from './input-names.js';
 import type { OrderBy } from './ordering.js';
@@ -38,9 +39,12 @@ export interface Inputs {
   readonly sources: readonly SourceEntry[];
   readonly platforms: readonly Platform[] | undefined;
   readonly attestations: 'keep' | 'drop';
+  /** Index annotations: `index:` lines and plain key=value. */
   readonly annotations: Readonly<Record<string, string>>;
-  /** Annotation lines for other targets (`manifest:…`, `…-descriptor:…`), skipped; the caller says so. */
-  readonly ignoredAnnotations: readonly string[];
+  /** `manifest-descriptor:` lines: on every platform entry of the index (or those of the platform named). */
+  readonly descriptorAnnotations: readonly DescriptorAnnotation[];
+  /** `index-descriptor:` and `manifest:` lines, which a merge cannot place; the caller says so. */
+  readonly unplacedAnnotations: ParsedAnnotations['unplaced'];
   readonly mediaType: MediaTypeChoice;
   readonly ifTagExists: IfTagExists;
   /** For `if-tag-exists: forward`: what makes one index newer than another. */
@@ -95,7 +99,7 @@ function parseRest(
   const platformsText = get(INPUT.platforms);
   const platforms = platformsText ? parsePlatforms(platformsText) : undefined;
   const attestations = parseChoice(INPUT.attestations, orDefault(INPUT.attestations), ['keep', 'drop']);
-  const { annotations, ignored } = parseAnnotations(get(INPUT.annotations));
+  const parsed = parseAnnotations(get(INPUT.annotations));
   const mediaType = parseChoice(INPUT.mediaType, orDefault(INPUT.mediaType), ['auto', 'oci', 'docker']);
   const ifTagExists = parseChoice(INPUT.ifTagExists, orDefault(INPUT.ifTagExists), [
     'overwrite',
@@ -130,8 +134,9 @@ function parseRest(
     sources,
     platforms,
     attestations,
-    annotations,
-    ignoredAnnotations: ignored,
+    annotations: parsed.index,
+    descriptorAnnotations: parsed.descriptors,
+    unplacedAnnotations: parsed.unplaced,
     mediaType,
     ifTagExists,
     orderBy,
@@ -194,55 +199,6 @@ function parsePlatforms(text: string): Platform[] {
     );
   }
   return platforms;
-}
-
-const INDEX_PREFIX = 'index:';
-/** Control characters and Unicode line breaks. */
-const CONTROL = /[\p{Cc}\u2028\u2029]/u;
-/** docker buildx's annotation targets other than the index, optionally with a `[platform]` qualifier. */
-const OTHER_TARGET = /^(?:manifest|index-descriptor|manifest-descriptor)(?:\[[^\]]*\])?:/;
-
-function parseAnnotations(text: string): { annotations: Record<string, string>; ignored: string[] } {
-  // A Map, not `{}`: keys such as `constructor` or `__proto__` must be plain keys, not Object.prototype's.
-  const annotations = new Map<string, string>();
-  const ignored: string[] = [];
-  const example = 'e.g. org.opencontainers.image.source=https://github.com/org/app';
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line) continue;
-    const eq = line.indexOf('=');
-    if (eq < 0) throw new InputError(INPUT.annotations, `"${line}" is not key=value: ${example}`);
-    let key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
-    if (OTHER_TARGET.test(key)) {
-      ignored.push(line);
-      continue;
-    }
-    if (key.startsWith(INDEX_PREFIX)) key = key.slice(INDEX_PREFIX.length).trim();
-    if (!key) throw new InputError(INPUT.annotations, `"${line}" has an empty key: ${example}`);
-    refuseControl(key, value);
-    const previous = annotations.get(key);
-    if (previous !== undefined && previous !== value) {
-      throw new InputError(
-        INPUT.annotations,
-        `"${key}" is given twice, as "${previous}" and "${value}": keep one line per key`,
-      );
-    }
-    annotations.set(key, value);
-  }
-  // fromEntries defines own properties, so `__proto__` becomes a real key that Object.keys and JSON see.
-  return { annotations: Object.fromEntries(annotations), ignored };
-}
-
-/** Annotations end up in logs and the index: a control character could start a workflow command. */
-function refuseControl(key: string, value: string): void {
-  const where = CONTROL.test(key) ? 'key' : CONTROL.test(value) ? 'value' : undefined;
-  if (where === undefined) return;
-  throw new InputError(
-    INPUT.annotations,
-    `${quote(key)} has a control character in its ${where} (${quote(value)}): ` +
-      'write each annotation as key=value on one line of printable text',
-  );
 }
 
 function parseChoice<T extends string>(input: string, text: string, allowed: readonly T[]): T {

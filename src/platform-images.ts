@@ -8,6 +8,11 @@ export interface PlatformImage {
   readonly attestations: readonly Descriptor[];
   /** The source entry it came from, for the summary and messages. */
   readonly source: string;
+  /**
+   * The `org.opencontainers.image.*` labels of its config that an index may carry (annotations.ts INDEX_LABELS);
+   * undefined when the config was not read.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -17,7 +22,10 @@ export interface PlatformImage {
  * does not depend on input order.
  */
 export function canonicalImages(images: readonly PlatformImage[]): PlatformImage[] {
-  const byDigest = new Map<string, { image: PlatformImage; attestations: Map<string, Descriptor> }>();
+  const byDigest = new Map<
+    string,
+    { image: PlatformImage; attestations: Map<string, Descriptor>; labels?: PlatformImage['labels'] }
+  >();
   for (const image of images) {
     const digest = image.descriptor.digest;
     let entry = byDigest.get(digest);
@@ -31,6 +39,7 @@ export function canonicalImages(images: readonly PlatformImage[]): PlatformImage
     ) {
       entry.image = image;
     }
+    if (image.labels && !entry.labels) entry.labels = image.labels;
     for (const attestation of image.attestations) {
       const seen = entry.attestations.get(attestation.digest);
       if (!seen || compareSerialised(attestation, seen) < 0)
@@ -38,10 +47,12 @@ export function canonicalImages(images: readonly PlatformImage[]): PlatformImage
     }
   }
   return [...byDigest.values()]
-    .map(({ image, attestations }) => ({
+    .map(({ image, attestations, labels }) => ({
       descriptor: image.descriptor,
       attestations: [...attestations.values()].sort(compareDigests),
       source: image.source,
+      // One digest, one config: any reading of its labels is the reading.
+      ...(labels ? { labels } : {}),
     }))
     .sort(
       (a, b) =>

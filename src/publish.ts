@@ -3,8 +3,10 @@ import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
 import { type ForwardNote, type ForwardRun, forwardTags } from './forward.js';
 import { counted } from './log.js';
+import type { Platform } from './platform.js';
 import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
+import { refuseShrink } from './shrink.js';
 import { readBack, readTags, type TagStates, writeTag } from './tag-io.js';
 import type { Target } from './targets.js';
 
@@ -115,6 +117,11 @@ export async function publish(
     readonly forward?: Omit<ForwardRun, 'image'>;
     /** What each image's tags held, read in the round before (else read here). */
     readonly states?: Promise<readonly TagStates[]>;
+    /**
+     * The index's platforms, when `platforms` was not given: a tag to be overwritten that holds an index with other
+     * platforms is then refused (shrink.ts).
+     */
+    readonly keepPlatforms?: readonly Platform[];
   },
   context: RunContext,
 ): Promise<ImageOutcome[]> {
@@ -136,6 +143,10 @@ export async function publish(
         return outcomeOf(target, notes);
       }),
     );
+  }
+  if (options.ifTagExists === 'overwrite' && options.keepPlatforms) {
+    const read = targets.map((target, i) => ({ image: target.image, states: states[i] as TagStates }));
+    await refuseShrink(read, { digest: index.digest, platforms: options.keepPlatforms }, context);
   }
   const plans = targets.map((target, i) =>
     planTags(target.image, states[i] as TagStates, index.digest, options.ifTagExists),

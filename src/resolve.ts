@@ -1,3 +1,4 @@
+import { indexLabelsOf } from './annotations.js';
 import type { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
@@ -12,7 +13,7 @@ import { canonicalImages, type PlatformImage } from './platform-images.js';
 import { MAX_MANIFEST_BYTES } from './registry/api.js';
 import type { FetchedManifest } from './registry/client.js';
 import { type Descriptor, parseDescriptor } from './registry/descriptor.js';
-import { isDigest } from './registry/digest.js';
+import { type Digest, isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isImageMediaType, isIndexMediaType, isManifestMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
@@ -38,6 +39,11 @@ export interface ResolveContext extends RunContext {
 export interface ResolveOptions {
   readonly attestations: 'keep' | 'drop';
   readonly platforms: readonly Platform[] | undefined;
+  /**
+   * Whether the images of index sources have their configs read for their labels (an image source's config is
+   * read anyway, for its platform). Not when the index will be a Docker manifest list, which takes no labels.
+   */
+  readonly labels: boolean;
 }
 
 /** Reads every source (in parallel) and returns one image per platform, each with its attestations. */
@@ -49,7 +55,7 @@ export async function resolveSources(
   const manifests = await Promise.all(sources.map((source) => servedManifest(source, context)));
   context.onServed?.();
   const perSource = await Promise.all(
-    sources.map((source, i) => resolveManifest(source, manifests[i] as FetchedManifest, context)),
+    sources.map((source, i) => resolveManifest(source, manifests[i] as FetchedManifest, options, context)),
   );
   // The same image reached twice (listed directly and inside an index) is one image, attestations combined.
   const images = canonicalImages(perSource.flat());
@@ -81,10 +87,11 @@ async function servedManifest(source: SourceEntry, context: ResolveContext): Pro
 async function resolveManifest(
   source: SourceEntry,
   manifest: FetchedManifest,
+  options: ResolveOptions,
   context: ResolveContext,
 ): Promise<PlatformImage[]> {
   const { mediaType } = manifest.descriptor;
-  if (isIndexMediaType(mediaType)) return resolveIndex(source, manifest, context);
+  if (isIndexMediaType(mediaType)) return resolveIndex(source, manifest, options, context);
   if (isImageMediaType(mediaType)) return [await resolveImage(source, manifest, context)];
   throw new Error(`sources: "${source.text}" is a ${mediaType}, not an image manifest or index`);
 }
@@ -105,16 +112,7 @@ async function resolveImage(
     );
   }
   const configDigest = configRef.digest;
-  const bytes = await context.client.getBlob(readFrom(source, context), configDigest, MAX_MANIFEST_BYTES, {
-    deadline: context.deadline,
-    untilFound: true,
-  });
-  let config: unknown;
-  try {
-    config = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    config = undefined;
-  }
+  const config = await readConfig(readFrom(source, context), configDigest, context);
   const platform = platformOf(source, config, `its image config ${configDigest}`);
   if (!platform) {
     throw new Error(
@@ -136,22 +134,56 @@ async function resolveImage(
     },
     attestations: [],
     source: source.text,
+    labels: indexLabelsOf(config),
   };
+}
+
+/** An image config as JSON (undefined when it is not JSON): its platform and labels are read from it. */
+async function readConfig(from: Repository, digest: Digest, context: RunContext): Promise<unknown> {
+  const bytes = await context.client.getBlob(from, digest, MAX_MANIFEST_BYTES, {
+    deadline: context.deadline,
+    untilFound: true,
+  });
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The labels of an index's image child, from its config: none when the manifest names no config. */
+async function labelsOfChild(
+  from: Repository,
+  manifest: FetchedManifest,
+  context: RunContext,
+): Promise<PlatformImage['labels']> {
+  const configRef = manifest.json['config'] as { digest?: unknown } | undefined;
+  if (typeof configRef?.digest !== 'string' || !isDigest(configRef.digest)) return {};
+  return indexLabelsOf(await readConfig(from, configRef.digest, context));
 }
 
 /** An index contributes its platform manifests, each followed by the attestations that point at it. */
 async function resolveIndex(
   source: SourceEntry,
   manifest: FetchedManifest,
+  options: ResolveOptions,
   context: ResolveContext,
 ): Promise<PlatformImage[]> {
   const children = parseChildren(source, manifest.json['manifests']);
   const from = readFrom(source, context);
+  const labels = new Map<string, PlatformImage['labels']>();
   // Every child must be served before an index naming it can be written. Artifact attestations (newer
-  // BuildKit) name their image only in their own `subject`, so those are read rather than just checked.
+  // BuildKit) name their image only in their own `subject`, so those are read rather than just checked; so are
+  // images whose labels may go on the index, with their configs, all in this one parallel round.
   const subjects = await Promise.all(
     children.map(async (child) => {
       try {
+        if (options.labels && isImageMediaType(child.mediaType) && isPlatformEntry(child)) {
+          const manifest = await context.wait.manifest(from, child.digest);
+          checkServed(source, child, manifest.descriptor, from);
+          labels.set(child.digest, await labelsOfChild(from, manifest, context));
+          return undefined;
+        }
         if (!isArtifactAttestation(child)) {
           checkServed(source, child, await context.wait.head(from, child.digest), from);
           return undefined;
@@ -192,7 +224,13 @@ async function resolveIndex(
       );
     }
     checkAsserted(source, platform);
-    images.push({ descriptor: { ...child, platform }, attestations: [], source: source.text });
+    const read = labels.get(child.digest);
+    images.push({
+      descriptor: { ...child, platform },
+      attestations: [],
+      source: source.text,
+      ...(read ? { labels: read } : {}),
+    });
   });
   if (images.length === 0) throw new Error(`sources: "${source.text}" is an index with no platform images`);
   for (const subject of attestations.keys()) {
@@ -210,6 +248,15 @@ async function resolveIndex(
 export function nestedIndexError(source: SourceEntry, digest: string): Error {
   return new Error(
     `sources: "${source.text}" nests another index (${digest}); give that index's digest instead`,
+  );
+}
+
+/** An entry that names a runnable platform and is not a Docker attestation manifest. */
+function isPlatformEntry(child: Descriptor): boolean {
+  return (
+    child.platform !== undefined &&
+    child.platform.os !== 'unknown' &&
+    child.annotations?.[REFERENCE_TYPE] !== ATTESTATION_MANIFEST
   );
 }
 

@@ -1,4 +1,5 @@
-import { assemble } from './assemble.js';
+import { agreedLabels } from './annotations.js';
+import { type AssembleOptions, assemble } from './assemble.js';
 import type { Clock } from './clock.js';
 import { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
@@ -54,7 +55,9 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
       (async () => {
         // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
         if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { ...context, wait });
-        return resolveSources(inputs.sources, inputs, {
+        // A Docker manifest list takes no labels: then index sources' configs need not be read.
+        const options = { ...inputs, labels: inputs.mediaType !== 'docker' };
+        return resolveSources(inputs.sources, options, {
           ...context,
           wait,
           image,
@@ -74,12 +77,19 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     return resolved;
   });
 
+  const assembly: AssembleOptions = {
+    mediaType: inputs.mediaType,
+    annotations: inputs.annotations,
+    descriptorAnnotations: inputs.descriptorAnnotations,
+    labels: agreedLabels(images.map((image) => image.labels)),
+  };
   const index = await log.group('Assemble', async () => {
     checkAnnotations(inputs, clock, log);
-    const assembled = assemble(images, { mediaType: inputs.mediaType, annotations: inputs.annotations });
+    const assembled = assemble(images, assembly);
     log.info(
       `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${counted(images.length, 'platform')})`,
     );
+    logLabels(assembled.mediaType, assembly, log);
     checkMixedMediaTypes(assembled.mediaType, images, log);
     return assembled;
   });
@@ -92,13 +102,14 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
         ifTagExists: inputs.ifTagExists,
         dryRun: inputs.dryRun,
         states: readStates(),
+        // Without `platforms`, a tag is not moved to an index with fewer platforms than it holds.
+        ...(inputs.platforms ? {} : { keepPlatforms: images.map((image) => image.descriptor.platform) }),
         ...(forward
           ? {
               forward: {
                 index,
                 images,
-                annotations: inputs.annotations,
-                mediaType: inputs.mediaType,
+                ...assembly,
                 ordering: forward,
               },
             }
@@ -161,6 +172,42 @@ const RECENT_MS = 2 * 60 * 1000;
 /** What docker/metadata-action turns into the commit's time, in the form metadata-action itself writes. */
 const COMMIT_DATE = "{{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}";
 
+/** Says which labels became index annotations, and why none did on a Docker manifest list. */
+function logLabels(mediaType: string, assembly: AssembleOptions, log: Logger): void {
+  const labels = Object.keys(assembly.labels ?? {}).filter(
+    (key) => !Object.hasOwn(assembly.annotations, key),
+  );
+  if (labels.length === 0) return;
+  log.info(
+    mediaType === OCI_INDEX
+      ? `index annotations from the labels every platform agrees on: ${labels.join(', ')}`
+      : `labels ${labels.join(', ')} are not on the index: a Docker manifest list has no annotations ` +
+          '(media-type: oci, or any annotation, makes an OCI index)',
+  );
+}
+
+/** One notice per level a merge cannot place, saying why and what to do instead. */
+function noticeUnplaced(unplaced: Inputs['unplacedAnnotations'], log: Logger): void {
+  const lines = (level: string) => unplaced.filter((u) => u.level === level).map((u) => u.line);
+  const descriptor = lines('index-descriptor');
+  if (descriptor.length) {
+    log.info(
+      `annotations: ${descriptor.length} index-descriptor: line(s) left out (${descriptor.join(', ')}): an index ` +
+        'descriptor exists only inside another index or an OCI layout, and a registry stores none. Use index: ' +
+        'for the index itself',
+    );
+  }
+  const manifest = lines('manifest');
+  if (manifest.length) {
+    log.info(
+      `annotations: ${manifest.length} manifest: line(s) not set (${manifest.join(', ')}): a platform image's ` +
+        'manifest cannot change without changing its digest, which was built and tested. Set them at build time ' +
+        "(docker/build-push-action's annotations input), and give this step index: or manifest-descriptor: " +
+        'lines (docker/metadata-action with DOCKER_METADATA_ANNOTATIONS_LEVELS=index,manifest-descriptor)',
+    );
+  }
+}
+
 /**
  * Notices for annotations that other levels carry, a refusal for an empty creation time, and a warning for a
  * creation time that is this run's. Git keeps commit times in whole seconds, so a time with a fraction of a second
@@ -168,12 +215,7 @@ const COMMIT_DATE = "{{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}";
  * the commit's, however recent, since a commit pushed a minute ago is still the commit.
  */
 export function checkAnnotations(inputs: Inputs, clock: Clock, log: Logger): void {
-  if (inputs.ignoredAnnotations.length) {
-    log.info(
-      `annotations: ${inputs.ignoredAnnotations.length} line(s) for other levels left out (only "index:" lines and ` +
-        `plain key=value go on the index): ${inputs.ignoredAnnotations.join(', ')}`,
-    );
-  }
+  noticeUnplaced(inputs.unplacedAnnotations, log);
   for (const key of WALL_CLOCK_ANNOTATIONS) {
     const value = inputs.annotations[key];
     if (value === undefined) continue;

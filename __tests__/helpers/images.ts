@@ -112,7 +112,15 @@ export async function pushManifest(
 export async function pushImage(
   reg: RegistryEndpoint,
   repo: string,
-  options: { platform: Platform; format: 'docker' | 'oci'; seed?: string; tag?: string; layer?: Uint8Array },
+  options: {
+    platform: Platform;
+    format: 'docker' | 'oci';
+    seed?: string;
+    tag?: string;
+    layer?: Uint8Array;
+    /** The image config's labels, as `LABEL` lines (or BuildKit's `--label`) give them. */
+    labels?: Record<string, string>;
+  },
 ): Promise<PushedImage> {
   const { platform, format } = options;
   const types =
@@ -135,7 +143,7 @@ export async function pushImage(
     JSON.stringify({
       ...orderedPlatform(platform),
       rootfs: { type: 'layers', diff_ids: [sha256Digest(content)] },
-      config: {},
+      config: options.labels ? { Labels: options.labels } : {},
     }),
   );
   const configDigest = await pushBlob(reg, repo, config);
@@ -183,12 +191,13 @@ export function sourcesOf(images: readonly { digest: string }[]): string {
 export async function pushBuildxIndex(
   reg: RegistryEndpoint,
   repo: string,
-  options: { platform: Platform; seed?: string; tag?: string },
+  options: { platform: Platform; seed?: string; tag?: string; labels?: Record<string, string> },
 ): Promise<{ index: PushedManifest; image: PushedImage; attestation: PushedManifest }> {
   const image = await pushImage(reg, repo, {
     platform: options.platform,
     format: 'oci',
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.labels === undefined ? {} : { labels: options.labels }),
   });
 
   const statement = encode(

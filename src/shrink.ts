@@ -1,0 +1,71 @@
+import type { RunContext } from './context.js';
+import { imagesOfIndex } from './forward.js';
+import { type Platform, platformKey } from './platform.js';
+import type { Digest } from './registry/digest.js';
+import { isLag } from './registry/errors.js';
+import { isIndexMediaType } from './registry/media-types.js';
+import { type Repository, tagRef } from './registry/reference.js';
+import type { TagStates } from './tag-io.js';
+
+/**
+ * No silent shrink (SPEC `platforms`): without `platforms`, a tag that holds an index with platforms ours lacks is
+ * not moved, and the run fails before any tag moves anywhere. A tag holding a single image, or nothing, is not
+ * checked; attestation entries are not platforms. Called on the tag states read right before the write.
+ */
+export async function refuseShrink(
+  images: readonly { readonly image: Repository; readonly states: TagStates }[],
+  ours: { readonly digest: Digest; readonly platforms: readonly Platform[] },
+  context: RunContext,
+): Promise<void> {
+  const have = new Set(ours.platforms.map(platformKey));
+  // Several tags often hold the same index: each index is read once per image.
+  const read = new Map<string, Promise<string[]>>();
+  const platformsHeld = (image: Repository, digest: Digest) => {
+    const key = `${image.display}@${digest}`;
+    let pending = read.get(key);
+    if (!pending) {
+      pending = indexPlatforms(image, digest, context);
+      read.set(key, pending);
+    }
+    return pending;
+  };
+  const found = await Promise.all(
+    images.flatMap(({ image, states }) =>
+      [...states].flatMap(([tag, held]) =>
+        held === undefined || held === ours.digest
+          ? []
+          : [
+              platformsHeld(image, held).then((platforms) => ({
+                ref: tagRef(image, tag),
+                held,
+                dropped: platforms.filter((p) => !have.has(p)),
+              })),
+            ],
+      ),
+    ),
+  );
+  const shrinking = found.filter((f) => f.dropped.length > 0);
+  if (shrinking.length === 0) return;
+  const dropped = [...new Set(shrinking.flatMap((f) => f.dropped))];
+  const kept = [...have].join(', ');
+  throw new Error(
+    `this index has ${kept}, but ${shrinking
+      .map((f) => `${f.ref} holds ${f.held}, which also has ${f.dropped.join(', ')}`)
+      .join('; ')}: writing would drop ${dropped.join(', ')}, so no tag was moved. Add the source(s) of ` +
+      `${dropped.join(', ')}, or set platforms: ${ours.platforms.map(platformKey).join(',')} to confirm the ` +
+      'smaller set on purpose',
+  );
+}
+
+/** The platform keys of the index a tag holds; none for a single image or a digest no longer served. */
+async function indexPlatforms(image: Repository, digest: Digest, context: RunContext): Promise<string[]> {
+  try {
+    const held = await context.client.getManifest(image, digest, { deadline: context.deadline });
+    if (!isIndexMediaType(held.descriptor.mediaType)) return [];
+    return imagesOfIndex(held.json).map((i) => platformKey(i.descriptor.platform));
+  } catch (error) {
+    // Deleted between the tag's HEAD and this read: the tag holds nothing to keep.
+    if (isLag(error)) return [];
+    throw error;
+  }
+}
