@@ -459,7 +459,7 @@ describe('docker/metadata-action outputs', () => {
     expect(result.stdout).toMatch(
       /::warning title=Annotation changes every run::annotations: org\.opencontainers\.image\.created=/,
     );
-    expect(result.stdout).toContain('2 line(s) for other levels left out');
+    expect(result.stdout).toContain('2 manifest: line(s) not set');
 
     // A pinned creation time (the commit's) gives no warning.
     const pinned = await runAction({
