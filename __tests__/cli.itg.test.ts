@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runCli } from './helpers/action.js';
 import { pushImage } from './helpers/images.js';
+import { personality, unknownRepositoryNamed } from './helpers/personalities.js';
+import { startProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
 let reg: TestRegistry;
@@ -106,4 +108,47 @@ test('a second run writes nothing and says so; an overwrite names the digest the
   expect(both.stderr).toContain(
     `${reg.host}/cli/again:latest -> ${two.digest} (verified; it held ${one.digest})`,
   );
+});
+
+test('a typo in --image: the wait names the limit and the unknown repository, the error every missing source', async () => {
+  // A registry that answers NAME_UNKNOWN for a repository it does not know, as GHCR does.
+  const proxy = await startProxy(reg.url);
+  try {
+    const unknown = unknownRepositoryNamed();
+    proxy.setHandler(personality(unknown));
+    const [a, b] = ['a', 'b'].map((hex) => `sha256:${hex.repeat(64)}`);
+    const result = await runCli([
+      '--image',
+      `${proxy.host}/cli/tpyo`,
+      '--tag',
+      'v1',
+      '--source',
+      `linux/amd64=${a}`,
+      '--source',
+      `linux/arm64=${b}`,
+      '--wait-timeout',
+      '5s',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(unknown.named).toBeGreaterThan(0);
+    const lines = result.stderr.split('\n');
+    const waiting = lines.filter((line) => line.includes('is not served yet'));
+    expect(waiting).toHaveLength(2);
+    expect(waiting[0]).toMatch(
+      new RegExp(
+        `^${proxy.host}/cli/tpyo@sha256:[ab]{64} is not served yet: ${proxy.host} does not know the repository ` +
+          'cli/tpyo \\(NAME_UNKNOWN\\); is "image" misspelt\\?; waiting for it up to 5 s \\(wait-timeout; set it, ' +
+          'e\\.g\\. to 5m, to wait longer\\)$',
+      ),
+    );
+    expect(waiting[1]).not.toContain('wait-timeout');
+    expect(lines.filter((line) => line.startsWith('still waiting after ')).length).toBeLessThanOrEqual(2);
+    expect(lines.at(-2)).toContain(
+      `manifest-merge: sources: 2 sources are still not served by ${proxy.host}/cli/tpyo after wait-timeout: ` +
+        `"linux/amd64=${a}", "linux/arm64=${b}"`,
+    );
+  } finally {
+    await proxy.close();
+  }
 });

@@ -236,3 +236,35 @@ test.each([
     expect(w.registry.requests(notFrom)).toEqual([]);
   },
 );
+
+test('sources still missing at the deadline are named together, every one of them', async () => {
+  const w = world();
+  const served = w.registry.pushImage('org/app', { platform: 'linux/amd64' });
+  const missing = ['a', 'b'].map((hex) => {
+    const digest = `sha256:${hex.repeat(64)}` as Digest;
+    return { text: digest, repository: w.registry.repo('org/app'), digest };
+  });
+
+  const error = await w.resolve([w.source(served), ...missing]).catch((e: unknown) => e);
+
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toMatch(
+    new RegExp(
+      `^sources: 2 sources are still not served by reg\\.test/org/app after wait-timeout: ` +
+        `"${missing[0]?.text}", "${missing[1]?.text}" \\(HEAD .*404.*\\)\\. Check that the builds pushed these ` +
+        'digests to reg\\.test/org/app, or raise wait-timeout',
+    ),
+  );
+  // Both were waited for until the deadline, not one after the other.
+  expect(w.clock.now()).toBeGreaterThanOrEqual(w.context.deadline);
+  expect(w.clock.now()).toBeLessThan(w.context.deadline + 10_000);
+});
+
+test('one source missing keeps its own message', async () => {
+  const w = world();
+  const missing = `sha256:${'c'.repeat(64)}` as Digest;
+  const one = { text: missing, repository: w.registry.repo('org/app'), digest: missing };
+  await expect(w.resolve([one])).rejects.toThrow(
+    `sources: "${missing}": reg.test/org/app still does not serve ${missing} after wait-timeout (`,
+  );
+});

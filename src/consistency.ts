@@ -1,14 +1,19 @@
 import type { Clock } from './clock.js';
 import type { RunContext } from './context.js';
-import type { Logger } from './log.js';
+import { counted, type Logger } from './log.js';
 import type { FetchedManifest, RegistryClient } from './registry/client.js';
 import type { Descriptor } from './registry/descriptor.js';
 import type { Digest } from './registry/digest.js';
-import { isLag } from './registry/errors.js';
+import { ErrorCode, isLag, RegistryError } from './registry/errors.js';
 import { canonicalName, type Repository } from './registry/reference.js';
 
-/** How often the names of the digests still missing are logged while waiting. */
-export const REPORT_EVERY_MS = 2_000;
+/**
+ * When the digests still missing are named while waiting: first after REPORT_FIRST_MS, then each time the wait
+ * has doubled, at most REPORT_MAX_GAP_MS apart (2, 4, 8, 16, 32, 62, 92 s …): a wait of two minutes logs seven
+ * lines, not sixty.
+ */
+export const REPORT_FIRST_MS = 2_000;
+export const REPORT_MAX_GAP_MS = 30_000;
 
 /**
  * Waits for digests to become visible in a repository (read-after-write lag: a digest pushed from another runner
@@ -18,8 +23,10 @@ export const REPORT_EVERY_MS = 2_000;
 export class ConsistencyWait {
   private readonly missing = new Set<string>();
   private readonly fetched = new Map<string, Promise<FetchedManifest>>();
-  private lastReport: number;
+  private nextReport: number;
   private readonly started: number;
+  /** The first waiting line names the limit and how to change it; later ones need not. */
+  private announced = false;
   /** From the run's start until the last digest that was missing appeared: 0 when none was. */
   waitedMs = 0;
 
@@ -31,7 +38,7 @@ export class ConsistencyWait {
   constructor(context: RunContext) {
     ({ client: this.client, clock: this.clock, log: this.log, deadline: this.deadline } = context);
     this.started = this.clock.now();
-    this.lastReport = this.started;
+    this.nextReport = this.started + REPORT_FIRST_MS;
   }
 
   /** GETs a manifest by digest; if it is not served yet, polls with HEAD until it is, then GETs it. */
@@ -52,7 +59,7 @@ export class ConsistencyWait {
       return await this.client.getManifest(repository, digest, { deadline: this.deadline });
     } catch (error) {
       if (!isLag(error)) throw error;
-      this.log.info(`${canonicalName(repository)}@${digest} is not served yet; waiting for it`);
+      this.log.info(this.notServedLine(repository, digest, error));
     }
     await this.poll(repository, digest, true);
     return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
@@ -86,13 +93,37 @@ export class ConsistencyWait {
     }
   }
 
+  /** The wait-timeout this wait runs under, in whole seconds, as the user gave it. */
+  private get limitSeconds(): number {
+    return Math.round((this.deadline - this.started) / 1000);
+  }
+
+  /**
+   * The line for a digest found missing. The first names the limit and how to change it; a repository the
+   * registry does not know at all (NAME_UNKNOWN) is more often a typo in `image` than lag, so that is said.
+   */
+  private notServedLine(repository: Repository, digest: Digest, error: unknown): string {
+    const name = canonicalName(repository);
+    const unknownRepository =
+      error instanceof RegistryError && error.hasCode(ErrorCode.NAME_UNKNOWN)
+        ? `: ${repository.registry} does not know the repository ${repository.path} (NAME_UNKNOWN); ` +
+          'is "image" misspelt?'
+        : '';
+    const limit = this.announced
+      ? ''
+      : ` up to ${this.limitSeconds} s (wait-timeout; set it, e.g. to 5m, to wait longer)`;
+    this.announced = true;
+    return `${name}@${digest} is not served yet${unknownRepository}; waiting for it${limit}`;
+  }
+
   private report(): void {
     const now = this.clock.now();
-    if (now - this.lastReport < REPORT_EVERY_MS || this.missing.size === 0) return;
-    this.lastReport = now;
-    const seconds = Math.round((now - this.started) / 1000);
+    if (now < this.nextReport || this.missing.size === 0) return;
+    const waited = now - this.started;
+    this.nextReport = now + Math.min(Math.max(waited, REPORT_FIRST_MS), REPORT_MAX_GAP_MS);
     this.log.info(
-      `still waiting after ${seconds}s for ${this.missing.size} digest(s): ${[...this.missing].join(', ')}`,
+      `still waiting after ${Math.round(waited / 1000)} s of ${this.limitSeconds} s for ` +
+        `${counted(this.missing.size, 'digest')}: ${[...this.missing].join(', ')}`,
     );
   }
 }

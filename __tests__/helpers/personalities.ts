@@ -163,6 +163,33 @@ export function mountRefusedNotFound(): Stage & { readonly refused: number } {
   return withCounters(stage, counter);
 }
 
+/**
+ * A manifest GET in a repository the registry does not know answered 404 NAME_UNKNOWN "repository name not known
+ * to registry", as GHCR and Harbor answer (distribution answers MANIFEST_UNKNOWN). Whether the repository is
+ * known is asked of the registry behind: its tag list answers 404 NAME_UNKNOWN for an unknown repository.
+ */
+export function unknownRepositoryNamed(): Stage & { readonly named: number } {
+  const counter = { named: 0 };
+  const stage: Stage = async (req, next, forward) => {
+    const target = contentTarget(req);
+    if (req.method !== 'GET' || target?.kind !== 'manifests') return next(req);
+    const res = await next(req);
+    if (res === 'reset' || res.status !== 404) return res;
+    const tags = await forward({
+      method: 'GET',
+      path: `/v2/${target.name}/tags/list`,
+      headers: req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization },
+      body: Buffer.alloc(0),
+    });
+    if (tags.status !== 404) return res;
+    counter.named++;
+    return errorAnswer(req, 404, [
+      { code: 'NAME_UNKNOWN', message: 'repository name not known to registry' },
+    ]);
+  };
+  return withCounters(stage, counter);
+}
+
 // ---- 2. immutable tags ----
 
 export type ImmutableFlavour = 'ecr' | 'quay' | 'harbor' | 'dockerhub';

@@ -89,6 +89,11 @@ export class ScriptedRegistry {
    */
   referrersApi = false;
   private readonly tags = new Map<string, Map<string, string>>();
+  /**
+   * Answer a manifest GET in a repository that holds no manifest with 404 NAME_UNKNOWN, as registries such as
+   * GHCR do for a repository they do not know (distribution answers MANIFEST_UNKNOWN).
+   */
+  nameUnknown = false;
   private readonly manifests = new Map<string, Map<string, { bytes: Buffer; mediaType: string }>>();
   private readonly blobs = new Map<string, Map<string, Buffer>>();
   private readonly hidden = new Map<string, number>();
@@ -288,7 +293,11 @@ export class ScriptedRegistry {
     const left = this.hidden.get(reference) ?? 0;
     if (left > 0) this.hidden.set(reference, left - 1);
     const stored = digest === undefined ? undefined : this.manifests.get(repo)?.get(digest);
-    if (left > 0 || !stored) return method === 'HEAD' ? { status: 404 } : error(404, 'MANIFEST_UNKNOWN');
+    if (left > 0 || !stored) {
+      if (method === 'HEAD') return { status: 404 };
+      const unknown = this.nameUnknown && (this.manifests.get(repo)?.size ?? 0) === 0;
+      return error(404, unknown ? 'NAME_UNKNOWN' : 'MANIFEST_UNKNOWN');
+    }
     const headers = {
       'content-type': stored.mediaType,
       'docker-content-digest': digest as string,
