@@ -149,6 +149,24 @@ describe('order-by: revision', () => {
     expect((await tagIndex(repo, 'latest')).digest).toBe(result.outputs['digest']);
   });
 
+  test('a revision that is not a commit SHA (a branch name) counts as unmarked: the tag moves', async () => {
+    const repo = 'forward/branch-revision';
+    const plain = await runAction({
+      image: `${reg.host}/${repo}`,
+      tags: 'latest',
+      sources: sourcesOf(await build(repo, 'branch')),
+      annotations: `${REVISION}=main`,
+    });
+    expect(plain.code, plain.stdout).toBe(0);
+    const before = github.log.length;
+    const result = await merge(repo, 'latest', await build(repo, 'sha'), sha('a'));
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs['written']).toBe('true');
+    expect((await tagIndex(repo, 'latest')).digest).toBe(result.outputs['digest']);
+    // Nothing to ask GitHub about.
+    expect(github.log.length).toBe(before);
+  });
+
   test('the same revision merges platforms; a shared platform keeps the lower digest', async () => {
     const repo = 'forward/union';
     const first = await build(repo, 'one', ['amd64']);
@@ -211,10 +229,23 @@ describe('other orderings', () => {
       ['2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z', '2026-02-01T00:00:00Z'],
       '2026-03-01T00:00:00Z',
     ],
+    // Told apart past what a JavaScript number or a Date holds: comparing them equal would unite two builds.
+    [
+      'version',
+      'org.opencontainers.image.version',
+      ['1.0.0-9007199254740992', '1.0.0-9007199254740993'],
+      '1.0.0-9007199254740993',
+    ],
+    [
+      'created',
+      'org.opencontainers.image.created',
+      ['2026-01-01T00:00:00.0002Z', '2026-01-01T00:00:00.0001Z', '2026-01-01T00:00:00.0003Z'],
+      '2026-01-01T00:00:00.0003Z',
+    ],
   ])(
     'order-by: %s keeps the greatest, whatever order the runs come in',
     async (orderBy, key, values, greatest) => {
-      const repo = `forward/${orderBy}`;
+      const repo = `forward/${orderBy}-${greatest.replace(/[^0-9a-z]/gi, '-').toLowerCase()}`;
       for (const [i, value] of values.entries()) {
         const result = await merge(repo, 'latest', await build(repo, `${orderBy}-${i}`), sha('a'), {
           'order-by': orderBy,
@@ -222,10 +253,36 @@ describe('other orderings', () => {
         });
         expect(result.code, result.stdout).toBe(0);
       }
-      const annotations = (await tagIndex(repo, 'latest')).json['annotations'] as Record<string, string>;
+      const held = await tagIndex(repo, 'latest');
+      const annotations = held.json['annotations'] as Record<string, string>;
       expect(annotations[key]).toBe(greatest);
+      // The last run's own index, not a union with an earlier build.
+      expect(platformsOf(held.json)).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(
+        (held.json['manifests'] as unknown[]).filter((m) => JSON.stringify(m).includes('amd64')),
+      ).toHaveLength(1);
     },
   );
+
+  test('the same version built from another revision is left alone, not united with ours', async () => {
+    const repo = 'forward/version-rebuilt';
+    const version = 'org.opencontainers.image.version=1.2.3';
+    const first = await merge(repo, 'latest', await build(repo, 'first', ['amd64']), sha('b'), {
+      'order-by': 'version',
+      annotations: `${version}\n${REVISION}=${sha('b')}`,
+    });
+    expect(first.code, first.stdout).toBe(0);
+    const again = await merge(repo, 'latest', await build(repo, 'again', ['arm64']), sha('c'), {
+      'order-by': 'version',
+      annotations: `${version}\n${REVISION}=${sha('c')}`,
+    });
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.outputs['written']).toBe('false');
+    expect(again.stdout).toContain(`built from ${REVISION} ${sha('b')}, not ours`);
+    const held = await tagIndex(repo, 'latest');
+    expect(held.digest).toBe(first.outputs['digest']);
+    expect(platformsOf(held.json)).toEqual(['linux/amd64']);
+  });
 
   test('order-by: version without a version annotation is refused before any request, naming the fix', async () => {
     const before = proxy.log.length;

@@ -12,6 +12,10 @@ describe('semver precedence', () => {
     ['1.0.0-beta.2', '1.0.0-beta.11', -1],
     ['1.0.0-rc.1', '1.0.0-beta.11', 1],
     ['v1.2.3', '1.2.3+build.5', 0],
+    // Past 2^53 a number loses its last digits: these are told apart all the same.
+    ['1.0.0-9007199254740993', '1.0.0-9007199254740992', 1],
+    ['9007199254740993.0.0', '9007199254740992.0.0', 1],
+    ['1.0.0-rc.18446744073709551617', '1.0.0-rc.18446744073709551616', 1],
   ])('%s against %s is %i', (a, b, expected) => {
     expect(compareSemver(parseSemver(a) as never, parseSemver(b) as never)).toBe(expected);
   });
@@ -51,6 +55,15 @@ describe('ordering', () => {
     expect(api.calls).toEqual([]);
   });
 
+  test.each(['main', 'v1.2.3', 'abc', `${'a'.repeat(40)}\n`])(
+    "a tag's revision %j that is not a commit SHA counts as unmarked, with no API call",
+    async (theirs) => {
+      const api = github('ahead');
+      expect(await ordering('revision', api).compare('a'.repeat(40), theirs)).toBe('unmarked');
+      expect(api.calls).toEqual([]);
+    },
+  );
+
   test('two different revisions without the API are refused with the fix', async () => {
     await expect(ordering('revision', undefined).compare('a'.repeat(40), 'b'.repeat(40))).rejects.toThrow(
       /GITHUB_API_URL, GITHUB_REPOSITORY and github-token/,
@@ -62,6 +75,15 @@ describe('ordering', () => {
     ['version', '2.0.0', 'not-a-version', 'unmarked'],
     ['created', '2026-03-01T00:00:00Z', '2026-02-01T00:00:00+01:00', 'newer'],
     ['created', '2026-03-01T00:00:00Z', '2026-03-01T01:00:00+01:00', 'same'],
+    // Below a millisecond, as Go and Python write times.
+    ['created', '2026-03-01T00:00:00.0002Z', '2026-03-01T00:00:00.0001Z', 'newer'],
+    ['created', '2026-03-01T00:00:00.000000001Z', '2026-03-01T00:00:00Z', 'newer'],
+    ['created', '2026-03-01T00:00:00.5Z', '2026-03-01T00:00:00.500000Z', 'same'],
+    ['created', '2026-03-01t00:00:00.25z', '2026-03-01T00:00:00.3Z', 'older'],
+    ['version', '1.0.0-9007199254740993', '1.0.0-9007199254740992', 'newer'],
+    // The same precedence, another build: neither newer nor the same.
+    ['version', '1.0.0+build.2', '1.0.0+build.1', 'diverged'],
+    ['version', 'v1.0.0+build.1', '1.0.0+build.1', 'same'],
   ] as const)('order-by %s: %s against %s is %s', async (orderBy, ours, theirs, expected) => {
     expect(await ordering(orderBy, undefined).compare(ours, theirs)).toBe(expected);
   });

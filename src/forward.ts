@@ -164,12 +164,33 @@ async function decide(
         serves: false,
       };
     case 'same': {
+      const other = otherBuild(run, annotations);
+      if (other !== undefined)
+        return {
+          leave: true,
+          why: `left at ${current}: the same ${key} ${annotations[key]}, but built from ${ORDER_ANNOTATION.revision} ${other}, not ours`,
+          serves: false,
+        };
       const union = unionOf(run, imagesOfIndex(theirs.json), annotations);
       if (union.digest === current)
         return { leave: true, why: 'already holds every platform of this revision', serves: true };
       return { write: union, why: `same ${key}: the union of both indexes' platforms` };
     }
   }
+}
+
+/**
+ * The tag's revision when its index is another build of the same version or time: both name the commit they were
+ * built from, and the commits differ. Uniting those would mix two builds' platforms in one index.
+ */
+function otherBuild(run: ForwardRun, theirs: Readonly<Record<string, string>>): string | undefined {
+  if (run.ordering.orderBy === 'revision') return undefined;
+  const key = ORDER_ANNOTATION.revision;
+  const ours = run.annotations[key];
+  const other = theirs[key];
+  if (ours === undefined || other === undefined || ours.toLowerCase() === other.toLowerCase())
+    return undefined;
+  return other;
 }
 
 /**
