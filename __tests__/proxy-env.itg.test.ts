@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runAction } from './helpers/action.js';
+import { errorLine, runAction, visible } from './helpers/action.js';
 import { type PushedImage, pushImages, served, sourcesOf } from './helpers/images.js';
 import { makeTempDir, removeTempDir, selfSignedCert } from './helpers/local.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
@@ -74,7 +74,7 @@ describe('HTTPS_PROXY', () => {
       expect(tunnel.log.length).toBeGreaterThan(0);
       expect(new Set(tunnel.log)).toEqual(new Set([`CONNECT ${front.host}`]));
       expect(front.log.length - from).toBeGreaterThan(0);
-      expect(result.stdout).toContain(`HTTPS_PROXY: https requests go through ${new URL(tunnel.url).host}`);
+      expect(result.stdout).toContain(`HTTPS_PROXY: https requests go through ${tunnel.url}`);
       const printed = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::'));
       expect(printed.join('\n')).not.toContain('proxy-pa55word');
       expect(result.stdout).toContain('::add-mask::proxy-pa55word');
@@ -89,6 +89,66 @@ describe('HTTPS_PROXY', () => {
       expect(await served(reg, 'proxied/app', 'direct')).toBe(result.outputs['digest']);
       expect(tunnel.log).toEqual([]);
     });
+  });
+
+  test('with https_proxy and HTTPS_PROXY both set, the one the client uses is the one named and masked', async () => {
+    await withTunnel({}, async (lower) => {
+      await withTunnel({}, async (upper) => {
+        const result = await merge(front.host, 'lower-case', {
+          https_proxy: lower.url.replace('http://', 'http://me:lower-pa55word@'),
+          HTTPS_PROXY: upper.url.replace('http://', 'http://me:upper-pa55word@'),
+        });
+
+        expect(result.code, result.stdout).toBe(0);
+        expect(new Set(lower.log)).toEqual(new Set([`CONNECT ${front.host}`]));
+        expect(upper.log).toEqual([]);
+        expect(result.stdout).toContain(`https_proxy: https requests go through ${lower.url}`);
+        expect(result.stdout).toContain('::add-mask::lower-pa55word');
+        expect(visible(result)).not.toContain('lower-pa55word');
+      });
+    });
+  });
+
+  test.each([
+    ['a CIDR range', true, () => '127.0.0.0/8'],
+    ['the host with its port', true, () => front.host],
+    ['an IPv6 literal and *', true, () => '[::1], *'],
+    ['the host on another port', false, () => '127.0.0.1:1'],
+  ])('NO_PROXY with %s: direct %s', async (_name, direct, noProxy) => {
+    await withTunnel({}, async (tunnel) => {
+      const result = await merge(front.host, 'no-proxy', { HTTPS_PROXY: tunnel.url, NO_PROXY: noProxy() });
+
+      expect(result.code, result.stdout).toBe(0);
+      expect(tunnel.log.length > 0).toBe(!direct);
+    });
+  });
+
+  test('a socks5:// proxy is said to be ignored, and requests go direct', async () => {
+    await withTunnel({}, async (tunnel) => {
+      const result = await merge(front.host, 'socks', {
+        HTTPS_PROXY: 'socks5://me:sock-pa55word@127.0.0.1:1',
+      });
+
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toContain(
+        'HTTPS_PROXY: socks5:// proxies are not supported and HTTPS_PROXY is ignored',
+      );
+      expect(visible(result)).not.toContain('sock-pa55word');
+      expect(tunnel.log).toEqual([]);
+    });
+  });
+
+  test('an unparseable proxy value fails the run naming the variable, with the value masked; no tag moves', async () => {
+    const value = 'http://me:bad-pa55word@proxy.corp:port';
+    const result = await merge(front.host, 'unparseable', { HTTPS_PROXY: value });
+
+    expect(result.code).toBe(1);
+    expect(errorLine(result)).toBe(
+      '::error::HTTPS_PROXY is not a proxy URL (its value is masked): set it to http://[user:password@]host:port, or unset it',
+    );
+    expect(result.stdout).toContain(`::add-mask::${value}`);
+    expect(visible(result)).not.toContain('bad-pa55word');
+    expect(await served(reg, 'proxied/app', 'unparseable')).toBeNull();
   });
 
   test('a plain-HTTP registry never goes through a proxy, whatever HTTP_PROXY and HTTPS_PROXY say', async () => {

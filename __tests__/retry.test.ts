@@ -25,7 +25,7 @@ test('socket errors are transient, nested causes too; plain errors are not', () 
   expect(isTransient(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
   expect(
     isTransient(
-      new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'HEADERS_TIMEOUT' }) }),
+      new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) }),
     ),
   ).toBe(true);
   expect(isTransient(new Error('bad json'))).toBe(false);

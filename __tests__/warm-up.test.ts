@@ -1,13 +1,17 @@
+import { channel } from 'node:diagnostics_channel';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { expect, test } from 'vitest';
-import { REQUEST_CREATED, REQUEST_SENT } from '../src/registry/node-transport.js';
-import { warmUpWhileWaiting } from '../src/warm-up.js';
+import { whileRequestsInFlight } from '../src/warm-up.js';
 
-/** The warm-up waits until every request made so far is on the wire, a turn of the event loop later, then runs once. */
+/** The task waits until every request made so far is on the wire, a turn of the event loop later, then runs once. */
+
+// undici's own channels, published here as undici publishes them.
+const REQUEST_CREATED = channel('undici:request:create');
+const REQUEST_SENT = channel('undici:client:sendHeaders');
 
 test('runs once every request made so far has been sent and nothing new came in the next turn; never again', async () => {
   let warmed = 0;
-  warmUpWhileWaiting(() => {
+  whileRequestsInFlight(() => {
     warmed++;
   });
 

@@ -114,7 +114,8 @@ ${helpLines(OTHER_HELP.slice(1))}
 
 Credentials without --username: the Docker config (as docker login leaves it), then $GITHUB_TOKEN for ghcr.io,
 then anonymous.
-Behind a proxy: $HTTPS_PROXY and $NO_PROXY route https requests (plain-HTTP registries always go direct).
+Behind a proxy: $https_proxy (or $HTTPS_PROXY) and $no_proxy (or $NO_PROXY) route https requests (plain-HTTP
+registries always go direct).
 Exit codes: 0 success (or a dry run), 1 failure, 2 usage error.`;
 }
 

@@ -6,8 +6,9 @@ import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
 import { ORDER_ANNOTATION, ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
-import { type NodeTransport, nodeTransport } from './registry/node-transport.js';
-import { httpsProxy } from './registry/proxy-env.js';
+import type { Transport } from './registry/http.js';
+import { proxyChoice } from './registry/proxy-env.js';
+import { undiciTransport } from './registry/transport.js';
 import type { Result } from './result.js';
 import { run } from './run.js';
 
@@ -22,15 +23,15 @@ export interface Environment {
   readonly dockerConfigs: (registry: string) => readonly DockerConfig[];
   readonly runHelper: HelperRunner;
   readonly userAgent: string;
-  /** Where `HTTPS_PROXY` and `NO_PROXY` are read for https registries and GitHub's API. */
+  /** Where the proxy for https registries and GitHub's API is read (src/registry/proxy-env.ts). */
   readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The glue the action and the CLI share: build the client, run the core, always close the connections. */
 export async function runWithClient(inputs: Inputs, log: Logger, environment: Environment): Promise<Result> {
-  const { proxyEnv } = environment;
-  const proxy = proxyEnv && httpsProxy(proxyEnv, (value) => log.secret(value));
-  if (proxy) log.info(`HTTPS_PROXY: https requests go through ${proxy} (hosts in NO_PROXY go direct)`);
+  // Decided once: the registries and GitHub's API go through exactly the proxy the log names.
+  const proxy = environment.proxyEnv && proxyChoice(environment.proxyEnv, (value) => log.secret(value));
+  if (proxy) log.info(proxy.note);
   const client = new RegistryClient({
     credentials: credentialSource({
       ...inputs,
@@ -45,13 +46,13 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
     // plain-http is meant for the target registries, never for foreign sources on public registries.
     plainHttpEndpoints: inputs.targets.map((target) => target.image.endpoint),
     userAgent: environment.userAgent,
-    ...(proxyEnv ? { proxyEnv } : {}),
+    proxy,
   });
   const forward = inputs.ifTagExists === 'forward';
   // Only a run that orders by revision talks to GitHub, with its own connection and the token for it alone.
   const connection =
     forward && inputs.orderBy === 'revision'
-      ? nodeTransport({ timeoutMs: 30_000, maxSockets: 1, ...(proxyEnv ? { proxyEnv } : {}) })
+      ? undiciTransport({ timeoutMs: 30_000, connections: 1, proxy })
       : undefined;
   try {
     const github = connection && gitHubFor(inputs, environment, connection);
@@ -62,8 +63,7 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
       ...(forward ? { ordering: ordering(inputs.orderBy, github) } : {}),
     });
   } finally {
-    connection?.close();
-    await client.close();
+    await Promise.all([connection?.close(), client.close()]);
   }
 }
 
@@ -75,11 +75,7 @@ function withRevision(inputs: Inputs, environment: Environment): Inputs {
   return { ...inputs, annotations: { ...inputs.annotations, [key]: environment.githubSha } };
 }
 
-function gitHubFor(
-  inputs: Inputs,
-  environment: Environment,
-  transport: NodeTransport,
-): GitHubApi | undefined {
+function gitHubFor(inputs: Inputs, environment: Environment, transport: Transport): GitHubApi | undefined {
   if (!inputs.githubToken || !environment.githubRepository) return undefined;
   return gitHubApi({
     apiUrl: environment.githubApiUrl || 'https://api.github.com',

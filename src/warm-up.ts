@@ -1,13 +1,17 @@
-import { REQUEST_CREATED, REQUEST_SENT } from './registry/node-transport.js';
+import { channel } from 'node:diagnostics_channel';
+
+/** undici publishes on these for every request it makes, and once its headers are on the wire. */
+const REQUEST_CREATED = channel('undici:request:create');
+const REQUEST_SENT = channel('undici:client:sendHeaders');
 
 /**
- * Loads what the first answers need and start-up leaves out, once the first requests are on the wire and the
- * process has nothing else to do: node:crypto, which takes 7 to 14 ms to load (docs/benchmarks.md) and hashes every
- * manifest and config read. "Nothing else" is every request created so far sent, still so on the next turn of the
- * event loop: with N sources, N connections open one by one, and loading earlier would hold back the rest.
- * Runs once; if the moment never comes (a request fails before it is sent), node:crypto loads on first use.
+ * Runs `task` once the first requests are on the wire and the process has nothing else to do, so loading what
+ * later steps need (the GitHub API client for `order-by: revision`) costs no time on the requests' path. "Nothing
+ * else" is every request created so far sent, still so on the next turn of the event loop: with N sources, N
+ * connections open one by one, and loading earlier would hold back the rest. Runs once; if the moment never
+ * comes (a request fails before it is sent), whoever needs the loaded part loads it on first use.
  */
-export function warmUpWhileWaiting(warm: () => void = loadCrypto): void {
+export function whileRequestsInFlight(task: () => void): void {
   let created = 0;
   let sent = 0;
   let scheduled = false;
@@ -19,7 +23,7 @@ export function warmUpWhileWaiting(warm: () => void = loadCrypto): void {
     if (sent < created) return;
     REQUEST_CREATED.unsubscribe(onCreated);
     REQUEST_SENT.unsubscribe(onSent);
-    warm();
+    task();
   };
   const onSent = (): void => {
     sent++;
@@ -30,8 +34,4 @@ export function warmUpWhileWaiting(warm: () => void = loadCrypto): void {
   };
   REQUEST_CREATED.subscribe(onCreated);
   REQUEST_SENT.subscribe(onSent);
-}
-
-function loadCrypto(): void {
-  process.getBuiltinModule('node:crypto').createHash('sha256').update('').digest('hex');
 }

@@ -3,7 +3,7 @@ import { flatHeaders, readWhole, type StreamResponse, type Transport } from '../
 
 /**
  * The client's Transport over an undici dispatcher, for tests that script registries in memory with undici's
- * MockAgent (no sockets). The product's own transport is src/registry/node-transport.ts, exercised by the
+ * MockAgent (no sockets). The product's own transport is src/registry/transport.ts, exercised by the
  * end-to-end tests against real and scripted servers.
  */
 export function undiciTransport(dispatcher: Dispatcher): Transport {

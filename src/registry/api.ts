@@ -26,10 +26,11 @@ import {
   explainNetworkError,
   isUnreachable,
 } from './network.js';
-import { type NodeTransport, nodeTransport } from './node-transport.js';
 import { assertSafeForCredentials, followRedirects, isRedirect, sameOrigin } from './origins.js';
+import type { ProxyChoice } from './proxy-env.js';
 import { canonicalName, type Repository } from './reference.js';
 import { BACKOFF, PollPacer, withRetry } from './retry.js';
+import { type OwnedTransport, undiciTransport } from './transport.js';
 import { StallError } from './upload.js';
 
 /**
@@ -93,10 +94,10 @@ export interface ClientOptions {
   /** Chunk size once a registry refused a whole-blob upload (default 8 MiB, halved on each 413). */
   readonly chunkBytes?: number;
   readonly timeoutMs?: number;
-  /** Defaults to Node's HTTP client, owned by the client and closed in `close()`. */
+  /** Defaults to the undici client (src/registry/transport.ts), owned by the client and closed in `close()`. */
   readonly transport?: Transport;
-  /** For that default: where `HTTPS_PROXY` and `NO_PROXY` are read (src/registry/proxy-env.ts). */
-  readonly proxyEnv?: Readonly<Record<string, string | undefined>>;
+  /** For that default: the proxy https requests go through (src/registry/proxy-env.ts). */
+  readonly proxy?: ProxyChoice | undefined;
   readonly userAgent?: string;
   readonly random?: () => number;
 }
@@ -108,7 +109,7 @@ export interface ClientOptions {
 export class RegistryApi {
   readonly transport: Transport;
   private readonly authorizers = new Map<string, Authorizer>();
-  private readonly owned: NodeTransport | undefined;
+  private readonly owned: OwnedTransport | undefined;
   /** Per origin: the answer to GET /v2/, asked once, only after a bare 404 or 400 (checkIsRegistry, checkSpeaksHttp). */
   private readonly probes = new Map<string, Promise<HttpResponse>>();
   private readonly connectReports = new Map<string, number>();
@@ -118,16 +119,16 @@ export class RegistryApi {
   constructor(readonly options: ClientOptions) {
     this.owned = options.transport
       ? undefined
-      : nodeTransport({
+      : undiciTransport({
           timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          maxSockets: MAX_CONNECTIONS,
-          ...(options.proxyEnv ? { proxyEnv: options.proxyEnv } : {}),
+          connections: MAX_CONNECTIONS,
+          proxy: options.proxy,
         });
-    this.transport = options.transport ?? (this.owned as NodeTransport);
+    this.transport = options.transport ?? (this.owned as OwnedTransport);
   }
 
   async close(): Promise<void> {
-    this.owned?.close();
+    await this.owned?.close();
   }
 
   /** The one retry layer: transient faults always, read-after-write lag too when `untilFound`. */

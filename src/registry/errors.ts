@@ -120,9 +120,11 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  // The transport's own (src/registry/node-transport.ts).
-  'HEADERS_TIMEOUT',
-  'BODY_TIMEOUT',
+  // undici's (src/registry/transport.ts): no answer in time, a body that paused too long, a socket that broke.
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
 ]);
 
 /** The `code` of an error or of one of its causes, e.g. `ECONNREFUSED`. */

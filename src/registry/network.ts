@@ -8,7 +8,14 @@ import { errorCode } from './errors.js';
 /** How long a registry that refuses connections is retried before the run gives up on it. */
 export const CONNECT_BUDGET_MS = 30_000;
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 const CERTIFICATE = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -80,10 +87,11 @@ export function explainNetworkError(error: unknown, origin: string, waitedMs: nu
     );
   }
   if (code === 'ERR_PROXY_TUNNEL') {
-    const status = (error as { statusCode?: unknown }).statusCode;
+    const { statusCode: status, variable: named } = error as { statusCode?: unknown; variable?: unknown };
+    const variable = typeof named === 'string' ? named : 'HTTPS_PROXY';
     return new ConnectionError(
-      `the proxy in HTTPS_PROXY did not open a tunnel to ${host}${typeof status === 'number' ? ` (it answered ${status})` : ''}: ` +
-        'check the proxy address and its credentials in HTTPS_PROXY, or list the registry in NO_PROXY',
+      `the proxy in ${variable} did not open a tunnel to ${host}${typeof status === 'number' ? ` (it answered ${status})` : ''}: ` +
+        `check the proxy address and its credentials in ${variable}, or list the registry in NO_PROXY`,
     );
   }
   if (code === 'ENOTFOUND') {

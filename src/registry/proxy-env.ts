@@ -1,45 +1,75 @@
-/**
- * What the environment says about proxies, read for https requests only: a plain-HTTP registry is one on a network
- * the user trusts, and a proxy would read its credentials in clear (docs/registries.md, "Behind a proxy").
- */
+import { type NoProxy, noProxy } from './no-proxy.js';
 
 /**
- * The proxy https requests go through, as `host:port` for the log, after registering the password its URL may carry
- * as a secret; undefined without one.
+ * Which proxy https requests go through, decided once, here, from the environment, and handed to the transport
+ * as it is: what the log names and masks is exactly what the client uses. Read for https requests only: a
+ * plain-HTTP registry is one on a network the user trusts, and a proxy would read its credentials in clear
+ * (docs/registries.md, "Behind a proxy").
+ *
+ * Like curl, Node and undici, the lower-case variable wins when both cases are set (`https_proxy` over
+ * `HTTPS_PROXY`, `no_proxy` over `NO_PROXY`). A value without a scheme is an http:// proxy, as curl and Docker
+ * read it. Only http:// and https:// proxies are used; any other scheme (socks5://) is said to be ignored.
  */
-export function httpsProxy(
-  env: Readonly<Record<string, string | undefined>>,
-  secret: (value: string) => void,
-): string | undefined {
-  const value = proxyOf(httpsProxyEnv(env));
-  if (value === undefined) return undefined;
+export interface ProxyChoice {
+  /** The variable that set it (`https_proxy` or `HTTPS_PROXY`). */
+  readonly variable: string;
+  /** Where https requests go through; undefined when the value is ignored. */
+  readonly url: URL | undefined;
+  /** Hosts that go direct, from the NO_PROXY variable. */
+  readonly bypass: NoProxy;
+  /** One line for the log: the variable, where requests go, and the NO_PROXY variable, secrets already masked. */
+  readonly note: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The first of `names` that is set to something, as [name, value]. */
+function firstSet(env: Env, names: readonly string[]): [string, string] | undefined {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return [name, value];
+  }
+  return undefined;
+}
+
+/**
+ * The proxy for https requests, or undefined when none is set. Registers the password a proxy URL carries as a
+ * secret before anything can print it; an unparseable value is masked whole and refused, naming the variable.
+ */
+export function proxyChoice(env: Env, secret: (value: string) => void): ProxyChoice | undefined {
+  const set = firstSet(env, ['https_proxy', 'HTTPS_PROXY']);
+  if (set === undefined) return undefined;
+  const [variable, value] = set;
+  const bypassSet = firstSet(env, ['no_proxy', 'NO_PROXY']);
+  const bypass = noProxy(bypassSet?.[1]);
+  const direct = bypassSet ? ` (hosts in ${bypassSet[0]} go direct)` : '';
   let url: URL;
   try {
-    url = new URL(value);
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+    if (url.hostname === '') throw new Error('no host');
   } catch {
-    // Node refuses it with its own error on the first https request; the value may hold a password.
+    // It may hold a password somewhere we cannot find.
     secret(value);
-    return 'an unreadable HTTPS_PROXY';
+    throw new Error(
+      `${variable} is not a proxy URL (its value is masked): set it to http://[user:password@]host:port, or unset it`,
+    );
   }
   if (url.password) {
     secret(url.password);
     secret(decodeURIComponent(url.password));
   }
-  return url.host;
-}
-
-/** The variables Node's Agent reads for https requests, and only those; undefined when no proxy is set. */
-export function httpsProxyEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> | undefined {
-  const picked: Record<string, string> = {};
-  for (const name of ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy']) {
-    const value = env[name];
-    if (value) picked[name] = value;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return {
+      variable,
+      url: undefined,
+      bypass,
+      note: `${variable}: ${url.protocol}// proxies are not supported and ${variable} is ignored; https requests go direct`,
+    };
   }
-  return proxyOf(picked) === undefined ? undefined : picked;
-}
-
-function proxyOf(picked: Readonly<Record<string, string>> | undefined): string | undefined {
-  return picked?.['HTTPS_PROXY'] ?? picked?.['https_proxy'];
+  return {
+    variable,
+    url,
+    bypass,
+    note: `${variable}: https requests go through ${url.protocol}//${url.host}${direct}`,
+  };
 }

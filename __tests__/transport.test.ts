@@ -1,16 +1,12 @@
+import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { errorCode, isTransient } from '../src/registry/errors.js';
-import {
-  type NodeTransport,
-  nodeTransport,
-  REQUEST_CREATED,
-  REQUEST_SENT,
-} from '../src/registry/node-transport.js';
+import { type OwnedTransport, undiciTransport } from '../src/registry/transport.js';
 import { listenOnLoopback } from './helpers/local.js';
 
-/** The product's HTTP transport against real loopback servers: lengths, keep-alive, timeouts, bounds, closing. */
+/** The product's HTTP transport (undici) against real loopback servers: lengths, keep-alive, timeouts, bounds, closing. */
 
 interface Seen {
   readonly method: string;
@@ -20,10 +16,10 @@ interface Seen {
 }
 
 const servers: Server[] = [];
-const transports: NodeTransport[] = [];
+const transports: OwnedTransport[] = [];
 
 afterEach(async () => {
-  for (const transport of transports.splice(0)) transport.close();
+  await Promise.all(transports.splice(0).map((transport) => transport.close()));
   await Promise.all(
     servers.splice(0).map(
       (server) =>
@@ -58,8 +54,8 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, seen: 
   return { url: `http://127.0.0.1:${port}`, seen, connections: () => connections };
 }
 
-function transport(timeoutMs = 10_000): NodeTransport {
-  const made = nodeTransport({ timeoutMs, maxSockets: 8 });
+function transport(timeoutMs = 10_000): OwnedTransport {
+  const made = undiciTransport({ timeoutMs, connections: 8 });
   transports.push(made);
   return made;
 }
@@ -118,9 +114,9 @@ test('a burst of requests to a host name looks it up once, and connects where th
   const server = await serve((_, res) => res.end());
   const port = new URL(server.url).port;
   const asked: string[] = [];
-  const http = nodeTransport({
+  const http = undiciTransport({
     timeoutMs: 10_000,
-    maxSockets: 8,
+    connections: 8,
     resolve: (hostname, callback) => {
       asked.push(hostname);
       setImmediate(() => callback(null, [{ address: '127.0.0.1', family: 4 }]));
@@ -147,11 +143,17 @@ test('an answer that does not come, or a body that stops, ends with a timeout a 
     // '/silent': never answered.
   });
   const http = transport(100);
-  const silent = await rejection(http.send({ method: 'GET', url: `${server.url}/silent`, headers: {} }, 100));
-  const stops = await rejection(http.send({ method: 'GET', url: `${server.url}/stops`, headers: {} }, 100));
+  // A caller's signal far beyond the timeouts, which undici checks about every half second.
+  const get = (path: string) =>
+    http.send(
+      { method: 'GET', url: `${server.url}${path}`, headers: {}, signal: AbortSignal.timeout(10_000) },
+      100,
+    );
+  const silent = await rejection(get('/silent'));
+  const stops = await rejection(get('/stops'));
 
-  expect(errorCode(silent)).toBe('HEADERS_TIMEOUT');
-  expect(errorCode(stops)).toBe('BODY_TIMEOUT');
+  expect(errorCode(silent)).toBe('UND_ERR_HEADERS_TIMEOUT');
+  expect(errorCode(stops)).toBe('UND_ERR_BODY_TIMEOUT');
   expect(isTransient(silent) && isTransient(stops)).toBe(true);
 });
 
@@ -264,7 +266,7 @@ test('close() ends the requests still out and refuses later ones, neither worth 
   const http = transport();
   const pending = rejection(http.send({ method: 'GET', url: `${server.url}/left`, headers: {} }, 100));
   await waitFor(() => server.seen.length === 1);
-  http.close();
+  await http.close();
   const left = await pending;
   const later = await rejection(http.send({ method: 'GET', url: `${server.url}/later`, headers: {} }, 100));
 
@@ -275,7 +277,7 @@ test('close() ends the requests still out and refuses later ones, neither worth 
   expect(server.seen.map((s) => s.url)).toEqual(['/left']);
 });
 
-test('tells its channels each request it makes and when it is on the wire', async () => {
+test('undici tells its channels each request it makes and when it is on the wire (src/warm-up.ts listens)', async () => {
   const server = await serve((_, res) => res.end());
   const http = transport();
   const events: string[] = [];
@@ -285,6 +287,8 @@ test('tells its channels each request it makes and when it is on the wire', asyn
   const sent = (): void => {
     events.push('sent');
   };
+  const REQUEST_CREATED = channel('undici:request:create');
+  const REQUEST_SENT = channel('undici:client:sendHeaders');
   REQUEST_CREATED.subscribe(created);
   REQUEST_SENT.subscribe(sent);
   try {
