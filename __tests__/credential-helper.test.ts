@@ -1,8 +1,14 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { execHelper, HELPER_OUTPUT_LIMIT, type HelperOptions } from '../src/credential-helper.js';
+import {
+  execHelper,
+  findOnPath,
+  HELPER_OUTPUT_LIMIT,
+  type HelperOptions,
+  helperEnv,
+} from '../src/credential-helper.js';
 
 const SECRET = 's3cret-from-helper';
 const CONFIG_PATH = '/home/u/.docker/config.json';
@@ -104,8 +110,8 @@ describe('execHelper', () => {
 
   test('a helper not on PATH names the config to fix', async () => {
     await expect(execHelper('absent', 'ghcr.io', options)).rejects.toThrow(
-      'the Docker config names credential helper "absent" but docker-credential-absent is not on PATH: ' +
-        `install it or remove "credsStore"/"credHelpers" from ${CONFIG_PATH}`,
+      'the Docker config names credential helper "absent" but docker-credential-absent is not on PATH (only ' +
+        `absolute PATH entries are searched): install it or remove "credsStore"/"credHelpers" from ${CONFIG_PATH}`,
     );
   });
 
@@ -119,5 +125,31 @@ describe('execHelper', () => {
     await expect(execHelper('../../bin/sh', 'ghcr.io', options)).rejects.toThrow(
       /invalid credential helper "..\/..\/bin\/sh": fix "credsStore"\/"credHelpers" in \/home\/u/,
     );
+  });
+});
+
+describe('where a helper is found, and what it sees', () => {
+  test('only absolute PATH entries are searched; the first executable wins', () => {
+    const program = 'docker-credential-ok';
+    expect(findOnPath(program, ['', '.', 'bin', bin].join(delimiter))).toBe(join(bin, program));
+    // Relative to the working directory, the helper would be found: it is not.
+    expect(findOnPath(program, ['', '.', relative(process.cwd(), bin)].join(delimiter))).toBeUndefined();
+    expect(findOnPath(program, '')).toBeUndefined();
+  });
+
+  test('the inputs, the runner tokens and GITHUB_TOKEN are left out; the rest stays', () => {
+    expect(
+      helperEnv({
+        PATH: '/usr/bin',
+        HOME: '/home/u',
+        INPUT_PASSWORD: 'p',
+        input_username: 'u',
+        ACTIONS_RUNTIME_TOKEN: 't',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'o',
+        GITHUB_TOKEN: 'g',
+        GITHUB_SHA: 'abc',
+        AWS_REGION: 'eu-west-1',
+      }),
+    ).toEqual({ PATH: '/usr/bin', HOME: '/home/u', GITHUB_SHA: 'abc', AWS_REGION: 'eu-west-1' });
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,6 +94,56 @@ describe('htpasswd registry', () => {
     expect(helper.asked()).toBe(reg.host);
     expect(await served(reg, repo, 'helper')).toBe(result.outputs['digest']);
     expectNoSecret(result, [reg.password]);
+  });
+
+  test('a helper in the working directory (an empty PATH entry, or ".") is never run', async () => {
+    // The checked-out repository is the working directory: a helper committed there must not run.
+    const checkout = tempDir('mm-checkout-');
+    const ran = join(checkout, 'ran');
+    const planted = join(checkout, 'docker-credential-planted');
+    writeFileSync(planted, `#!/bin/sh\ntouch '${ran}'\necho '{"Username":"x","Secret":"y"}'\n`);
+    chmodSync(planted, 0o755);
+    const config = dockerConfig({ credsStore: 'planted' });
+    for (const path of [`:${process.env['PATH']}`, `.:${process.env['PATH']}`, `${process.env['PATH']}::`]) {
+      const result = await runAction(
+        { image: `${reg.host}/${repo}`, tags: 'planted', sources: sources() },
+        { DOCKER_CONFIG: config, PATH: path },
+        { cwd: checkout },
+      );
+      expect(result.code, result.stdout).toBe(1);
+      expect(result.stdout).toContain('docker-credential-planted is not on PATH (only absolute PATH entries');
+      expect(existsSync(ran)).toBe(false);
+    }
+  });
+
+  test('a helper runs by its absolute path, with the environment less the inputs and the runner tokens', async () => {
+    const checkout = tempDir('mm-checkout-');
+    const bin = tempDir('mm-bin-');
+    const seen = join(bin, 'env');
+    const script = join(bin, 'docker-credential-envdump');
+    const answer = JSON.stringify({ Username: reg.username, Secret: reg.password });
+    writeFileSync(script, `#!/bin/sh\nenv > '${seen}'\necho "$0" >> '${seen}'\nprintf '%s' '${answer}'\n`);
+    chmodSync(script, 0o755);
+    const result = await runAction(
+      { image: `${reg.host}/${repo}`, tags: 'envdump', sources: sources() },
+      {
+        DOCKER_CONFIG: dockerConfig({ credsStore: 'envdump' }),
+        PATH: `${bin}:${process.env['PATH']}`,
+        GITHUB_TOKEN: 'ghs_job-token-4711',
+        ACTIONS_RUNTIME_TOKEN: 'runtime-token-4711',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-token-4711',
+        AWS_REGION: 'eu-west-1',
+      },
+      { cwd: checkout },
+    );
+    expect(result.code, result.stdout).toBe(0);
+    const env = readFileSync(seen, 'utf8');
+    expect(env).toContain(`${script}\n`);
+    expect(env).toContain('AWS_REGION=eu-west-1');
+    expect(env).toContain(`DOCKER_CONFIG=`);
+    expect(env).not.toMatch(/^INPUT_/m);
+    expect(env).not.toMatch(/^ACTIONS_/m);
+    expect(env).not.toContain('4711');
   });
 
   test('credsStore is used too', async () => {

@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { HelperRunner } from './docker-config.js';
 import { dockerConfigPath } from './docker-config-files.js';
@@ -13,7 +15,7 @@ export interface HelperOptions {
   readonly configPath: string;
   /** Longest wait for an answer, after which the helper is killed; HELPER_TIMEOUT_MS by default. */
   readonly timeoutMs?: number;
-  /** The helper's environment, PATH included; process.env by default. */
+  /** Where the helper is looked up (its PATH) and what it runs with, trimmed by helperEnv; process.env by default. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -49,13 +51,62 @@ export async function execHelper(helper: string, serverUrl: string, options: Hel
       `the Docker config names an invalid credential helper ${JSON.stringify(helper)}: fix "credsStore"/"credHelpers" in ${options.configPath}`,
     );
   const program = `docker-credential-${helper}`;
-  const finished = await runProgram(program, helper, serverUrl, options);
+  const env = options.env ?? process.env;
+  const path = findOnPath(program, env['PATH'] ?? '');
+  if (path === undefined)
+    throw new Error(
+      `the Docker config names credential helper "${helper}" but ${program} is not on PATH (only absolute PATH ` +
+        `entries are searched): install it or remove "credsStore"/"credHelpers" from ${options.configPath}`,
+    );
+  const finished = await runProgram(program, path, serverUrl, { ...options, env: helperEnv(env) });
   return answerOf(program, serverUrl, finished);
+}
+
+/**
+ * The helper's executable, on the absolute entries of PATH only. An empty or relative entry means the working
+ * directory, which in a workflow is the checked-out repository: a `docker-credential-*` committed there must not
+ * run with the job's environment.
+ */
+export function findOnPath(program: string, path: string): string | undefined {
+  const names = process.platform === 'win32' ? [`${program}.exe`, program] : [program];
+  // A file that is there but not executable is kept for the message, should nothing executable follow.
+  let notExecutable: string | undefined;
+  for (const dir of path.split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    for (const name of names) {
+      const candidate = join(dir, name);
+      try {
+        if (!statSync(candidate).isFile()) continue;
+      } catch {
+        continue;
+      }
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        notExecutable ??= candidate;
+      }
+    }
+  }
+  return notExecutable;
+}
+
+/**
+ * What a helper runs with: the job's environment less what is the action's own and never the helper's business,
+ * the inputs (`INPUT_*`, the password among them), the runner's `ACTIONS_*` tokens and `GITHUB_TOKEN`. A helper
+ * keeps what cloud logins need (HOME, PATH, AWS_*, GOOGLE_*, AZURE_*, DOCKER_CONFIG).
+ */
+export function helperEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([name]) => !/^(INPUT_|ACTIONS_)/i.test(name) && name.toUpperCase() !== 'GITHUB_TOKEN',
+    ),
+  );
 }
 
 function runProgram(
   program: string,
-  helper: string,
+  path: string,
   serverUrl: string,
   options: HelperOptions,
 ): Promise<Finished> {
@@ -64,7 +115,7 @@ function runProgram(
     // Loaded on first use, not at start: most runs start no helper (docs/benchmarks.md).
     const { spawn } = process.getBuiltinModule('node:child_process');
     // Its own process group (POSIX), so a kill also ends whatever the helper started; stdio is never inherited.
-    const child = spawn(program, ['get'], {
+    const child = spawn(path, ['get'], {
       env: options.env ?? process.env,
       stdio: 'pipe',
       detached: process.platform !== 'win32',
@@ -87,7 +138,7 @@ function runProgram(
     child.stdin.end(serverUrl);
     child.once('error', (error) => {
       clearTimeout(timer);
-      reject(failure ?? notRunnable(program, helper, error, options.configPath));
+      reject(failure ?? notRunnable(program, error, options.configPath));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -155,12 +206,8 @@ function tooLong(program: string, stream: string): Error {
   );
 }
 
-function notRunnable(program: string, helper: string, error: Error, configPath: string): Error {
+function notRunnable(program: string, error: Error, configPath: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT')
-    return new Error(
-      `the Docker config names credential helper "${helper}" but ${program} is not on PATH: install it or remove "credsStore"/"credHelpers" from ${configPath}`,
-    );
   return new Error(
     `${program} could not be run (${code ?? error.message}): check that it is an executable file, or remove "credsStore"/"credHelpers" from ${configPath}`,
   );

@@ -21,11 +21,16 @@ export interface ActionResult extends ProcessResult {
   readonly summary: string;
 }
 
-/** Runs Node with `args` in exactly the environment `env`, from the repository's root. */
-export function runNode(args: string[], env: Record<string, string>, stdin = ''): Promise<ProcessResult> {
+/** Runs Node with `args` in exactly the environment `env`, from the repository's root unless `cwd` says. */
+export function runNode(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+  cwd = ROOT,
+): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
     // The environment is built from scratch so nothing of the developer's machine (tokens, Docker config) leaks in.
-    const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -70,10 +75,14 @@ export function visible(result: ActionResult): string {
   return [...stdout, result.stderr, JSON.stringify(result.outputs), result.summary].join('\n');
 }
 
-/** Runs the bundled action as the runner does: `node dist/index.js` with INPUT_* and the command files. */
+/**
+ * Runs the bundled action as the runner does: `node dist/index.js` with INPUT_* and the command files, in `cwd`
+ * (the runner's is the checked-out repository; the project's root by default).
+ */
 export async function runAction(
   inputs: Record<string, string>,
   extraEnv: Record<string, string> = {},
+  options: { cwd?: string } = {},
 ): Promise<ActionResult> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-action-'));
   const outputFile = join(dir, 'output');
@@ -91,7 +100,7 @@ export async function runAction(
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   try {
-    const result = await runNode([ACTION_ENTRY], env);
+    const result = await runNode([ACTION_ENTRY], env, '', options.cwd);
     return {
       ...result,
       outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
