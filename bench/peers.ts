@@ -14,6 +14,10 @@ export interface MergeJob {
   /** A fresh tag per run, so every run writes (nothing is ever "already there"). */
   readonly tag: string;
   readonly digests: readonly string[];
+  /** Credentials for the registry (the TLS + Bearer case), else none. */
+  readonly login?: { readonly username: string; readonly password: string };
+  /** A TLS registry: the CA file its certificate is signed with (the TLS + Bearer case), else plain HTTP. */
+  readonly caPath?: string;
 }
 
 /** The commands of one merge, in order, and what to remove afterwards (not timed). */
@@ -107,6 +111,11 @@ export function manifestMergeAction(entry: string): Tool {
               INPUT_IMAGE: images(job).join('\n'),
               INPUT_TAGS: job.tag,
               INPUT_SOURCES: job.digests.join('\n'),
+              ...(job.login
+                ? { INPUT_USERNAME: job.login.username, INPUT_PASSWORD: job.login.password }
+                : {}),
+              // A loopback registry is taken for plain HTTP unless told; the CA as a runner's would be trusted.
+              ...(job.caPath ? { 'INPUT_PLAIN-HTTP': 'false', NODE_EXTRA_CA_CERTS: job.caPath } : {}),
             },
           },
         ],
@@ -130,9 +139,13 @@ export const dockerManifest: Tool = {
   missing: () => (onPath('docker') ? undefined : 'docker is not on PATH'),
   async plan(job) {
     const { dir, cleanup } = await tempDir('mm-bench-docker-');
-    // Older clients only offer `docker manifest` with experimental features on.
-    await writeFile(join(dir, 'config.json'), '{"experimental":"enabled"}\n');
-    const env = { ...process.env, DOCKER_CONFIG: dir };
+    // Older clients only offer `docker manifest` with experimental features on. Credentials as `docker login`
+    // leaves them (written here: login would ask a daemon).
+    const auth = job.login && Buffer.from(`${job.login.username}:${job.login.password}`).toString('base64');
+    const config = { experimental: 'enabled', ...(auth ? { auths: { [job.host]: { auth } } } : {}) };
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify(config)}\n`);
+    // A CA (for a TLS token server) is trusted through Go's SSL_CERT_FILE, as the system's roots would be.
+    const env = { ...process.env, DOCKER_CONFIG: dir, ...(job.caPath ? { SSL_CERT_FILE: job.caPath } : {}) };
     const target = `${job.host}/${job.repository}:${job.tag}`;
     const sources = job.digests.map((digest) => `${job.host}/${job.repository}@${digest}`);
     return {

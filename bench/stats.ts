@@ -47,3 +47,9 @@ export function markdownTable(
   const rule = `|${widths.map((width, i) => `${'-'.repeat(width + 1)}${right.has(i) ? ':' : '-'}`).join('|')}|`;
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }
+
+/** `items` rotated left by `by`, so each tool takes each position in turn across runs. */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
