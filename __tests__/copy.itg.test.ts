@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { systemClock } from '../src/clock.js';
-import { RegistryClient } from '../src/registry/client.js';
+import { COPIES_PER_REGISTRY, RegistryClient } from '../src/registry/client.js';
 import type { Digest } from '../src/registry/digest.js';
-import { recordingLogger, repoAt } from './helpers/client.js';
+import { recordingLogger, repoAt, withClient } from './helpers/client.js';
 import { type HostileServer, startHostile } from './helpers/hostile.js';
+import { pushBlob } from './helpers/images.js';
+import { lockstep } from './helpers/lockstep.js';
+import { maxConcurrency, startProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
 /**
@@ -90,4 +93,39 @@ test('a copy that stops moving is cut and named, retried, and given up at the de
   expect(source.log.length - before).toBeGreaterThan(1);
   expect(log.lines.some((line) => line.includes('retrying'))).toBe(true);
   expect(await served('copy/stalled')).toBe(404);
+});
+
+test('copies into one registry run at most COPIES_PER_REGISTRY at a time, and that many together', async () => {
+  // The target behind a proxy answering in lockstep rounds: copies started together arrive in one round, so the
+  // most uploads in flight at once is exactly how many copies ran together, whatever the timing.
+  const far = await startRegistry();
+  const proxy = await startProxy(reg.url, { handler: lockstep({ quietMs: 150 }).handler });
+  try {
+    const blobs = await Promise.all(
+      Array.from({ length: 3 * COPIES_PER_REGISTRY }, (_, i) =>
+        pushBlob(far, 'many/src', Buffer.alloc(64 * 1024, i + 1)),
+      ),
+    );
+    await withClient({}, async (client) => {
+      await Promise.all(
+        blobs.map((digest) =>
+          client.copyBlob(repoAt(far.host, 'many/src'), repoAt(proxy.host, 'many/copy'), digest as Digest, {
+            deadline: systemClock.now() + 30_000,
+          }),
+        ),
+      );
+      expect(client.copySlots.get(proxy.host)?.peak).toBe(COPIES_PER_REGISTRY);
+    });
+    const uploads = (method: string) =>
+      proxy.log.filter((e) => e.method === method && e.path.includes('/blobs/uploads/'));
+    expect(uploads('POST')).toHaveLength(blobs.length);
+    expect(maxConcurrency(uploads('POST'))).toBe(COPIES_PER_REGISTRY);
+    expect(maxConcurrency(uploads('PUT'))).toBe(COPIES_PER_REGISTRY);
+    for (const digest of blobs) {
+      expect((await fetch(`${reg.url}/v2/many/copy/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+    }
+  } finally {
+    await proxy.close();
+    await far.stop();
+  }
 });

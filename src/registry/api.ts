@@ -93,6 +93,8 @@ export interface ClientOptions {
   readonly stallMs?: number;
   /** Chunk size once a registry refused a whole-blob upload (default 8 MiB, halved on each 413). */
   readonly chunkBytes?: number;
+  /** Blob copies in flight into one registry (default COPIES_PER_REGISTRY in client.ts). */
+  readonly copiesPerRegistry?: number;
   readonly timeoutMs?: number;
   /** Defaults to the undici client (src/registry/transport.ts), owned by the client and closed in `close()`. */
   readonly transport?: Transport;

@@ -15,7 +15,15 @@ import type { HttpResponse } from './http.js';
 import { bareMediaType, isManifestMediaType, isSchema1MediaType } from './media-types.js';
 import { assertSafeForCredentials, sameOrigin } from './origins.js';
 import { canonicalName, type Repository } from './reference.js';
+import { Slots } from './slots.js';
 import { DEFAULT_CHUNK_BYTES, putChunked, putWhole, type UploadContext } from './upload.js';
+
+/**
+ * Blob copies in flight into one registry. Each streams through small buffers, so this bounds memory (and the
+ * connections a copy opens) whatever the number of layers; on loopback 4 already fill two cores, and across the
+ * internet a handful of parallel streams is what docker and skopeo use too.
+ */
+export const COPIES_PER_REGISTRY = 4;
 
 export interface FetchedManifest {
   readonly descriptor: Descriptor;
@@ -43,6 +51,8 @@ export class RegistryClient {
   private readonly api: RegistryApi;
   /** Registry endpoints that refused a whole-blob upload with 413: they get chunks from then on. */
   private readonly chunkedTargets = new Set<string>();
+  /** Per target registry endpoint: the blob copies in flight into it. */
+  readonly copySlots = new Map<string, Slots>();
 
   constructor(options: ClientOptions) {
     this.api = new RegistryApi(options);
@@ -279,6 +289,21 @@ export class RegistryClient {
     digest: Digest,
     options: CallOptions = {},
     upload?: Upload,
+  ): Promise<void> {
+    let slots = this.copySlots.get(target.endpoint);
+    if (!slots) {
+      slots = new Slots(this.api.options.copiesPerRegistry ?? COPIES_PER_REGISTRY);
+      this.copySlots.set(target.endpoint, slots);
+    }
+    await slots.run(() => this.copyBlobNow(from, target, digest, options, upload));
+  }
+
+  private async copyBlobNow(
+    from: Repository,
+    target: Repository,
+    digest: Digest,
+    options: CallOptions,
+    upload: Upload | undefined,
   ): Promise<void> {
     let opened = upload;
     await this.api.retrying(`copying ${digest}`, this.api.baseUrl(target), options, async () => {

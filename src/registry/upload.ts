@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import { MAX_ERROR_BODY, redactUrl } from './errors.js';
 import { discard, type HttpRequest, type HttpResponse, type Transport } from './http.js';
+import { reclaimAfter } from './reclaim.js';
 
 /**
  * Blob uploads into a registry, streamed: one PUT with the whole blob (what every registry takes, and the only
@@ -12,6 +13,11 @@ import { discard, type HttpRequest, type HttpResponse, type Transport } from './
 /** Chunk size for chunked uploads; halved on a 413 down to MIN_CHUNK_BYTES (or the registry's minimum). */
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 const MIN_CHUNK_BYTES = 64 * 1024;
+/**
+ * The largest chunk held in memory, whatever is asked (an option, or a registry's OCI-Chunk-Min-Length): each
+ * chunked copy holds one buffer of its chunk size, so copies in flight times this bounds their memory.
+ */
+export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** What an upload needs from the client: one transport, credentials for a URL, errors in the client's form. */
 export interface UploadContext {
@@ -83,10 +89,18 @@ export async function putChunked(
   options: { readonly stallMs: number; readonly chunkBytes: number; readonly minChunkBytes?: number },
 ): Promise<HttpResponse> {
   const floor = Math.max(MIN_CHUNK_BYTES, options.minChunkBytes ?? 0);
-  const state = { url: location, offset: 0, size: Math.max(floor, options.chunkBytes) };
+  if (floor > MAX_CHUNK_BYTES) {
+    discard(source.body);
+    throw new Error(
+      `${source.what}: the registry takes chunks of at least ${floor} bytes (OCI-Chunk-Min-Length), more than the ` +
+        `${MAX_CHUNK_BYTES} held in memory for an upload: check the registry's upload settings`,
+    );
+  }
+  const size = Math.min(MAX_CHUNK_BYTES, Math.max(floor, options.chunkBytes));
+  const state = { url: location, offset: 0, size };
   const stall = stallWatch(source.body, source.what, options.stallMs);
   try {
-    for await (const chunk of chunksOf(stall.body, () => state.size)) {
+    for await (const chunk of chunksOf(stall.body, Buffer.allocUnsafe(size), () => state.size)) {
       await patch(context, state, chunk, floor);
     }
   } catch (error) {
@@ -153,22 +167,26 @@ async function send(
   return response;
 }
 
-/** Splits a stream into chunks of `size()` bytes (the last one shorter). */
-async function* chunksOf(body: Readable, size: () => number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let length = 0;
+/**
+ * Splits a stream into chunks of `size()` bytes (the last one shorter; `size()` only shrinks), each copied into
+ * `buffer`, the one buffer this upload holds: a chunk is valid until the next is asked for (the caller sends each
+ * before it asks for the next).
+ */
+export async function* chunksOf(body: Readable, buffer: Buffer, size: () => number): AsyncGenerator<Buffer> {
+  let filled = 0;
   for await (const data of body as AsyncIterable<Buffer>) {
-    pending.push(data);
-    length += data.length;
-    while (length >= size()) {
-      const all = Buffer.concat(pending, length);
-      const chunk = all.subarray(0, size());
-      pending = [all.subarray(chunk.length)];
-      length -= chunk.length;
-      yield chunk;
+    let offset = 0;
+    while (offset < data.length) {
+      const copied = data.copy(buffer, filled, offset, offset + Math.max(0, size() - filled));
+      filled += copied;
+      offset += copied;
+      if (filled >= size()) {
+        yield buffer.subarray(0, filled);
+        filled = 0;
+      }
     }
   }
-  if (length > 0) yield Buffer.concat(pending, length);
+  if (filled > 0) yield buffer.subarray(0, filled);
 }
 
 /** Passes a stream through, and aborts when no byte moved for `stallMs`. */
@@ -177,7 +195,8 @@ function stallWatch(body: Readable, what: string, stallMs: number) {
   const through = new PassThrough();
   let stalled: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
+  const arm = (data?: Buffer) => {
+    if (data) reclaimAfter(data.length);
     clearTimeout(timer);
     timer = setTimeout(() => {
       const limit = stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`;
