@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runCli } from './helpers/action.js';
-import { pushImage } from './helpers/images.js';
+import { json, startHostile } from './helpers/hostile.js';
+import { fetchManifest, pushImage, pushImages } from './helpers/images.js';
 import { personality, unknownRepositoryNamed } from './helpers/personalities.js';
 import { startProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
@@ -150,5 +151,78 @@ test('a typo in --image: the wait names the limit and the unknown repository, th
     );
   } finally {
     await proxy.close();
+  }
+});
+
+test('--if-tag-exists forward orders by revision through the GitHub API named by GITHUB_* variables', async () => {
+  // A scripted compare API on loopback for the line A <- B <- C, as other CI systems reach GitHub for a repository.
+  const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(40)) as [string, string, string];
+  const order = [a, b, c];
+  const token = 'ghp_cli-compare-token-0815';
+  const github = await startHostile({
+    handler: (req) => {
+      const match = /^\/api\/v3\/repos\/org\/app\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)/.exec(req.path);
+      if (!match || req.headers['authorization'] !== `Bearer ${token}`)
+        return json(404, { message: 'Not Found' });
+      const [base, head] = [order.indexOf(match[1] ?? ''), order.indexOf(match[2] ?? '')];
+      const status = head > base ? 'ahead' : head < base ? 'behind' : 'identical';
+      return json(200, { status, ahead_by: 1, behind_by: 0 });
+    },
+  });
+  try {
+    const repo = 'cli/forward';
+    const at = async (commit: string, auth: 'env' | 'flag', env: Record<string, string> = {}) => {
+      const images = await pushImages(reg, repo, { seed: commit });
+      return runCli(
+        [
+          '--image',
+          `${reg.host}/${repo}`,
+          '--tag',
+          'main',
+          ...images.flatMap((image) => ['--source', image.digest]),
+          '--if-tag-exists',
+          'forward',
+          ...(auth === 'flag' ? ['--github-token', token] : []),
+        ],
+        {
+          env: {
+            GITHUB_SHA: commit,
+            GITHUB_API_URL: `${github.url}/api/v3`,
+            GITHUB_REPOSITORY: 'org/app',
+            ...(auth === 'env' ? { GITHUB_TOKEN: token } : {}),
+            ...env,
+          },
+        },
+      );
+    };
+    const digestOf = (result: { stdout: string }) => (JSON.parse(result.stdout) as { digest: string }).digest;
+
+    const atB = await at(b, 'env');
+    expect(atB.code, atB.stderr).toBe(0);
+    // An older commit leaves the tag alone and succeeds; the token went to the API as a bearer token.
+    const atA = await at(a, 'flag');
+    expect(atA.code, atA.stderr).toBe(0);
+    expect(JSON.parse(atA.stdout)).toMatchObject({ written: false, tags: [] });
+    expect((await fetchManifest(reg, repo, 'main')).digest).toBe(digestOf(atB));
+    const compares = github.log.filter((entry) => entry.path.includes('/compare/'));
+    expect(compares.map((entry) => entry.path.split('?')[0])).toEqual([
+      `/api/v3/repos/org/app/compare/${b}...${a}`,
+    ]);
+    // A newer commit moves it.
+    const atC = await at(c, 'env');
+    expect(atC.code, atC.stderr).toBe(0);
+    expect(JSON.parse(atC.stdout)).toMatchObject({ written: true });
+    expect((await fetchManifest(reg, repo, 'main')).digest).toBe(digestOf(atC));
+    expect(atB.stderr + atA.stderr + atC.stderr).not.toContain(token);
+
+    // Without GITHUB_REPOSITORY there is nothing to compare in: the run fails saying what it needs, and the tag stays.
+    const lost = await at(a, 'env', { GITHUB_REPOSITORY: '' });
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toContain(
+      'order-by: revision needs the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY',
+    );
+    expect((await fetchManifest(reg, repo, 'main')).digest).toBe(digestOf(atC));
+  } finally {
+    await github.close();
   }
 });

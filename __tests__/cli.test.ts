@@ -64,6 +64,20 @@ describe('--version and --help', () => {
     expect(stdout).toMatch(/--password PASS +avoid: other users see it in the process list/);
   });
 
+  test('--help says what plain-http auto means, and what ordering by revision needs', async () => {
+    const { stdout } = await run(['--help']);
+    expect(stdout).toMatch(/--plain-http MODE .*auto: HTTP for localhost, 127\.0\.0\.0\/8 and \[::1\] only/);
+    const orderBy = stdout.slice(stdout.indexOf('--order-by'), stdout.indexOf('--wait-timeout'));
+    for (const needed of [
+      '$GITHUB_REPOSITORY',
+      '$GITHUB_TOKEN',
+      '--github-token',
+      '$GITHUB_API_URL',
+      '$GITHUB_SHA',
+    ])
+      expect(orderBy).toContain(needed);
+  });
+
   test('-h is --help; the help fits a terminal', async () => {
     const { stdout } = await run(['-h']);
     expect(stdout).toContain('Usage: manifest-merge');
@@ -79,6 +93,16 @@ describe('usage errors: exit 2, worded for a terminal', () => {
 
   test.each([
     ['an unknown flag', ['--frobnicate'], /^manifest-merge: unknown flag --frobnicate$/m],
+    [
+      'a typo',
+      [...BASE, '--sorce', DIGEST],
+      /^manifest-merge: unknown flag --sorce: did you mean --source\?$/m,
+    ],
+    ['swapped letters', ['--imgae', 'x'], /^manifest-merge: unknown flag --imgae: did you mean --image\?$/m],
+    ['a missing dash', ['--dryrun'], /unknown flag --dryrun: did you mean --dry-run\?$/m],
+    ['an underscore', ['--github_token=x'], /unknown flag --github_token: did you mean --github-token\?$/m],
+    ['a plural', ['--platform', 'linux/amd64'], /unknown flag --platform: did you mean --platforms\?$/m],
+    ['a short word, not guessed', ['--tg', 'v1'], /^manifest-merge: unknown flag --tg$/m],
     ['a flag without its value', ['--image'], /--image needs a value/],
     ['a stray argument', [...BASE, '--tag', 'v1', 'stray'], /unexpected argument "stray"/],
     [

@@ -10,6 +10,7 @@ import { consoleLogger, printableJson } from './log.js';
 import { outputValues, partialCliOutputsOf } from './outputs.js';
 import { PartialPublishError } from './result.js';
 import { runWithClient } from './run-with-client.js';
+import { nearest } from './suggest.js';
 
 /** The version of this build, as package.json gives it (bundled into dist/cli/index.js). */
 export const VERSION: string = packageJson.version;
@@ -50,7 +51,9 @@ const FLAG_HELP: Readonly<Record<string, readonly [flags: string, text: string]>
   [INPUT.orderBy]: [
     '--order-by KEY',
     `with forward, what is newer: revision | version | created (default ${DEFAULTS[INPUT.orderBy]});\n` +
-      'revision needs --annotations org.opencontainers.image.revision=SHA',
+      'revision compares commits with the GitHub API: it needs $GITHUB_REPOSITORY,\n' +
+      '$GITHUB_TOKEN (or --github-token), $GITHUB_API_URL on GitHub Enterprise Server, and\n' +
+      'the revision: $GITHUB_SHA or --annotations org.opencontainers.image.revision=SHA',
   ],
   [INPUT.waitTimeout]: [
     '--wait-timeout TIME',
@@ -70,7 +73,7 @@ const FLAG_HELP: Readonly<Record<string, readonly [flags: string, text: string]>
   [INPUT.dryRun]: ['--dry-run', 'resolve, wait and assemble; write nothing'],
   [INPUT.plainHttp]: [
     '--plain-http MODE',
-    `auto | true | false (default ${DEFAULTS[INPUT.plainHttp]}: HTTP for localhost and 127.0.0.0/8 only)`,
+    `auto | true | false (default ${DEFAULTS[INPUT.plainHttp]}: HTTP for localhost, 127.0.0.0/8 and [::1] only)`,
   ],
 };
 
@@ -159,7 +162,7 @@ function parseCommandLine(argv: readonly string[]): Parsed {
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(parseArgsMessage(error));
+    throw new UsageError(parseArgsMessage(error, Object.keys(options)));
   }
   const { values, positionals } = parsed;
   if (positionals.length) {
@@ -199,12 +202,15 @@ function parseCommandLine(argv: readonly string[]): Parsed {
   return result;
 }
 
-/** Node's parseArgs messages, reworded: no positional-argument advice for a mistyped flag. */
-function parseArgsMessage(error: unknown): string {
+/** Node's parseArgs messages, reworded: no positional-argument advice, and the flag a typo was meant to be. */
+function parseArgsMessage(error: unknown, flags: readonly string[]): string {
   const code = (error as { code?: string }).code;
   const message = errorMessage(error);
   const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown flag ${option}`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const meant = nearest(option.replace(/^-+/, ''), flags);
+    return `unknown flag ${option}${meant ? `: did you mean --${meant}?` : ''}`;
+  }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message)) {
     return `${option} needs a value, e.g. ${option} ${option === '--image' ? 'ghcr.io/org/app' : '…'}`;
   }
@@ -373,6 +379,10 @@ export async function cli(
     });
     const result = await runWithClient(inputs, log, {
       githubActor: env['GITHUB_ACTOR'],
+      // As other CI systems set them for a GitHub repository: `forward` ordered by revision compares commits there.
+      githubSha: env['GITHUB_SHA'],
+      githubApiUrl: env['GITHUB_API_URL'],
+      githubRepository: env['GITHUB_REPOSITORY'],
       dockerConfigs: dockerConfigs(
         env,
         inputs.targets.map((target) => target.image),
