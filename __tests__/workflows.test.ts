@@ -388,6 +388,17 @@ describe('pinning', () => {
       expect(read(file), file).not.toMatch(/replace (?:`?manifest-merge\/manifest-merge`?|the owner)/i);
   });
 
+  test('the several-registries example has its placeholders in one place each, all named in its header', () => {
+    const text = read(`${EXAMPLE_DIR}/several-registries.yml`);
+    const header = text.slice(0, text.indexOf('\nname:'));
+    const body = text.slice(header.length);
+    for (const placeholder of ['HUB_IMAGE', 'DOCKERHUB_USERNAME', 'DOCKERHUB_TOKEN'])
+      expect(header, placeholder).toContain(placeholder);
+    // The Docker Hub repository is written once; the merge and the e2e jobs (the images output's key) use the variable.
+    expect(body.match(/docker\.io\/org\/app/g)).toHaveLength(1);
+    expect(body).toContain('fromJSON(needs.merge.outputs.images)[env.HUB_IMAGE]');
+  });
+
   test('examples, README and docs name this action by the major tag the release moves', () => {
     const major = `v${packageVersion.split('.')[0]}`;
     const off = [...exampleUses, ...readmeUses, ...docsUses]
