@@ -327,7 +327,13 @@ test('artifact attestations (subject and artifactType, newer BuildKit) follow th
     MediaTypes.ociIndex,
     'per-platform',
   );
-  const result = await runAction({ image: `${reg.host}/${repo}`, tags: 'v1', sources: index.digest });
+  // Assembled anew (a single index would otherwise be promoted as it is, in its own order).
+  const result = await runAction({
+    image: `${reg.host}/${repo}`,
+    tags: 'v1',
+    sources: index.digest,
+    promote: 'false',
+  });
   expect(result.code, result.stdout).toBe(0);
   const merged = JSON.parse(result.outputs['manifest'] ?? '') as {
     manifests: { digest: string; artifactType?: string }[];

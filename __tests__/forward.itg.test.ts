@@ -286,9 +286,10 @@ describe('other orderings', () => {
 
   test('order-by: version without a version annotation is refused before any request, naming the fix', async () => {
     const before = proxy.log.length;
+    // Two sources: a single one might be an index promoted with its own annotation, which is read first.
     const result = await merge('forward/none', 'latest', [], sha('a'), {
       'order-by': 'version',
-      sources: `sha256:${'a'.repeat(64)}`,
+      sources: `sha256:${'a'.repeat(64)}\nsha256:${'b'.repeat(64)}`,
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(

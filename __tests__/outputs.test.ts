@@ -4,6 +4,7 @@ import { parseRepository } from '../src/registry/reference.js';
 import type { ImageResult, Result } from '../src/result.js';
 
 const D = `sha256:${'a'.repeat(64)}` as const;
+const E = `sha256:${'e'.repeat(64)}` as const;
 const result: Result = {
   digest: D,
   ref: `ghcr.io/org/app@${D}`,
@@ -29,6 +30,9 @@ const result: Result = {
   ],
   platforms: [{ platform: 'linux/amd64', digest: D, size: 2048, source: 'x|<script>`', attestations: 1 }],
   waitedMs: 1500,
+  digests: [D, E],
+  pinned: [],
+  promoted: false,
 };
 
 test('outputs are named as in action.yml and JSON where the contract says so', () => {
@@ -41,7 +45,18 @@ test('outputs are named as in action.yml and JSON where the contract says so', (
     manifest: '{"schemaVersion":2}',
     written: 'true',
     images: `{"ghcr.io/org/app":{"ref":"ghcr.io/org/app@${D}","tags":["ghcr.io/org/app:latest"],"platform-refs":{"linux/amd64":"ghcr.io/org/app@${D}"}}}`,
+    digests: `["${D}","${E}"]`,
   });
+});
+
+test('the summary names each source pinned from a tag, and a promotion', () => {
+  const pinned = { ...result, pinned: [{ tag: 'ghcr.io/org/app:test`ing', digest: E }], promoted: true };
+  const markdown = summaryMarkdown(pinned);
+  expect(markdown).toContain(
+    `| Source <code>ghcr.io/org/app:test&#96;ing</code> | pinned to <code>${E}</code> |`,
+  );
+  expect(markdown).toContain('| Promoted | the source index as it is, byte for byte |');
+  expect(summaryMarkdown(result)).not.toContain('Promoted');
 });
 
 test('summary escapes values that came from inputs or registries', () => {

@@ -89,6 +89,7 @@ describe('action metadata', () => {
       'manifest',
       'written',
       'images',
+      'digests',
     ]);
   });
 

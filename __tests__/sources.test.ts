@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { platformKey } from '../src/platform.js';
 import { canonicalName } from '../src/registry/reference.js';
-import { A, B, BASE, C, digestDir, failure, IMAGE, parse, shape } from './helpers/inputs.js';
+import { A, B, BASE, C, digestDir, digestOf, failure, IMAGE, parse, shape } from './helpers/inputs.js';
 
 /** The grammar of `sources` and `sources-dir` (src/sources.ts), through the input parser as the action uses it. */
 
@@ -86,7 +86,27 @@ describe('sources forms', () => {
       repository,
     );
     expect(entry?.repository.endpoint).toBe(endpoint);
-    expect(entry?.digest).toBe(`sha256:${A}`);
+    expect(digestOf(entry)).toBe(`sha256:${A}`);
+  });
+
+  test.each([
+    [':testing', 'ghcr.io/org/app', 'testing', undefined],
+    ['ghcr.io/org/app:testing', 'ghcr.io/org/app', 'testing', undefined],
+    ['linux/arm64=quay.io/org/other:v1.2', 'quay.io/org/other', 'v1.2', 'linux/arm64'],
+    ['localhost:5000/x:sha-abc', 'localhost:5000/x', 'sha-abc', undefined],
+  ])(
+    'a source by tag, %s, is kept to be pinned when the run starts',
+    (sources, repository, tag, platform) => {
+      expect(shape(parse({ ...BASE, sources }).sources)).toEqual([{ repository, tag, platform }]);
+    },
+  );
+
+  test('the same tag twice is one entry; a tag beside a digest is two until pinned', () => {
+    const inputs = parse({ ...BASE, sources: `:testing\n${IMAGE}:testing\nsha256:${A}` });
+    expect(shape(inputs.sources)).toEqual([
+      { repository: 'ghcr.io/org/app', digest: `sha256:${A}`, platform: undefined },
+      { repository: 'ghcr.io/org/app', tag: 'testing', platform: undefined },
+    ]);
   });
 
   test('the same digest in two repositories is two entries', () => {
@@ -126,7 +146,7 @@ describe('sources forms', () => {
 
   test('sha512 digests are accepted', () => {
     const digest = `sha512:${'d'.repeat(128)}`;
-    expect(parse({ ...BASE, sources: digest }).sources.map((s) => s.digest)).toEqual([digest]);
+    expect(parse({ ...BASE, sources: digest }).sources.map(digestOf)).toEqual([digest]);
   });
 });
 
@@ -146,7 +166,7 @@ describe('many sources', () => {
     ];
     const sources = parse({ ...BASE, sources: lines.join('\n') }).sources;
     expect(sources).toHaveLength(COUNT + 1);
-    expect(sources.map((s) => s.digest)).toEqual([...distinct, `sha256:${hex(3)}`]);
+    expect(sources.map(digestOf)).toEqual([...distinct, `sha256:${hex(3)}`]);
     expect(sources.slice(0, 15).map((s) => s.platform && platformKey(s.platform))).toEqual(
       Array.from({ length: 15 }, (_, i) => (i % 7 === 0 ? 'linux/amd64' : undefined)),
     );

@@ -24,7 +24,8 @@ const FLAG_HELP: Readonly<Record<string, readonly [flags: string, text: string]>
   [INPUT.tags]: ['--tag, --tags TAG', 'tag to write, or a full reference REPO:TAG (required)'],
   [INPUT.sources]: [
     '--source, --sources S',
-    'sha256:<hex> (in --image) or <repo>@sha256:<hex>, after an optional\n' +
+    'sha256:<hex> (in --image), <repo>@sha256:<hex>, or <repo>:<tag> (:<tag> in --image,\n' +
+      'pinned at the start), after an optional\n' +
       '<os>/<arch>[/<variant>]= that asserts the platform; or, as the only --source, a JSON\n' +
       'array of those, or an object {"linux/amd64": "sha256:..."}',
   ],
@@ -38,6 +39,14 @@ const FLAG_HELP: Readonly<Record<string, readonly [flags: string, text: string]>
       'without it, a tag holding more platforms than the index is not moved',
   ],
   [INPUT.attestations]: ['--attestations MODE', `keep | drop (default ${DEFAULTS[INPUT.attestations]})`],
+  [INPUT.referrers]: [
+    '--referrers MODE',
+    `signatures and SBOMs of content from another repository: copy | skip\n(default ${DEFAULTS[INPUT.referrers]})`,
+  ],
+  [INPUT.promote]: [
+    '--promote MODE',
+    `publish one index source byte for byte: auto | true | false\n(default ${DEFAULTS[INPUT.promote]})`,
+  ],
   [INPUT.annotations]: [
     '--annotations K=V',
     'an annotation on the index (K=V or index:K=V, as docker/metadata-action writes),\n' +

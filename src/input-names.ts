@@ -8,6 +8,8 @@ export const INPUT = {
   sourcesDir: 'sources-dir',
   platforms: 'platforms',
   attestations: 'attestations',
+  referrers: 'referrers',
+  promote: 'promote',
   annotations: 'annotations',
   mediaType: 'media-type',
   ifTagExists: 'if-tag-exists',

@@ -5,13 +5,15 @@ import type { OrderBy } from './ordering.js';
 import { type Platform, parsePlatform, platformMatches, quote } from './platform.js';
 import type { IfTagExists } from './publish.js';
 import type { Repository } from './registry/reference.js';
-import { parseSources, type SourceEntry } from './sources.js';
+import { parseSources, type SourceInput } from './sources.js';
 import { parseTargets, type Target } from './targets.js';
 
 export { INPUT, InputError, type InputName } from './input-names.js';
 
 type DefaultedInput =
   | typeof INPUT.attestations
+  | typeof INPUT.referrers
+  | typeof INPUT.promote
   | typeof INPUT.mediaType
   | typeof INPUT.ifTagExists
   | typeof INPUT.orderBy
@@ -22,6 +24,8 @@ type DefaultedInput =
 /** The defaults of action.yml, applied here too so the CLI behaves the same. */
 export const DEFAULTS: Readonly<Record<DefaultedInput, string>> = {
   [INPUT.attestations]: 'keep',
+  [INPUT.referrers]: 'copy',
+  [INPUT.promote]: 'auto',
   [INPUT.mediaType]: 'auto',
   [INPUT.ifTagExists]: 'overwrite',
   [INPUT.orderBy]: 'revision',
@@ -35,10 +39,14 @@ export interface Inputs {
   readonly image: Repository;
   /** Every image, the primary first, each with its tags (deduplicated, in the order given). */
   readonly targets: readonly Target[];
-  /** `sources` then `sources-dir`, one entry per repository and digest. */
-  readonly sources: readonly SourceEntry[];
+  /** `sources` then `sources-dir`, one entry per repository and digest (or tag, pinned when the run starts). */
+  readonly sources: readonly SourceInput[];
   readonly platforms: readonly Platform[] | undefined;
   readonly attestations: 'keep' | 'drop';
+  /** Referrers of content published into another repository: copied, or left where they are. */
+  readonly referrers: 'copy' | 'skip';
+  /** A single index source published byte for byte: when nothing changes it, always, never. */
+  readonly promote: 'auto' | boolean;
   /** Index annotations: `index:` lines and plain key=value. */
   readonly annotations: Readonly<Record<string, string>>;
   /** `manifest-descriptor:` lines: on every platform entry of the index (or those of the platform named). */
@@ -99,6 +107,12 @@ function parseRest(
   const platformsText = get(INPUT.platforms);
   const platforms = platformsText ? parsePlatforms(platformsText) : undefined;
   const attestations = parseChoice(INPUT.attestations, orDefault(INPUT.attestations), ['keep', 'drop']);
+  const referrers = parseChoice(INPUT.referrers, orDefault(INPUT.referrers), ['copy', 'skip']);
+  const promoteText = orDefault(INPUT.promote);
+  const promote = promoteText === 'auto' ? 'auto' : booleanOf(promoteText);
+  if (promote === undefined) {
+    throw new InputError(INPUT.promote, `"${promoteText}" is not allowed: write auto, true or false`);
+  }
   const parsed = parseAnnotations(get(INPUT.annotations));
   const mediaType = parseChoice(INPUT.mediaType, orDefault(INPUT.mediaType), ['auto', 'oci', 'docker']);
   const ifTagExists = parseChoice(INPUT.ifTagExists, orDefault(INPUT.ifTagExists), [
@@ -134,6 +148,8 @@ function parseRest(
     sources,
     platforms,
     attestations,
+    referrers,
+    promote,
     annotations: parsed.index,
     descriptorAnnotations: parsed.descriptors,
     unplacedAnnotations: parsed.unplaced,

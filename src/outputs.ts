@@ -16,6 +16,7 @@ export function outputValues(result: Result): Record<string, unknown> {
         { ref: image.ref, tags: image.tagRefs, 'platform-refs': image.platformRefs },
       ]),
     ),
+    digests: result.digests,
   };
 }
 
@@ -125,6 +126,8 @@ export function summaryMarkdown(result: Result): string {
     `|---|---|`,
     `| Index | ${code(result.digest)} (${cell(result.mediaType)}) |`,
     `| Waited for the registry | ${result.waitedMs > 0 ? `${(result.waitedMs / 1000).toFixed(1)} s` : 'no: every digest was served at once'} |`,
+    ...result.pinned.map(({ tag, digest }) => `| Source ${code(tag)} | pinned to ${code(digest)} |`),
+    ...(result.promoted ? ['| Promoted | the source index as it is, byte for byte |'] : []),
   ];
   for (const image of result.images) {
     lines.push('', `#### ${code(image.ref)}`, '', '| Tag | |', '|---|---|');

@@ -16,8 +16,8 @@ import { type Descriptor, parseDescriptor } from './registry/descriptor.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isImageMediaType, isIndexMediaType, isManifestMediaType } from './registry/media-types.js';
-import { canonicalName, type Repository } from './registry/reference.js';
-import type { SourceEntry } from './sources.js';
+import { canonicalName, type Repository, tagRef } from './registry/reference.js';
+import { dedupeSources, isTagged, type SourceEntry, type SourceInput } from './sources.js';
 
 const REFERENCE_TYPE = 'vnd.docker.reference.type';
 const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
@@ -44,6 +44,52 @@ export interface ResolveOptions {
    * read anyway, for its platform). Not when the index will be a Docker manifest list, which takes no labels.
    */
   readonly labels: boolean;
+}
+
+/**
+ * Resolves every source given by tag, once and in parallel, and pins it to the digest the tag holds now: the rest
+ * of the run reads only that digest, whatever the tag does meanwhile. A tag not there yet is waited for, as a
+ * digest would be.
+ */
+export async function pinSources(
+  sources: readonly SourceInput[],
+  context: RunContext,
+): Promise<SourceEntry[]> {
+  const { client, log, deadline } = context;
+  const pinned = await Promise.all(
+    sources.map(async (source): Promise<SourceEntry> => {
+      if (!isTagged(source)) return source;
+      const ref = tagRef(source.repository, source.tag);
+      let reported = false;
+      let digest: Digest;
+      try {
+        ({ digest } = await client.headManifest(source.repository, source.tag, {
+          deadline,
+          untilFound: true,
+          onRetry: (error) => {
+            if (!isLag(error) || reported) return;
+            reported = true;
+            log.info(`${ref} is not served yet; waiting for it`);
+          },
+        }));
+      } catch (error) {
+        if (!isLag(error)) throw error;
+        throw new Error(
+          `sources: "${source.text}": ${ref} does not exist, still after wait-timeout (${errorMessage(error)}). ` +
+            'Check the repository and tag, or give the digest',
+        );
+      }
+      log.info(`${source.text}: ${ref} is ${digest}; pinned to it for this run`);
+      return {
+        text: source.text,
+        repository: source.repository,
+        digest,
+        pinnedFrom: ref,
+        ...(source.platform ? { platform: source.platform } : {}),
+      };
+    }),
+  );
+  return dedupeSources(pinned);
 }
 
 /** A source the repository still did not serve at the deadline. */

@@ -2,7 +2,7 @@ import type { AssembledIndex } from './assemble.js';
 import { platformKey } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
 import type { ImageOutcome } from './publish.js';
-import type { Digest } from './registry/digest.js';
+import { type Digest, isDigest } from './registry/digest.js';
 import { digestRef, tagRef } from './registry/reference.js';
 
 export interface PlatformRow {
@@ -40,6 +40,22 @@ export interface Result {
   readonly platforms: readonly PlatformRow[];
   /** How long the registry took to serve the sources that were missing (0 when none was). */
   readonly waitedMs: number;
+  /**
+   * Every manifest digest the published index holds or refers to: the index, its entries in index order, then the
+   * referrers brought or stored with them, by digest.
+   */
+  readonly digests: readonly Digest[];
+  /** Sources given by tag, and the digest each was pinned to when the run started. */
+  readonly pinned: readonly { readonly tag: string; readonly digest: Digest }[];
+  /** True when a single index source was published byte for byte. */
+  readonly promoted: boolean;
+}
+
+/** What a run adds to the outcomes beside the index: pinned tags, referrers brought, whether it promoted. */
+export interface RunNotes {
+  readonly pinned: Result['pinned'];
+  readonly referrers: readonly Digest[];
+  readonly promoted: boolean;
 }
 
 /** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
@@ -59,6 +75,7 @@ export function resultOf(
   index: AssembledIndex,
   outcomes: readonly ImageOutcome[],
   waitedMs: number,
+  notes: RunNotes = { pinned: [], referrers: [], promoted: false },
 ): Result {
   const platformDigests: Record<string, string> = {};
   // Resolved images are already in index order, so the outputs list platforms in that order too.
@@ -84,7 +101,21 @@ export function resultOf(
       attestations: item.attestations.length,
     })),
     waitedMs: Math.round(waitedMs),
+    digests: digestsOf(index, notes.referrers),
+    pinned: notes.pinned,
+    promoted: notes.promoted,
   };
+}
+
+/** The index, the manifests it lists (read from its exact bytes, so a promoted index counts as written), referrers. */
+function digestsOf(index: AssembledIndex, referrers: readonly Digest[]): Digest[] {
+  const json = JSON.parse(Buffer.from(index.bytes).toString('utf8')) as { manifests?: unknown };
+  const listed = Array.isArray(json.manifests) ? json.manifests : [];
+  const children = listed.flatMap((entry: unknown) => {
+    const digest = (entry as { digest?: unknown } | null)?.digest;
+    return typeof digest === 'string' && isDigest(digest) ? [digest] : [];
+  });
+  return [...new Set([index.digest, ...children, ...[...referrers].sort()])];
 }
 
 function imageResult(outcome: ImageOutcome, images: readonly PlatformImage[], digest: Digest): ImageResult {

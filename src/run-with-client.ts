@@ -4,7 +4,7 @@ import type { DockerConfig, HelperRunner } from './docker-config.js';
 import { type GitHubApi, gitHubApi } from './github.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
-import { ORDER_ANNOTATION, ordering } from './ordering.js';
+import { ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
 import type { Transport } from './registry/http.js';
 import { proxyChoice } from './registry/proxy-env.js';
@@ -56,23 +56,16 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
       : undefined;
   try {
     const github = connection && gitHubFor(inputs, environment, connection);
-    return await run(withRevision(inputs, environment), {
+    return await run(inputs, {
       client,
       log,
       clock: systemClock,
+      ...(environment.githubSha ? { revision: environment.githubSha } : {}),
       ...(forward ? { ordering: ordering(inputs.orderBy, github) } : {}),
     });
   } finally {
     await Promise.all([connection?.close(), client.close()]);
   }
-}
-
-/** With `forward` ordered by revision, the index carries the workflow's commit unless `annotations` gives one. */
-function withRevision(inputs: Inputs, environment: Environment): Inputs {
-  const key = ORDER_ANNOTATION.revision;
-  if (inputs.ifTagExists !== 'forward' || inputs.orderBy !== 'revision') return inputs;
-  if (inputs.annotations[key] !== undefined || !environment.githubSha) return inputs;
-  return { ...inputs, annotations: { ...inputs.annotations, [key]: environment.githubSha } };
 }
 
 function gitHubFor(inputs: Inputs, environment: Environment, transport: Transport): GitHubApi | undefined {

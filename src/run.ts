@@ -9,13 +9,13 @@ import { counted, type Logger } from './log.js';
 import { checkOrderValue, ORDER_ANNOTATION, ORDER_EXAMPLE, type Ordering } from './ordering.js';
 import { platformKey } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
+import { planPromotion } from './promote.js';
 import { partialWriteMessage, publish, readAllTags, writtenLine } from './publish.js';
 import type { RegistryClient } from './registry/client.js';
 import { DOCKER_MANIFEST, OCI_INDEX } from './registry/media-types.js';
 import { sameRepository } from './registry/reference.js';
-import { resolveSources } from './resolve.js';
+import { pinSources, resolveSources } from './resolve.js';
 import { PartialPublishError, type Result, resultOf } from './result.js';
-import type { Target } from './targets.js';
 import { bringIn } from './transfer.js';
 
 export interface RunDeps {
@@ -24,21 +24,34 @@ export interface RunDeps {
   readonly clock: Clock;
   /** For `if-tag-exists: forward`: how indexes are ordered (the GitHub API for revisions). */
   readonly ordering?: Ordering;
+  /**
+   * The workflow's commit (`GITHUB_SHA`): with `forward` ordered by revision, an assembled index carries it unless
+   * `annotations` gives one; a promoted index keeps its own.
+   */
+  readonly revision?: string;
 }
 
-/** Resolve -> wait -> assemble -> publish. Takes its client, logger and clock; reads no environment. */
-export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
+/** Resolve -> wait -> assemble (or promote) -> publish. Takes its client, logger and clock; reads no environment. */
+export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
   const { client, log, clock } = deps;
+  const inputs = withRevision(given, deps.revision);
   const { image } = inputs;
   const deadline = clock.now() + inputs.waitTimeoutMs;
-  const forward = inputs.ifTagExists === 'forward' ? checkForward(inputs, deps.ordering) : undefined;
-  const foreign = inputs.sources.filter((s) => !sameRepository(s.repository, image));
+  // Checked before any request, unless a promoted index may bring its own order annotation.
+  const mayPromote = inputs.promote !== false && inputs.sources.length === 1;
+  const early =
+    inputs.ifTagExists === 'forward' && !mayPromote
+      ? checkForward(inputs.orderBy, inputs.annotations, deps.ordering)
+      : undefined;
   // One token per registry for the whole run: push on every image unless nothing is written, pull on sources.
   for (const target of inputs.targets)
     client.declare(target.image, inputs.dryRun ? ['pull'] : ['pull', 'push']);
-  for (const source of foreign) client.declare(source.repository, ['pull']);
+  for (const source of inputs.sources) {
+    if (!sameRepository(source.repository, image)) client.declare(source.repository, ['pull']);
+  }
   const context: RunContext = { client, log, clock, deadline };
   const wait = new ConsistencyWait(context);
+  const bring = { ...context, wait };
   // The tags are read once every source is served, beside the configs: the round right before the write.
   let states: ReturnType<typeof readAllTags> | undefined;
   const readStates = () => {
@@ -50,49 +63,72 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     return states;
   };
 
-  const images = await log.group('Resolve sources', async () => {
-    const [resolved] = await Promise.all([
+  const resolved = await log.group('Resolve sources', async () => {
+    const sources = await pinSources(inputs.sources, context);
+    const promotion = await planPromotion(given, sources, deps.revision, { wait, log });
+    const forward =
+      inputs.ifTagExists === 'forward'
+        ? (early ?? checkForward(inputs.orderBy, promotion?.annotations ?? inputs.annotations, deps.ordering))
+        : undefined;
+    const referrers = inputs.referrers === 'copy';
+    // The primary gets source indexes too (they are resolved there); the other images only what the sources
+    // list, unless the index itself is published (a promotion).
+    const indexes = promotion !== undefined;
+    const [primary, ...others] = await Promise.all([
       (async () => {
+        const foreign = sources.filter((s) => !sameRepository(s.repository, image));
         // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
-        if (foreign.length && !inputs.dryRun) await bringIn(foreign, image, { ...context, wait });
-        // A Docker manifest list takes no labels: then index sources' configs need not be read.
-        const options = { ...inputs, labels: inputs.mediaType !== 'docker' };
-        return resolveSources(inputs.sources, options, {
-          ...context,
-          wait,
+        const copied =
+          foreign.length && !inputs.dryRun
+            ? await bringIn(foreign, image, bring, { indexes: true, referrers })
+            : [];
+        // A Docker manifest list takes no labels, nor does a promoted index: then configs need not be read.
+        const options = { ...inputs, labels: inputs.mediaType !== 'docker' && !promotion };
+        const images = await resolveSources(sources, options, {
+          ...bring,
           image,
           readFromSources: inputs.dryRun,
           onServed: readStates,
         });
+        return { images, copied };
       })(),
       // Every other image gets the sources' content alongside, straight from where each source lives, so the
       // index can be stored there too before any tag moves anywhere.
       ...(inputs.dryRun
         ? []
-        : inputs.targets.slice(1).map((target) => replicate(inputs, target, context, wait))),
+        : inputs.targets.slice(1).map((target) => {
+            const from = sources.filter((source) => !sameRepository(source.repository, target.image));
+            return bringIn(from, target.image, bring, { indexes, referrers });
+          })),
     ]);
-    for (const item of resolved) {
+    for (const item of primary.images) {
       log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
     }
-    return resolved;
+    const stored = [...primary.copied, ...others.flat()];
+    return { sources, promotion, forward, images: primary.images, referrers: stored };
   });
+  const { images, promotion, forward } = resolved;
 
-  const assembly: AssembleOptions = {
-    mediaType: inputs.mediaType,
-    annotations: inputs.annotations,
-    descriptorAnnotations: inputs.descriptorAnnotations,
-    labels: agreedLabels(images.map((image) => image.labels)),
-  };
-  const index = await log.group('Assemble', async () => {
-    checkAnnotations(inputs, clock, log);
-    const assembled = assemble(images, assembly);
-    log.info(
-      `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${counted(images.length, 'platform')})`,
-    );
-    logLabels(assembled.mediaType, assembly, log);
-    checkMixedMediaTypes(assembled.mediaType, images, log);
-    return assembled;
-  });
+  const assembly: AssembleOptions = promotion
+    ? { mediaType: inputs.mediaType, annotations: promotion.annotations }
+    : {
+        mediaType: inputs.mediaType,
+        annotations: inputs.annotations,
+        descriptorAnnotations: inputs.descriptorAnnotations,
+        labels: agreedLabels(images.map((image) => image.labels)),
+      };
+  const index =
+    promotion?.index ??
+    (await log.group('Assemble', async () => {
+      checkAnnotations(inputs, clock, log);
+      const assembled = assemble(images, assembly);
+      log.info(
+        `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${counted(images.length, 'platform')})`,
+      );
+      logLabels(assembled.mediaType, assembly, log);
+      checkMixedMediaTypes(assembled.mediaType, images, log);
+      return assembled;
+    }));
 
   const outcomes = await log.group('Publish', async () => {
     const published = await publish(
@@ -120,33 +156,42 @@ export async function run(inputs: Inputs, deps: RunDeps): Promise<Result> {
     log.info(writtenLine(published, inputs.dryRun));
     return published;
   });
-  const result = resultOf(inputs.dryRun, images, index, outcomes, wait.waitedMs);
+  const result = resultOf(inputs.dryRun, images, index, outcomes, wait.waitedMs, {
+    pinned: resolved.sources.flatMap((s) => (s.pinnedFrom ? [{ tag: s.pinnedFrom, digest: s.digest }] : [])),
+    referrers: resolved.referrers,
+    promoted: promotion !== undefined,
+  });
   if (outcomes.some((outcome) => outcome.failed.length > 0)) {
     throw new PartialPublishError(partialWriteMessage(index.digest, outcomes), result);
   }
   return result;
 }
 
-/** `forward` needs an ordering and this run's own order annotation, valid: checked before any request. */
-function checkForward(inputs: Inputs, ordering: Ordering | undefined): Ordering {
-  const problem = checkOrderValue(inputs.orderBy, inputs.annotations[ORDER_ANNOTATION[inputs.orderBy]]);
+/** With `forward` ordered by revision, an assembled index carries the workflow's commit unless `annotations` gives one. */
+function withRevision(inputs: Inputs, revision: string | undefined): Inputs {
+  const key = ORDER_ANNOTATION.revision;
+  if (inputs.ifTagExists !== 'forward' || inputs.orderBy !== 'revision') return inputs;
+  if (inputs.annotations[key] !== undefined || !revision) return inputs;
+  return { ...inputs, annotations: { ...inputs.annotations, [key]: revision } };
+}
+
+/** `forward` needs an ordering and the index's order annotation, valid: checked before anything is written. */
+function checkForward(
+  orderBy: Inputs['orderBy'],
+  annotations: Readonly<Record<string, string>>,
+  ordering: Ordering | undefined,
+): Ordering {
+  const problem = checkOrderValue(orderBy, annotations[ORDER_ANNOTATION[orderBy]]);
   if (problem) {
     throw new InputError(
       INPUT.annotations,
-      `${problem} (if-tag-exists: forward, order-by: ${inputs.orderBy}): give it, e.g. ` +
-        `${ORDER_ANNOTATION[inputs.orderBy]}=${ORDER_EXAMPLE[inputs.orderBy]}` +
-        (inputs.orderBy === 'revision' ? '; the action adds the workflow commit (GITHUB_SHA) itself' : ''),
+      `${problem} (if-tag-exists: forward, order-by: ${orderBy}): give it, e.g. ` +
+        `${ORDER_ANNOTATION[orderBy]}=${ORDER_EXAMPLE[orderBy]}` +
+        (orderBy === 'revision' ? '; the action adds the workflow commit (GITHUB_SHA) itself' : ''),
     );
   }
   if (!ordering) throw new Error('if-tag-exists: forward needs an ordering');
   return ordering;
-}
-
-/** Brings every source into another target image (mount within a registry, streamed across registries). */
-async function replicate(inputs: Inputs, target: Target, context: RunContext, wait: ConsistencyWait) {
-  const sources = inputs.sources.filter((source) => !sameRepository(source.repository, target.image));
-  // A source index itself is not needed there, only what it lists: the published index names those.
-  await bringIn(sources, target.image, { ...context, wait }, { indexes: false });
 }
 
 /**

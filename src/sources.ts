@@ -2,7 +2,7 @@ import { errorMessage } from './errors.js';
 import { INPUT, InputError, listOf } from './input-names.js';
 import { type Platform, parsePlatform, platformKey, platformMatches, quote } from './platform.js';
 import { type Digest, parseDigest } from './registry/digest.js';
-import { parseReference, type Repository, sameRepository } from './registry/reference.js';
+import { canonicalName, parseReference, type Repository, sameRepository } from './registry/reference.js';
 
 /** One entry of `sources` / `sources-dir`, parsed but not yet read from the registry. */
 export interface SourceEntry {
@@ -13,10 +13,27 @@ export interface SourceEntry {
   readonly digest: Digest;
   /** The platform the user asserted with a `<platform>=` prefix or a JSON object key. */
   readonly platform?: Platform;
+  /** The tag it was given by (`<repository>:<tag>`, `:<tag>`), pinned to `digest` when the run started. */
+  readonly pinnedFrom?: string;
+}
+
+/** An entry given by tag: resolved once, when the run starts, and pinned to the digest it then holds. */
+export interface TaggedSource {
+  readonly text: string;
+  readonly repository: Repository;
+  readonly tag: string;
+  readonly platform?: Platform;
+}
+
+/** An entry as parsed: by digest, or by tag until the run pins it. */
+export type SourceInput = SourceEntry | TaggedSource;
+
+export function isTagged(source: SourceInput): source is TaggedSource {
+  return 'tag' in source;
 }
 
 const DIGEST_FORM = 'sha256:<64 hex>';
-const ENTRY_FORMS = `write ${DIGEST_FORM} or <repository>@${DIGEST_FORM}, optionally prefixed <os>/<arch>[/<variant>]=, e.g. linux/arm64=${DIGEST_FORM}`;
+const ENTRY_FORMS = `write ${DIGEST_FORM}, <repository>@${DIGEST_FORM}, <repository>:<tag> or :<tag> (a tag of the image), optionally prefixed <os>/<arch>[/<variant>]=, e.g. linux/arm64=${DIGEST_FORM}`;
 
 /**
  * The `sources` and `sources-dir` inputs: entries one per line, a JSON array of entries or a JSON object of
@@ -27,7 +44,7 @@ export function parseSources(
   dir: string,
   image: Repository,
   listDir: (path: string) => string[],
-): SourceEntry[] {
+): SourceInput[] {
   if (!text && !dir) {
     throw new InputError(
       INPUT.sources,
@@ -38,11 +55,24 @@ export function parseSources(
     ...(text ? parseSourceText(text, image) : []),
     ...(dir ? parseSourcesDir(dir, image, listDir) : []),
   ];
-  return dedupeSources(entries);
+  const tagged = entries.filter(isTagged);
+  const pinned = entries.filter((entry): entry is SourceEntry => !isTagged(entry));
+  return [...dedupeSources(pinned), ...dedupeTagged(tagged)];
 }
 
-function parseSourceText(text: string, image: Repository): SourceEntry[] {
-  let entries: SourceEntry[];
+/** One entry per repository and tag; the platform asserted first holds (pinning checks it again). */
+function dedupeTagged(entries: readonly TaggedSource[]): TaggedSource[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => {
+    const key = `${canonicalName(entry.repository)}:${entry.tag}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function parseSourceText(text: string, image: Repository): SourceInput[] {
+  let entries: SourceInput[];
   if (text.startsWith('[')) entries = parseJsonArray(text, image);
   else if (text.startsWith('{')) entries = parseJsonObject(text, image);
   else entries = listOf(text).map((line) => parseEntry(line, image));
@@ -63,7 +93,7 @@ function parseJson(text: string, form: string, example: string): unknown {
   }
 }
 
-function parseJsonArray(text: string, image: Repository): SourceEntry[] {
+function parseJsonArray(text: string, image: Repository): SourceInput[] {
   const example = `["${DIGEST_FORM}", "linux/arm64=${DIGEST_FORM}"]`;
   const value = parseJson(text, 'a JSON array of entry strings', example);
   if (!Array.isArray(value)) {
@@ -82,7 +112,7 @@ function parseJsonArray(text: string, image: Repository): SourceEntry[] {
   });
 }
 
-function parseJsonObject(text: string, image: Repository): SourceEntry[] {
+function parseJsonObject(text: string, image: Repository): SourceInput[] {
   const example = `{"linux/amd64": "${DIGEST_FORM}", "linux/arm64": "ghcr.io/org/app@${DIGEST_FORM}"}`;
   const value = parseJson(text, 'a JSON object of platform to digest', example);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -158,8 +188,8 @@ function stringEnd(text: string, start: number): number {
   return i;
 }
 
-/** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex>)`. */
-function parseEntry(text: string, image: Repository): SourceEntry {
+/** One entry: `[<platform>=](sha256:<hex> | <hex> | <repository>[:<tag>]@sha256:<hex> | <repository>:<tag> | :<tag>)`. */
+function parseEntry(text: string, image: Repository): SourceInput {
   const eq = text.indexOf('=');
   if (eq < 0) return targetOf(text, text, image);
   const platform = platformOf(text.slice(0, eq), text);
@@ -179,21 +209,17 @@ function platformOf(text: string, entry: string): Platform {
   }
 }
 
-/** Where an entry's digest lives, without its platform. */
-function targetOf(body: string, entry: string, image: Repository): SourceEntry {
+/** Where an entry's digest (or tag) lives, without its platform. */
+function targetOf(body: string, entry: string, image: Repository): SourceInput {
   if (!body.includes('@')) {
     // A digest alone (or bare hex, as sources-dir file names are) lives in the image.
     if (/^(sha\d+:|[a-f0-9]+$)/i.test(body)) {
       const digest = /^[a-f0-9]{64}$/i.test(body) ? `sha256:${body}` : body;
       return { text: entry, repository: image, digest: inputDigest(digest, entry) };
     }
-    if (body.includes('/') || body.includes(':')) {
-      throw new InputError(
-        INPUT.sources,
-        `entry "${entry}" has no digest: sources are pinned by digest, write <repository>@${DIGEST_FORM} ` +
-          `(a tag may stay: <repository>:<tag>@${DIGEST_FORM})`,
-      );
-    }
+    // `:testing`: a tag of the primary image.
+    if (body.startsWith(':')) return taggedOf(`${image.display}${body}`, entry, body !== entry);
+    if (body.includes('/') || body.includes(':')) return taggedOf(body, entry, body !== entry);
     throw new InputError(INPUT.sources, `entry "${entry}" is not a digest: ${ENTRY_FORMS}`);
   }
   // `repo:tag@digest` is how some tools print a pinned image; the digest decides, so the tag is dropped.
@@ -205,6 +231,24 @@ function targetOf(body: string, entry: string, image: Repository): SourceEntry {
   } catch (error) {
     throw new InputError(INPUT.sources, `${prefixed ? `entry "${entry}": ` : ''}${errorMessage(error)}`);
   }
+}
+
+/** `<repository>:<tag>`: a source given by tag, pinned when the run starts. */
+function taggedOf(body: string, entry: string, prefixed: boolean): TaggedSource {
+  let reference: ReturnType<typeof parseReference>;
+  try {
+    reference = parseReference(body, prefixed ? 'reference' : 'entry');
+  } catch (error) {
+    throw new InputError(INPUT.sources, `${prefixed ? `entry "${entry}": ` : ''}${errorMessage(error)}`);
+  }
+  if (reference.tag === undefined) {
+    throw new InputError(
+      INPUT.sources,
+      `entry "${entry}" has no digest (nor a tag): write <repository>@${DIGEST_FORM}, or <repository>:<tag> ` +
+        '(resolved once when the run starts and pinned to that digest)',
+    );
+  }
+  return { text: entry, repository: reference.repository, tag: reference.tag };
 }
 
 function inputDigest(text: string, entry: string): Digest {
@@ -247,7 +291,7 @@ function parseSourcesDir(dir: string, image: Repository, listDir: (path: string)
 }
 
 /** One entry per repository and digest; a platform asserted once holds for all, asserted twice must agree. */
-function dedupeSources(entries: readonly SourceEntry[]): SourceEntry[] {
+export function dedupeSources(entries: readonly SourceEntry[]): SourceEntry[] {
   const result: SourceEntry[] = [];
   // Positions in result by digest, so thousands of sources stay linear; one position per repository.
   const byDigest = new Map<Digest, number[]>();

@@ -2,11 +2,12 @@ import type { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
 import { once } from './once.js';
-import type { RegistryClient, Upload } from './registry/client.js';
+import type { FetchedManifest, RegistryClient, Upload } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
 import { isLag, RegistryError } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
+import { findReferrers, type Referrers, storeReferrers } from './registry/referrers.js';
 import { nestedIndexError } from './resolve.js';
 import type { SourceEntry } from './sources.js';
 
@@ -18,6 +19,7 @@ interface Tally {
   mounted: number;
   copied: number;
   present: number;
+  referrers: number;
 }
 
 /** One source being brought into one image. */
@@ -35,29 +37,54 @@ interface Moves {
   readonly tally: Tally;
   /** Whether a source that is an index is written too, or only what it lists. */
   readonly indexes: boolean;
+  /** With `referrers: copy`: per subject, its referrers brought along (once each), and every referrer stored. */
+  readonly referrers: Map<string, Promise<void>> | undefined;
+  /** Per subject, its referrers as found in the source repository (looked up while the content moves). */
+  readonly found: Map<string, Promise<Referrers>>;
+  readonly stored: Set<Digest>;
 }
+
+export interface BringOptions {
+  /** Whether a source that is an index is written too (a promotion), or only what it lists (a merge). */
+  readonly indexes: boolean;
+  /** Bring the referrers of every source manifest (and of theirs), stored as referrers in the image. */
+  readonly referrers: boolean;
+}
+
+/** How deep referrers of referrers are followed: a signature of an SBOM of an image is 2. */
+const MAX_REFERRER_DEPTH = 8;
 
 /**
  * Brings sources that live in other repositories into the image, so the index can name them: every blob by
  * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
- * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once.
+ * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once. With
+ * `referrers`, the referrers of each source and of every manifest it lists come along (and theirs, recursively),
+ * stored as referrers in the image (src/registry/referrers.ts); their digests are returned.
  */
 export async function bringIn(
   sources: readonly SourceEntry[],
   image: Repository,
   context: TransferContext,
-  options: { readonly indexes: boolean } = { indexes: true },
-): Promise<void> {
+  options: BringOptions = { indexes: true, referrers: false },
+): Promise<Digest[]> {
   const moves: Moves = {
     manifests: new Map(),
     blobs: new Map(),
-    tally: { mounted: 0, copied: 0, present: 0 },
+    tally: { mounted: 0, copied: 0, present: 0, referrers: 0 },
     indexes: options.indexes,
+    referrers: options.referrers ? new Map() : undefined,
+    found: new Map(),
+    stored: new Set(),
   };
   await Promise.all(
     sources.map(async (source) => {
       try {
-        await copyManifest({ source, to: image, context, moves }, source.digest, true);
+        const copy = { source, to: image, context, moves };
+        // Referrers are looked up while the content moves, so a source without any costs no extra round trip.
+        const subjects = moves.referrers ? lookUpReferrers(copy) : undefined;
+        subjects?.catch(() => {});
+        await copyManifest(copy, source.digest, true);
+        if (subjects) await bringReferrers(copy, await subjects, 1);
       } catch (error) {
         if (!isLag(error)) throw error;
         throw new Error(
@@ -69,7 +96,78 @@ export async function bringIn(
     }),
   );
   const { tally } = moves;
-  context.log.info(`blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there`);
+  context.log.info(
+    `blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there` +
+      (moves.referrers ? `; referrers: ${tally.referrers} brought` : ''),
+  );
+  return [...moves.stored].sort();
+}
+
+/**
+ * Whose referrers come along: the source, and every manifest an index lists (not the index when left behind).
+ * Starts looking each one up at once.
+ */
+async function lookUpReferrers(copy: Copy): Promise<Digest[]> {
+  const manifest = await copy.context.wait.manifest(copy.source.repository, copy.source.digest);
+  const children = manifest.json['manifests'];
+  const subjects = Array.isArray(children)
+    ? [...(copy.moves.indexes ? [copy.source.digest] : []), ...digestsOf(children)]
+    : [copy.source.digest];
+  // Awaited in bringReferrers; a failure shows there, not as an unhandled rejection meanwhile.
+  for (const subject of subjects) referrersOf(copy, subject).catch(() => {});
+  return subjects;
+}
+
+function referrersOf(copy: Copy, subject: Digest): Promise<Referrers> {
+  const { source, context, moves } = copy;
+  return once(moves.found, `${canonicalName(source.repository)}@${subject}`, () =>
+    findReferrers(source.repository, subject, context),
+  );
+}
+
+/**
+ * Brings the referrers of `subjects` from the source's repository: each one's content first (blobs, or an index's
+ * children), then the manifests stored as referrers of their subject in the image, then their own referrers. Every
+ * subject is looked up once per bringIn, so a list that names itself cannot loop; depth is bounded all the same.
+ */
+async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: number): Promise<void> {
+  const { source, to, context, moves } = copy;
+  const seen = moves.referrers as Map<string, Promise<void>>;
+  await Promise.all(
+    subjects.map((subject) =>
+      once(seen, `${canonicalName(source.repository)}@${subject}`, async () => {
+        const found = await referrersOf(copy, subject);
+        if (found.descriptors.length === 0) return;
+        if (depth > MAX_REFERRER_DEPTH) {
+          throw new Error(
+            `${canonicalName(source.repository)}: referrers nest deeper than ${MAX_REFERRER_DEPTH} levels under ` +
+              `${source.digest}; refusing to follow them (use referrers: skip)`,
+          );
+        }
+        const manifests = await Promise.all(
+          found.descriptors.map((d) =>
+            copyContent(
+              { ...copy, source: { ...source, text: `referrer ${d.digest}`, digest: d.digest } },
+              d.digest,
+              true,
+            ),
+          ),
+        );
+        const stored = await storeReferrers(
+          to,
+          manifests.map((m) => ({ bytes: m.bytes, mediaType: m.descriptor.mediaType })),
+          context,
+        );
+        for (const { descriptor } of stored) moves.stored.add(descriptor.digest);
+        moves.tally.referrers += stored.length;
+        await bringReferrers(
+          copy,
+          stored.map((s) => s.descriptor.digest),
+          depth + 1,
+        );
+      }),
+    ),
+  );
 }
 
 /** Copies one manifest (its blobs or, for an index, its entries first), once per source repository and digest. */
@@ -79,6 +177,22 @@ function copyManifest(copy: Copy, digest: Digest, top: boolean): Promise<void> {
 }
 
 async function copyManifestBody(copy: Copy, digest: Digest, top: boolean): Promise<void> {
+  const { to, context, moves } = copy;
+  const manifest = await copyContent(copy, digest, top);
+  const json = manifest.json;
+  if (isIndexMediaType(manifest.descriptor.mediaType) && !moves.indexes) return;
+  try {
+    await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
+      deadline: context.deadline,
+      untilFound: true,
+    });
+  } catch (error) {
+    throw withoutMediaTypeHint(error, json, digest);
+  }
+}
+
+/** Brings what a manifest names into the image (an index's children, an image's blobs), and returns it unwritten. */
+async function copyContent(copy: Copy, digest: Digest, top: boolean): Promise<FetchedManifest> {
   const { source, to, context, moves } = copy;
   const from = source.repository;
   const manifest = await context.wait.manifest(from, digest);
@@ -108,15 +222,7 @@ async function copyManifestBody(copy: Copy, digest: Digest, top: boolean): Promi
       }),
     );
   }
-  if (isIndexMediaType(manifest.descriptor.mediaType) && !moves.indexes) return;
-  try {
-    await context.client.putManifest(to, digest, manifest.bytes, manifest.descriptor.mediaType, {
-      deadline: context.deadline,
-      untilFound: true,
-    });
-  } catch (error) {
-    throw withoutMediaTypeHint(error, json, digest);
-  }
+  return manifest;
 }
 
 /**

@@ -193,13 +193,75 @@ export async function pushBuildxIndex(
   repo: string,
   options: { platform: Platform; seed?: string; tag?: string; labels?: Record<string, string> },
 ): Promise<{ index: PushedManifest; image: PushedImage; attestation: PushedManifest }> {
-  const image = await pushImage(reg, repo, {
-    platform: options.platform,
-    format: 'oci',
+  const { index, images, attestations } = await pushBuildxImage(reg, repo, {
+    platforms: [options.platform],
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.tag === undefined ? {} : { tag: options.tag }),
     ...(options.labels === undefined ? {} : { labels: options.labels }),
   });
+  return { index, image: images[0] as PushedImage, attestation: attestations[0] as PushedManifest };
+}
 
+/**
+ * What `docker buildx build --platform a,b --provenance` pushes: one OCI index holding each platform image, each
+ * followed by its in-toto attestation manifest (platform unknown/unknown, pointing back at the image by
+ * annotation). Tagged with `tag`, or pushed by digest.
+ */
+export async function pushBuildxImage(
+  reg: RegistryEndpoint,
+  repo: string,
+  options: { platforms: readonly Platform[]; seed?: string; tag?: string; labels?: Record<string, string> },
+): Promise<{ index: PushedManifest; images: PushedImage[]; attestations: PushedManifest[] }> {
+  const pairs = await Promise.all(
+    options.platforms.map(async (platform) => {
+      const image = await pushImage(reg, repo, {
+        platform,
+        format: 'oci',
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.labels === undefined ? {} : { labels: options.labels }),
+      });
+      return { image, attestation: await pushAttestation(reg, repo, image) };
+    }),
+  );
+  const manifests: Descriptor[] = pairs.flatMap(({ image, attestation }) => [
+    {
+      mediaType: image.mediaType,
+      digest: image.digest,
+      size: image.size,
+      platform: orderedPlatform(image.platform),
+    },
+    {
+      mediaType: attestation.mediaType,
+      digest: attestation.digest,
+      size: attestation.size,
+      annotations: {
+        'vnd.docker.reference.digest': image.digest,
+        'vnd.docker.reference.type': 'attestation-manifest',
+      },
+      platform: { architecture: 'unknown', os: 'unknown' },
+    },
+  ]);
+  // The registry checks that an index's children exist, so the index goes last.
+  const index = await pushJsonManifest(
+    reg,
+    repo,
+    { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests },
+    MediaTypes.ociIndex,
+    options.tag,
+  );
+  return {
+    index,
+    images: pairs.map((p) => p.image),
+    attestations: pairs.map((p) => p.attestation),
+  };
+}
+
+/** BuildKit's provenance attestation of `image`: an in-toto statement layer under an unknown/unknown config. */
+async function pushAttestation(
+  reg: RegistryEndpoint,
+  repo: string,
+  image: PushedImage,
+): Promise<PushedManifest> {
   const statement = encode(
     JSON.stringify({
       _type: 'https://in-toto.io/Statement/v0.1',
@@ -218,7 +280,7 @@ export async function pushBuildxIndex(
     }),
   );
   const attestationConfigDigest = await pushBlob(reg, repo, attestationConfig);
-  const attestation = await pushJsonManifest(
+  return pushJsonManifest(
     reg,
     repo,
     {
@@ -240,34 +302,6 @@ export async function pushBuildxIndex(
     },
     MediaTypes.ociManifest,
   );
-
-  const manifests: Descriptor[] = [
-    {
-      mediaType: image.mediaType,
-      digest: image.digest,
-      size: image.size,
-      platform: orderedPlatform(image.platform),
-    },
-    {
-      mediaType: attestation.mediaType,
-      digest: attestation.digest,
-      size: attestation.size,
-      annotations: {
-        'vnd.docker.reference.digest': image.digest,
-        'vnd.docker.reference.type': 'attestation-manifest',
-      },
-      platform: { architecture: 'unknown', os: 'unknown' },
-    },
-  ];
-  // The registry checks that an index's children exist, so the index goes last.
-  const index = await pushJsonManifest(
-    reg,
-    repo,
-    { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests },
-    MediaTypes.ociIndex,
-    options.tag,
-  );
-  return { index, image, attestation };
 }
 
 /** A referrer's entry in a referrers list (and in a fallback tag): its descriptor and artifact type. */

@@ -6,7 +6,7 @@ import { InputError } from '../../src/input-names.js';
 import { type InputSources, type Inputs, parseInputs } from '../../src/inputs.js';
 import { platformKey } from '../../src/platform.js';
 import { canonicalName } from '../../src/registry/reference.js';
-import type { SourceEntry } from '../../src/sources.js';
+import { isTagged, type SourceInput } from '../../src/sources.js';
 
 /** Inputs as the action would parse them from these raw values (unset ones get their defaults). */
 export function inputsFrom(raw: Record<string, string>): Inputs {
@@ -54,11 +54,16 @@ export function failure(values: Values): InputError {
   throw new Error(`expected an InputError for ${JSON.stringify(values)}`);
 }
 
+/** The digest of a source entry; undefined for one given by tag (pinned only when a run starts). */
+export function digestOf(entry: SourceInput | undefined): string | undefined {
+  return entry === undefined || isTagged(entry) ? undefined : entry.digest;
+}
+
 /** Sources without their display text, which differs by form on purpose. */
-export function shape(entries: readonly SourceEntry[]) {
+export function shape(entries: readonly SourceInput[]) {
   return entries.map((e) => ({
     repository: canonicalName(e.repository),
-    digest: e.digest,
+    ...(isTagged(e) ? { tag: e.tag } : { digest: e.digest }),
     platform: e.platform ? platformKey(e.platform) : undefined,
   }));
 }

@@ -16,7 +16,7 @@ import { withRetry } from './retry.js';
  * (`GET /v2/<name>/referrers/<digest>`, an OCI index of them) where it has one, which a 404 there says it has not,
  * else through the fallback tag `<alg>-<hex>` holding such an index. Stored by digest first; a registry whose PUT
  * answer carries `OCI-Subject` indexed it itself, any other gets the fallback tag updated as a careful writer does:
- * read, merge in, write, read back, and merge again if another writer replaced it meanwhile (ADR 0008).
+ * read, merge in, write, read back, and merge again if another writer replaced it meanwhile (ADR 0009).
  */
 
 /** What finding and storing referrers works with: a RunContext has all of it. */
