@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorLine, runAction } from './helpers/action.js';
 import { chaos } from './helpers/chaos.js';
 import {
+  fallbackTagOf,
   fetchManifest,
   MediaTypes,
   pushBuildxIndex,
@@ -12,20 +13,30 @@ import {
   served,
   sourcesOf,
 } from './helpers/images.js';
-import type { TestProxy } from './helpers/proxy.js';
+import { personality, referrersApi } from './helpers/personalities.js';
+import { startProxy, type TestProxy } from './helpers/proxy.js';
 import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
 
 /**
- * A clean, informative index, end to end against the registry: annotations at every level, the labels every
- * platform agrees on as index annotations, and no silent shrink of a tag's platforms.
+ * A clean, informative index, end to end against the registry: provenance without `unknown/unknown` entries
+ * (attestations stored as referrers), annotations at every level, the labels every platform agrees on as index
+ * annotations, and no silent shrink of a tag's platforms.
  */
 
 let reg: TestRegistry;
 let proxy: TestProxy;
+/** The same registry with a referrers API, as Docker Hub, ECR, ACR, Harbor, Quay, zot and distribution v3 have. */
+let withApi: TestProxy;
+let api: ReturnType<typeof referrersApi>;
 beforeAll(async () => {
   ({ reg, proxy } = await startProxiedRegistry());
+  api = referrersApi();
+  withApi = await startProxy(reg.url, { handler: personality(api) });
 });
-afterAll(() => stopProxiedRegistry(reg, proxy));
+afterAll(async () => {
+  await withApi?.close();
+  await stopProxiedRegistry(reg, proxy);
+});
 
 const AMD64 = { os: 'linux', architecture: 'amd64' };
 const ARM64 = { os: 'linux', architecture: 'arm64' };
@@ -46,6 +57,108 @@ async function indexAt(repo: string, reference: string) {
   };
   return json;
 }
+
+describe('provenance without clutter (attestations: referrers)', () => {
+  const ATTESTATION_TYPE = 'application/vnd.docker.attestation.manifest.v1+json';
+
+  /** Two buildx-style per-platform sources, each an index of its image and its provenance attestation. */
+  async function buildxSources(repo: string) {
+    return Promise.all([
+      pushBuildxIndex(reg, repo, { platform: AMD64 }),
+      pushBuildxIndex(reg, repo, { platform: ARM64 }),
+    ]);
+  }
+
+  /** The referrer stored for `pushed`: the same config and layers as its attestation, `subject` its image. */
+  async function expectReferrer(
+    repo: string,
+    pushed: Awaited<ReturnType<typeof buildxSources>>[number],
+    digest: string,
+  ) {
+    const referrer = await fetchManifest(reg, repo, digest);
+    const attestation = JSON.parse(Buffer.from(pushed.attestation.bytes).toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(referrer.json?.['artifactType']).toBe(ATTESTATION_TYPE);
+    expect(referrer.json?.['mediaType']).toBe(MediaTypes.ociManifest);
+    expect(referrer.json?.['config']).toEqual(attestation['config']);
+    expect(referrer.json?.['layers']).toEqual(attestation['layers']);
+    expect(referrer.json?.['subject']).toEqual({
+      mediaType: pushed.image.mediaType,
+      digest: pushed.image.digest,
+      size: pushed.image.size,
+    });
+  }
+
+  test('without a referrers API: out of the index, found through each image fallback tag', async () => {
+    const repo = 'clean/referrers-tag';
+    const sources = await buildxSources(repo);
+    const result = await runAction({
+      image: `${proxy.host}/${repo}`,
+      tags: 'latest',
+      sources: sourcesOf(sources.map((s) => s.index)),
+      attestations: 'referrers',
+    });
+    expect(result.code, result.stdout).toBe(0);
+
+    const index = await indexAt(repo, 'latest');
+    expect(index.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
+    expect(JSON.stringify(index)).not.toContain('unknown');
+    for (const pushed of sources) {
+      const listed = (await fetchManifest(reg, repo, fallbackTagOf(pushed.image.digest))).json as {
+        manifests: { digest: string; artifactType?: string }[];
+      };
+      expect(listed.manifests).toHaveLength(1);
+      expect(listed.manifests[0]?.artifactType).toBe(ATTESTATION_TYPE);
+      await expectReferrer(repo, pushed, listed.manifests[0]?.digest ?? '');
+    }
+    expect(result.summary).toContain(
+      '2 attestations stored as OCI referrers of their images, not in the index',
+    );
+    expect(result.summary).toContain(
+      `fallback tags <code>${fallbackTagOf(sources[0]?.image.digest ?? '')}</code>`,
+    );
+  });
+
+  test('with a referrers API: listed there, and no fallback tag is written', async () => {
+    const repo = 'clean/referrers-api';
+    const sources = await buildxSources(repo);
+    const image = `${withApi.host}/${repo}`;
+    const result = await runAction({
+      image,
+      tags: 'latest',
+      sources: sourcesOf(sources.map((s) => s.index)),
+      attestations: 'referrers',
+    });
+    expect(result.code, result.stdout).toBe(0);
+
+    for (const pushed of sources) {
+      const response = await fetch(`http://${withApi.host}/v2/${repo}/referrers/${pushed.image.digest}`);
+      const listed = (await response.json()) as { manifests: { digest: string; artifactType?: string }[] };
+      expect(listed.manifests.map((m) => m.artifactType)).toEqual([ATTESTATION_TYPE]);
+      await expectReferrer(repo, pushed, listed.manifests[0]?.digest ?? '');
+      expect(await served(reg, repo, fallbackTagOf(pushed.image.digest))).toBeNull();
+    }
+    expect(result.summary).toContain(`<code>${withApi.host}/${repo}</code>: the referrers API`);
+  });
+
+  test('keep, the default, leaves each attestation in the index after its image', async () => {
+    const repo = 'clean/referrers-keep';
+    const sources = await buildxSources(repo);
+    const result = await runAction({
+      image: `${proxy.host}/${repo}`,
+      tags: 'latest',
+      sources: sourcesOf(sources.map((s) => s.index)),
+    });
+    expect(result.code, result.stdout).toBe(0);
+    const index = await indexAt(repo, 'latest');
+    expect(index.manifests.map((m) => m.digest)).toEqual(
+      sources.flatMap((s) => [s.image.digest, s.attestation.digest]),
+    );
+    expect(await served(reg, repo, fallbackTagOf(sources[0]?.image.digest ?? ''))).toBeNull();
+  });
+});
 
 describe('annotations at every level', () => {
   test('manifest-descriptor: on every platform entry, index: on the index, the other levels explained', async () => {

@@ -297,6 +297,10 @@ describe('defaults and scalar inputs', () => {
   });
 });
 
+test.each(['keep', 'drop', 'referrers'] as const)('attestations: %s', (mode) => {
+  expect(parse({ ...BASE, attestations: mode }).attestations).toBe(mode);
+});
+
 describe('parseDuration', () => {
   test.each([
     ['90s', 90_000],
@@ -517,7 +521,7 @@ describe('bad inputs', () => {
       'bad attestations',
       { attestations: 'Keep' },
       'attestations',
-      /"Keep" is not allowed: write one of keep, drop$/,
+      /"Keep" is not allowed: write one of keep, drop, referrers$/,
     ],
     ['bad media-type', { 'media-type': 'oci2' }, 'media-type', /write one of auto, oci, docker$/],
     [

@@ -33,6 +33,7 @@ const result: Result = {
   digests: [D, E],
   pinned: [],
   promoted: false,
+  attestations: { mode: 'keep', count: 1 },
 };
 
 test('outputs are named as in action.yml and JSON where the contract says so', () => {
@@ -114,4 +115,44 @@ test('a tag moved off another digest shows the digest it held, so the move can b
   expect(dryRun).toContain(`| <code>latest</code> | Would write (now at <code>${held}</code>) |`);
   // A new tag held nothing.
   expect(summaryMarkdown(result)).toContain('| <code>latest</code> | Written |');
+});
+
+test('the summary says where the attestations went', () => {
+  const S = `sha256:${'b'.repeat(64)}` as const;
+  const R = `sha256:${'c'.repeat(64)}` as const;
+  expect(summaryMarkdown(result)).toContain(
+    '| Attestations | 1 attestation in the index, each after the image it describes |',
+  );
+  const none = { ...result, attestations: { mode: 'referrers', count: 0 } } as const;
+  expect(summaryMarkdown(none)).not.toMatch(/^\| Attestations \|/m);
+  const referrers: Result = {
+    ...result,
+    attestations: { mode: 'referrers', count: 2 },
+    images: [
+      {
+        ...(result.images[0] as ImageResult),
+        referrers: [
+          {
+            descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: R, size: 1 },
+            subject: S,
+            via: 'tag',
+          },
+          {
+            descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: D, size: 1 },
+            subject: S,
+            via: 'tag',
+          },
+        ],
+      },
+      { ...(result.images[0] as ImageResult), image: parseRepository('docker.io/org/app'), referrers: [] },
+    ],
+  };
+  expect(summaryMarkdown(referrers)).toContain(
+    '| Attestations | 2 attestations stored as OCI referrers of their images, not in the index ' +
+      `(<code>ghcr.io/org/app</code>: fallback tag <code>sha256-${'b'.repeat(64)}</code>; ` +
+      '<code>docker.io/org/app</code>: the referrers API) |',
+  );
+  expect(summaryMarkdown({ ...referrers, dryRun: true })).toContain(
+    '| Attestations | 2 attestations would be stored as OCI referrers of their images, not in the index |',
+  );
 });

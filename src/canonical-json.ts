@@ -1,6 +1,6 @@
 import type { Platform } from './platform.js';
 import type { Descriptor } from './registry/descriptor.js';
-import type { IndexMediaType } from './registry/media-types.js';
+import { type IndexMediaType, OCI_MANIFEST } from './registry/media-types.js';
 
 /**
  * The one JSON serialisation of an index (SPEC Guarantee 1, ADR 0003): keys in a fixed order, no whitespace.
@@ -18,6 +18,28 @@ export function indexJson(
     ['mediaType', JSON.stringify(mediaType)],
     ['manifests', `[${entries.map(descriptorJson).join(',')}]`],
     ['annotations', annotationsJson(annotations)],
+  ]);
+}
+
+/**
+ * An OCI image manifest that refers to `subject` (an attestation stored as a referrer): the given config and layers
+ * in the same fixed serialisation as an index, so the same attestation gives the same referrer digest every run.
+ */
+export function referrerManifestJson(parts: {
+  readonly artifactType: string;
+  readonly config: Descriptor;
+  readonly layers: readonly Descriptor[];
+  readonly subject: Descriptor;
+  readonly annotations: Readonly<Record<string, string>>;
+}): string {
+  return objectJson([
+    ['schemaVersion', '2'],
+    ['mediaType', JSON.stringify(OCI_MANIFEST)],
+    ['artifactType', JSON.stringify(parts.artifactType)],
+    ['config', descriptorJson(parts.config)],
+    ['layers', `[${parts.layers.map(descriptorJson).join(',')}]`],
+    ['subject', descriptorJson(parts.subject)],
+    ['annotations', annotationsJson(parts.annotations)],
   ]);
 }
 

@@ -38,7 +38,10 @@ const FLAG_HELP: Readonly<Record<string, readonly [flags: string, text: string]>
     'expected platforms, e.g. linux/amd64,linux/arm64: exactly these, or no write;\n' +
       'without it, a tag holding more platforms than the index is not moved',
   ],
-  [INPUT.attestations]: ['--attestations MODE', `keep | drop (default ${DEFAULTS[INPUT.attestations]})`],
+  [INPUT.attestations]: [
+    '--attestations MODE',
+    `keep | referrers (out of the index, as OCI referrers) | drop (default ${DEFAULTS[INPUT.attestations]})`,
+  ],
   [INPUT.referrers]: [
     '--referrers MODE',
     `signatures and SBOMs of content from another repository: copy | skip\n(default ${DEFAULTS[INPUT.referrers]})`,

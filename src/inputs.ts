@@ -42,7 +42,8 @@ export interface Inputs {
   /** `sources` then `sources-dir`, one entry per repository and digest (or tag, pinned when the run starts). */
   readonly sources: readonly SourceInput[];
   readonly platforms: readonly Platform[] | undefined;
-  readonly attestations: 'keep' | 'drop';
+  /** Where buildx attestation manifests go: in the index, nowhere, or out of it as OCI referrers of their images. */
+  readonly attestations: 'keep' | 'drop' | 'referrers';
   /** Referrers of content published into another repository: copied, or left where they are. */
   readonly referrers: 'copy' | 'skip';
   /** A single index source published byte for byte: when nothing changes it, always, never. */
@@ -106,7 +107,11 @@ function parseRest(
   );
   const platformsText = get(INPUT.platforms);
   const platforms = platformsText ? parsePlatforms(platformsText) : undefined;
-  const attestations = parseChoice(INPUT.attestations, orDefault(INPUT.attestations), ['keep', 'drop']);
+  const attestations = parseChoice(INPUT.attestations, orDefault(INPUT.attestations), [
+    'keep',
+    'drop',
+    'referrers',
+  ]);
   const referrers = parseChoice(INPUT.referrers, orDefault(INPUT.referrers), ['copy', 'skip']);
   const promoteText = orDefault(INPUT.promote);
   const promote = promoteText === 'auto' ? 'auto' : booleanOf(promoteText);

@@ -1,3 +1,5 @@
+import { counted } from './log.js';
+import { fallbackTag } from './registry/referrers.js';
 import type { Result } from './result.js';
 
 /** Every output, by the name action.yml gives it, with structured values: the CLI prints these as JSON. */
@@ -106,6 +108,24 @@ function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
+/** Where the attestations went, for the summary; undefined when the sources had none. */
+function attestationsRow(result: Result): string | undefined {
+  const { mode, count } = result.attestations;
+  if (count === 0) return undefined;
+  const n = counted(count, 'attestation');
+  if (mode !== 'referrers') return `${n} in the index, each after the image it describes`;
+  if (result.dryRun) return `${n} would be stored as OCI referrers of their images, not in the index`;
+  const places = result.images.map((image) => {
+    const stored = image.referrers ?? [];
+    const tags = [...new Set(stored.filter((r) => r.via === 'tag').map((r) => fallbackTag(r.subject)))];
+    const via = tags.length
+      ? `fallback ${tags.length === 1 ? 'tag' : 'tags'} ${tags.map(code).join(', ')}`
+      : 'the referrers API';
+    return `${code(image.image.display)}: ${via}`;
+  });
+  return `${n} stored as OCI referrers of their images, not in the index (${places.join('; ')})`;
+}
+
 /**
  * The job summary: the index digest once, then per image its ref and what happened to each tag, the wait, and a
  * row per platform.
@@ -129,6 +149,8 @@ export function summaryMarkdown(result: Result): string {
     ...result.pinned.map(({ tag, digest }) => `| Source ${code(tag)} | pinned to ${code(digest)} |`),
     ...(result.promoted ? ['| Promoted | the source index as it is, byte for byte |'] : []),
   ];
+  const where = attestationsRow(result);
+  if (where) lines.push(`| Attestations | ${where} |`);
   for (const image of result.images) {
     lines.push('', `#### ${code(image.ref)}`, '', '| Tag | |', '|---|---|');
     const row = (label: string, tags: readonly string[]) => {

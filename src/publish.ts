@@ -6,6 +6,7 @@ import { counted } from './log.js';
 import type { Platform } from './platform.js';
 import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
+import { type ReferrerManifest, type StoredReferrer, storeReferrers } from './registry/referrers.js';
 import { refuseShrink } from './shrink.js';
 import { readBack, readTags, type TagStates, writeTag } from './tag-io.js';
 import type { Target } from './targets.js';
@@ -97,6 +98,8 @@ export interface ImageOutcome {
   readonly forward?: readonly ForwardNote[];
   /** Moved tags that held another digest, and that digest: writing it back undoes the move. */
   readonly replaced?: Readonly<Record<string, Digest>>;
+  /** With `attestations: referrers`: the attestations stored in this image as referrers of their images. */
+  readonly referrers?: readonly StoredReferrer[];
 }
 
 /**
@@ -122,6 +125,11 @@ export async function publish(
      * platforms is then refused (shrink.ts).
      */
     readonly keepPlatforms?: readonly Platform[];
+    /**
+     * `attestations: referrers`: manifests stored in every image as referrers of their subjects once every tag is
+     * decided (a refused run stores none), before any tag moves.
+     */
+    readonly referrers?: readonly ReferrerManifest[];
   },
   context: RunContext,
 ): Promise<ImageOutcome[]> {
@@ -136,11 +144,12 @@ export async function publish(
     if (!forward) throw new Error('if-tag-exists: forward needs an ordering');
     return Promise.all(
       targets.map(async (target, i) => {
+        const referrers = await storeAttestations(target, options, context);
         const notes = await forwardTags({ ...forward, image: target.image }, states[i] as TagStates, {
           context,
           dryRun: options.dryRun,
         });
-        return outcomeOf(target, notes);
+        return { ...outcomeOf(target, notes), ...referrers };
       }),
     );
   }
@@ -165,6 +174,7 @@ export async function publish(
       }
     }
   });
+  const stored = await Promise.all(targets.map((target) => storeAttestations(target, options, context)));
   const reports: WriteReport[] = options.dryRun
     ? plans.map((plan) => ({ moved: plan.write, failed: [] }))
     : await Promise.all(
@@ -197,7 +207,14 @@ export async function publish(
         log.info(`${tagRef(target.image, tag)} -> ${index.digest} (verified${held})`);
       }
     }
-    return { ...target, ...report, unchanged: plan.unchanged, skipped: plan.skipped, replaced };
+    return {
+      ...target,
+      ...report,
+      unchanged: plan.unchanged,
+      skipped: plan.skipped,
+      replaced,
+      ...stored[i],
+    };
   });
 }
 
@@ -224,6 +241,22 @@ async function storeByDigest(target: Target, index: AssembledIndex, context: Run
     deadline: context.deadline,
     untilFound: true,
   });
+}
+
+/** Stores the attestation referrers in one image; nothing in a dry run or when there are none. */
+async function storeAttestations(
+  target: Target,
+  options: { readonly dryRun: boolean; readonly referrers?: readonly ReferrerManifest[] },
+  context: RunContext,
+): Promise<{ referrers?: StoredReferrer[] }> {
+  const manifests = options.referrers ?? [];
+  if (options.dryRun || manifests.length === 0) return {};
+  const referrers = await storeReferrers(target.image, manifests, context);
+  const via = referrers.some((r) => r.via === 'tag') ? 'their fallback tags' : 'the referrers API';
+  context.log.info(
+    `${target.image.display}: ${counted(referrers.length, 'attestation')} stored as referrers of their images (${via})`,
+  );
+  return { referrers };
 }
 
 /** A forward run's notes as an outcome: moved, already there, left behind (skipped), or failed. */

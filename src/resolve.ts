@@ -37,7 +37,8 @@ export interface ResolveContext extends RunContext {
 }
 
 export interface ResolveOptions {
-  readonly attestations: 'keep' | 'drop';
+  /** `referrers` keeps them like `keep`, and reads each Docker attestation in the round that checks it. */
+  readonly attestations: 'keep' | 'drop' | 'referrers';
   readonly platforms: readonly Platform[] | undefined;
   /**
    * Whether the images of index sources have their configs read for their labels (an image source's config is
@@ -267,7 +268,14 @@ async function resolveIndex(
           return undefined;
         }
         if (!isArtifactAttestation(child)) {
-          checkServed(source, child, await context.wait.head(from, child.digest), from);
+          // An attestation to be stored as a referrer is read now (the read is kept), not only checked.
+          const read =
+            options.attestations === 'referrers' &&
+            child.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST;
+          const served = read
+            ? (await context.wait.manifest(from, child.digest)).descriptor
+            : await context.wait.head(from, child.digest);
+          checkServed(source, child, served, from);
           return undefined;
         }
         const manifest = await context.wait.manifest(from, child.digest);

@@ -49,6 +49,8 @@ export interface Result {
   readonly pinned: readonly { readonly tag: string; readonly digest: Digest }[];
   /** True when a single index source was published byte for byte. */
   readonly promoted: boolean;
+  /** Where the attestation manifests went (`attestations`), and how many the sources had. */
+  readonly attestations: { readonly mode: 'keep' | 'drop' | 'referrers'; readonly count: number };
 }
 
 /** What a run adds to the outcomes beside the index: pinned tags, referrers brought, whether it promoted. */
@@ -56,6 +58,8 @@ export interface RunNotes {
   readonly pinned: Result['pinned'];
   readonly referrers: readonly Digest[];
   readonly promoted: boolean;
+  /** `attestations`: where the attestation manifests went. */
+  readonly attestations?: Result['attestations']['mode'];
 }
 
 /** A write that moved some tags but not all: the outputs of what did move still matter to the caller. */
@@ -104,6 +108,10 @@ export function resultOf(
     digests: digestsOf(index, notes.referrers),
     pinned: notes.pinned,
     promoted: notes.promoted,
+    attestations: {
+      mode: notes.attestations ?? 'keep',
+      count: images.reduce((sum, item) => sum + item.attestations.length, 0),
+    },
   };
 }
 

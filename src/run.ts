@@ -1,5 +1,6 @@
 import { agreedLabels } from './annotations.js';
 import { type AssembleOptions, assemble } from './assemble.js';
+import { type AttestationReferrer, attestationReferrers } from './attestation-referrers.js';
 import type { Clock } from './clock.js';
 import { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
@@ -107,7 +108,14 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
     const stored = [...primary.copied, ...others.flat()];
     return { sources, promotion, forward, images: primary.images, referrers: stored };
   });
-  const { images, promotion, forward } = resolved;
+  const { promotion, forward } = resolved;
+  // With `attestations: referrers` the attestations leave the index, and are stored as referrers instead.
+  const asReferrers = inputs.attestations === 'referrers';
+  const images = asReferrers
+    ? resolved.images.map((item) => ({ ...item, attestations: [] }))
+    : resolved.images;
+  const attestations =
+    asReferrers && !inputs.dryRun ? await attestationReferrers(resolved.images, image, wait) : [];
 
   const assembly: AssembleOptions = promotion
     ? { mediaType: inputs.mediaType, annotations: promotion.annotations }
@@ -126,6 +134,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         `${assembled.mediaType} ${assembled.digest} (${assembled.bytes.length} bytes, ${counted(images.length, 'platform')})`,
       );
       logLabels(assembled.mediaType, assembly, log);
+      logAttestations(inputs.attestations, resolved.images, attestations, inputs.dryRun, log);
       checkMixedMediaTypes(assembled.mediaType, images, log);
       return assembled;
     }));
@@ -138,6 +147,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         ifTagExists: inputs.ifTagExists,
         dryRun: inputs.dryRun,
         states: readStates(),
+        referrers: attestations,
         // Without `platforms`, a tag is not moved to an index with fewer platforms than it holds.
         ...(inputs.platforms ? {} : { keepPlatforms: images.map((image) => image.descriptor.platform) }),
         ...(forward
@@ -156,10 +166,11 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
     log.info(writtenLine(published, inputs.dryRun));
     return published;
   });
-  const result = resultOf(inputs.dryRun, images, index, outcomes, wait.waitedMs, {
+  const result = resultOf(inputs.dryRun, resolved.images, index, outcomes, wait.waitedMs, {
     pinned: resolved.sources.flatMap((s) => (s.pinnedFrom ? [{ tag: s.pinnedFrom, digest: s.digest }] : [])),
-    referrers: resolved.referrers,
+    referrers: [...resolved.referrers, ...attestations.map((a) => a.digest)],
     promoted: promotion !== undefined,
+    attestations: inputs.attestations,
   });
   if (outcomes.some((outcome) => outcome.failed.length > 0)) {
     throw new PartialPublishError(partialWriteMessage(index.digest, outcomes), result);
@@ -216,6 +227,28 @@ const WALL_CLOCK_ANNOTATIONS = ['org.opencontainers.image.created'];
 const RECENT_MS = 2 * 60 * 1000;
 /** What docker/metadata-action turns into the commit's time, in the form metadata-action itself writes. */
 const COMMIT_DATE = "{{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}";
+
+/** With `attestations: referrers`, says which attestation leaves the index for which referrer. */
+function logAttestations(
+  mode: Inputs['attestations'],
+  images: readonly PlatformImage[],
+  referrers: readonly AttestationReferrer[],
+  dryRun: boolean,
+  log: Logger,
+): void {
+  const count = images.reduce((sum, image) => sum + image.attestations.length, 0);
+  // `drop` leaves them out while resolving: this run has none to place.
+  if (count === 0 || mode !== 'referrers') return;
+  if (dryRun) {
+    log.info(`dry run: ${counted(count, 'attestation')} would leave the index and be stored as referrers`);
+    return;
+  }
+  for (const r of referrers) {
+    log.info(
+      `attestation ${r.attestation} of ${r.platform}: leaves the index, to be stored as the referrer ${r.digest} of ${r.subject}`,
+    );
+  }
+}
 
 /** Says which labels became index annotations, and why none did on a Docker manifest list. */
 function logLabels(mediaType: string, assembly: AssembleOptions, log: Logger): void {
