@@ -112,6 +112,11 @@ describe('provenance without clutter (attestations: referrers)', () => {
       expect(listed.manifests).toHaveLength(1);
       expect(listed.manifests[0]?.artifactType).toBe(ATTESTATION_TYPE);
       await expectReferrer(repo, pushed, listed.manifests[0]?.digest ?? '');
+      // Clean-up tools keep what `digests` lists: the referrer, not the attestation it replaced.
+      const digests = JSON.parse(result.outputs['digests'] ?? '[]') as string[];
+      expect(digests).toContain(listed.manifests[0]?.digest);
+      expect(digests).toContain(pushed.image.digest);
+      expect(digests).not.toContain(pushed.attestation.digest);
     }
     expect(result.summary).toContain(
       '2 attestations stored as OCI referrers of their images, not in the index',
