@@ -114,15 +114,16 @@ describe('byte for byte', () => {
     expect(again.outputs['digest']).toBe(index.digest);
   });
 
-  test('by digest from another registry: the same digest and bytes', async () => {
+  test('by digest, into its own repository and another registry: the same digest and bytes', async () => {
     const { index } = await tested('promo/bydigest', 'digest');
     const result = await runAction({
-      image: `${two.host}/elsewhere/app`,
+      image: `${one.host}/promo/bydigest\n${two.host}/elsewhere/app`,
       tags: '1.0',
       sources: `${one.host}/promo/bydigest@${index.digest}`,
     });
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs['digest']).toBe(index.digest);
+    expect((await fetchManifest(one, 'promo/bydigest', '1.0')).text).toBe(text(index));
     expect((await fetchManifest(two, 'elsewhere/app', '1.0')).text).toBe(text(index));
   });
 

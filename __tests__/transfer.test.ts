@@ -1,4 +1,4 @@
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { ConsistencyWait } from '../src/consistency.js';
 import type { Digest } from '../src/registry/digest.js';
 import type { SourceEntry } from '../src/sources.js';
@@ -8,6 +8,7 @@ import {
   type Entry,
   entry,
   type Logged,
+  referrerEntry,
   type ScriptedRegistry,
   scriptedWorld,
   sha256,
@@ -33,7 +34,7 @@ function world(hosts = ['reg.test']) {
     digest: pushed.digest as Digest,
   });
   const bring = (sources: SourceEntry[]) => bringIn(sources, image, context);
-  return { ...w, target, source, bring };
+  return { ...w, target, source, bring, transfer: context };
 }
 
 const query = (r: Logged) => new URL(r.path, 'https://x').searchParams;
@@ -193,3 +194,45 @@ async function settled(registry: ScriptedRegistry): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+describe('referrers brought along', () => {
+  const SIGNATURE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+
+  test('from a registry with the API into one without: stored by digest and listed in the fallback tag, with the blobs', async () => {
+    const w = world(['reg.test', 'src.test']);
+    const from = w.registries[1] as ScriptedRegistry;
+    from.referrersApi = true;
+    const image = from.pushImage('org/build', { platform: 'linux/amd64', layers: ['app'] });
+    const signature = from.pushReferrer('org/build', image, { artifactType: SIGNATURE, text: 'sig' });
+    const countersigned = from.pushReferrer('org/build', signature, {
+      artifactType: SIGNATURE,
+      text: 'sig of sig',
+    });
+    const stored = await bringIn([w.source(from, image)], w.target.repo('org/app'), w.transfer, {
+      indexes: true,
+      referrers: true,
+    });
+
+    expect(stored).toEqual([signature.digest, countersigned.digest].sort());
+    expect(w.target.manifest('org/app', `sha256-${image.digest.slice(7)}`)?.['manifests']).toEqual([
+      referrerEntry(signature),
+    ]);
+    // A signature of the signature too, found under its own subject.
+    expect(w.target.manifest('org/app', `sha256-${signature.digest.slice(7)}`)?.['manifests']).toEqual([
+      referrerEntry(countersigned),
+    ]);
+    expect(w.target.has('org/app', countersigned.digest)).toBe(true);
+    expect(from.requests('org/build', 'referrers/', 'GET').every((r) => r.status === 200)).toBe(true);
+    expect(w.lines).toContainEqual(expect.stringMatching(/referrers: 2 brought$/));
+  });
+
+  test('without referrers: copy, none is looked up', async () => {
+    const w = world(['reg.test', 'src.test']);
+    const from = w.registries[1] as ScriptedRegistry;
+    const image = from.pushImage('org/build', { platform: 'linux/amd64', layers: ['app'] });
+    from.pushReferrer('org/build', image, { artifactType: SIGNATURE, text: 'sig' });
+    await w.bring([w.source(from, image)]);
+    expect(from.requests('org/build', 'referrers/')).toEqual([]);
+    expect(w.target.tagged('org/app', `sha256-${image.digest.slice(7)}`)).toBeUndefined();
+  });
+});
