@@ -379,3 +379,64 @@ test('cross-registry sources are copied between two registries', async () => {
     await target.stop();
   }
 });
+
+describe('scoped logins (docker/login-action scope) on one registry', () => {
+  let reg: TestRegistry;
+  // Each user's tokens reach only its own repository, as package-scoped tokens on GHCR do.
+  const users = {
+    'pusher-a': { password: 'a-pass-1357', repositories: ['org-a/app'] },
+    'pusher-b': { password: 'b-pass-2468', repositories: ['org-b/app'] },
+    reader: { password: 'r-pass-9753', repositories: ['org-c/base'] },
+  };
+  beforeAll(async () => {
+    reg = await startRegistry({ auth: 'token', scopedUsers: users });
+  });
+  afterAll(async () => reg?.stop());
+
+  /** What login-action writes for `scope`: `docker login` with DOCKER_CONFIG at `<buildx>/config/<registry>/<scope>`. */
+  function scopedLogin(dockerDir: string, scope: string, user: keyof typeof users): void {
+    const dir = join(dockerDir, 'buildx', 'config', reg.host, ...scope.split('/'));
+    mkdirSync(dir, { recursive: true });
+    const auth = Buffer.from(`${user}:${users[user].password}`).toString('base64');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth } } }));
+  }
+
+  test('each target is pushed with its own @push login, and a source read with its @pull login', async () => {
+    const images = await pushImages(reg, 'org-c/base', { seed: 'scoped' });
+    const dockerDir = tempDir('mm-docker-');
+    scopedLogin(dockerDir, 'org-a/app@push', 'pusher-a');
+    scopedLogin(dockerDir, 'org-b/app@push', 'pusher-b');
+    scopedLogin(dockerDir, 'org-c/base@pull', 'reader');
+    // A namespace folder is not a scope buildx reads: it must not be taken for org-a/app.
+    scopedLogin(dockerDir, 'org-a@push', 'pusher-b');
+    const server = reg.tokenServer;
+    if (!server) throw new Error('token server missing');
+    const before = server.requests.length;
+    const result = await runAction(
+      {
+        image: `${reg.host}/org-a/app\n${reg.host}/org-b/app`,
+        tags: 'v1',
+        sources: images.map((i) => `${reg.host}/org-c/base@${i.digest}`).join('\n'),
+      },
+      { DOCKER_CONFIG: dockerDir },
+    );
+    expect(result.code, result.stdout).toBe(0);
+    expect(await served(reg, 'org-a/app', 'v1')).toBe(result.outputs['digest']);
+    expect(await served(reg, 'org-b/app', 'v1')).toBe(result.outputs['digest']);
+    // Who asked for which repository: every token request was made by the login that covers it.
+    const asked = server.requests.slice(before).filter((r) => r.authorized);
+    const accountsFor = (repository: string) =>
+      new Set(
+        asked
+          .filter((r) => r.scopes.some((s) => s.startsWith(`repository:${repository}:`)))
+          .map((r) => r.account),
+      );
+    expect(accountsFor('org-a/app')).toEqual(new Set(['pusher-a']));
+    expect(accountsFor('org-b/app')).toEqual(new Set(['pusher-b']));
+    expect([...accountsFor('org-c/base')]).toContain('reader');
+    expectNoSecret(
+      result,
+      Object.values(users).map((u) => u.password),
+    );
+  });
+});

@@ -25,7 +25,7 @@ test.each([
     username: 'input-user',
     password: 'input-pass',
     githubToken: 'gh-token',
-    dockerConfigs: () => [config],
+    dockerConfigs: { configsFor: () => [config] },
     runHelper: noHelper,
     log: recordingLogger(),
   });
@@ -43,12 +43,14 @@ test('the Docker config comes before the GitHub token, which serves ghcr.io only
     runHelper: noHelper,
     log,
   };
-  expect(await credentialSource({ ...options, dockerConfigs: () => [config] })('ghcr.io')).toEqual({
+  expect(
+    await credentialSource({ ...options, dockerConfigs: { configsFor: () => [config] } })('ghcr.io'),
+  ).toEqual({
     kind: 'basic',
     username: 'config-user',
     password: 'config-pass',
   });
-  const tokenOnly = credentialSource({ ...options, dockerConfigs: () => [] });
+  const tokenOnly = credentialSource({ ...options, dockerConfigs: { configsFor: () => [] } });
   expect(await tokenOnly('ghcr.io')).toEqual({
     kind: 'basic',
     username: 'octocat',
@@ -68,12 +70,14 @@ test('secrets from a credential helper and from auths are masked as soon as they
     username: undefined,
     password: undefined,
     githubToken: undefined,
-    dockerConfigs: () => [
-      {
-        credHelpers: { 'gcr.io': 'gcloud', 'ghcr.io': 'desktop' },
-        auths: { 'localhost:5000': { identitytoken: 'refresh-from-config' } },
-      },
-    ],
+    dockerConfigs: {
+      configsFor: () => [
+        {
+          credHelpers: { 'gcr.io': 'gcloud', 'ghcr.io': 'desktop' },
+          auths: { 'localhost:5000': { identitytoken: 'refresh-from-config' } },
+        },
+      ],
+    },
     runHelper: async (helper) =>
       helper === 'gcloud'
         ? { Username: '<token>', Secret: 'ya29.from-helper' }

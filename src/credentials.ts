@@ -1,4 +1,5 @@
-import { type DockerConfig, dockerConfigCredential, type HelperRunner } from './docker-config.js';
+import { dockerConfigCredential, type HelperRunner } from './docker-config.js';
+import type { DockerConfigs } from './docker-config-files.js';
 import type { Logger } from './log.js';
 import type { Credential, CredentialSource } from './registry/auth.js';
 import type { Repository } from './registry/reference.js';
@@ -10,8 +11,8 @@ export interface CredentialOptions {
   readonly githubToken: string | undefined;
   /** The user the GitHub token belongs to (`GITHUB_ACTOR`); GHCR accepts any name with a token. */
   readonly githubActor?: string | undefined;
-  /** The Docker configs to look in for a registry, in order (a scoped login's, then the main one). */
-  readonly dockerConfigs?: (registry: string) => readonly DockerConfig[];
+  /** The Docker configs to look in for a repository, in order (the scoped login covering it, then the main one). */
+  readonly dockerConfigs?: Pick<DockerConfigs, 'configsFor'>;
   readonly runHelper?: HelperRunner;
   readonly log: Logger;
 }
@@ -22,8 +23,8 @@ export interface CredentialOptions {
  * masked before anything else happens with it.
  */
 export function credentialSource(options: CredentialOptions): CredentialSource {
-  return async (registry): Promise<Credential | undefined> => {
-    const found = await lookup(options, registry);
+  return async (registry, repository): Promise<Credential | undefined> => {
+    const found = await lookup(options, registry, repository);
     if (found) maskSecret(options.log, found);
     options.log.debug(`credentials for ${registry}: ${describe(found)}`);
     return found;
@@ -40,11 +41,15 @@ function maskSecret(log: Logger, credential: Credential): void {
   log.secret(`${credential.username}:${credential.password}`);
 }
 
-async function lookup(options: CredentialOptions, registry: string): Promise<Credential | undefined> {
+async function lookup(
+  options: CredentialOptions,
+  registry: string,
+  repository: Repository | undefined,
+): Promise<Credential | undefined> {
   if (registry === options.image.registry && options.username && options.password) {
     return { kind: 'basic', username: options.username, password: options.password };
   }
-  for (const config of options.dockerConfigs?.(registry) ?? []) {
+  for (const config of options.dockerConfigs?.configsFor(repository) ?? []) {
     if (!options.runHelper) break;
     const found = await dockerConfigCredential(config, registry, options.runHelper);
     if (found) return found;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ConfigWarning, type DockerConfig, parseDockerConfig } from './docker-config.js';
@@ -21,49 +21,92 @@ function dockerDir(env: NodeJS.ProcessEnv): string {
   return env['DOCKER_CONFIG'] || join(env['HOME'] || homedir(), '.docker');
 }
 
+/** The Docker configs credentials come from, chosen per repository. */
+export interface DockerConfigs {
+  /**
+   * The configs to look in for `repository`, in order: the scoped login that covers it, then the main config
+   * (alone for no repository).
+   */
+  configsFor(repository: Repository | undefined): readonly DockerConfig[];
+  /**
+   * Which login covers `repository`: the scoped config folder, or '' for the main config. Repositories with the
+   * same login get the same credentials, so they can share one token.
+   */
+  loginOf(repository: Repository): string;
+}
+
 /**
- * For each registry, the configs to look in, in order: the scoped config of a target image on it (the most
- * specific scope that exists), then the main config. Read once, here.
+ * The configs, read once each. A scoped login covers a repository as buildx reads it: the scope's repository path
+ * is the full repository name (no namespace above it), and its actions must include the access the run needs
+ * there: push on a target image, pull on a source.
  */
 export function dockerConfigs(
   env: NodeJS.ProcessEnv,
-  images: readonly Repository[],
+  targets: readonly Repository[],
   warn: ConfigWarning,
-): (registry: string) => readonly DockerConfig[] {
+): DockerConfigs {
   const main = readDockerConfig(env, warn);
-  const scoped = new Map<string, DockerConfig>();
-  for (const image of images) {
-    if (scoped.has(image.registry)) continue;
-    const found = scopedConfig(env, image, warn);
-    if (found) scoped.set(image.registry, found);
-  }
-  return (registry) => [scoped.get(registry), main].filter((c): c is DockerConfig => c !== undefined);
+  const isTarget = (repository: Repository) =>
+    targets.some((t) => t.endpoint === repository.endpoint && t.path === repository.path);
+  const chosen = new Map<string, { dir: string; config: DockerConfig } | undefined>();
+  const scoped = (repository: Repository) => {
+    const key = `${repository.endpoint}/${repository.path}`;
+    if (!chosen.has(key)) {
+      const action = isTarget(repository) ? 'push' : 'pull';
+      chosen.set(key, firstConfig(scopedConfigDirs(env, repository, action), warn));
+    }
+    return chosen.get(key);
+  };
+  return {
+    configsFor: (repository) =>
+      [repository && scoped(repository)?.config, main].filter((c): c is DockerConfig => c !== undefined),
+    loginOf: (repository) => scoped(repository)?.dir ?? '',
+  };
 }
 
-/** The scoped config login-action wrote for this repository, or for a namespace or the registry above it. */
-function scopedConfig(
-  env: NodeJS.ProcessEnv,
-  image: Repository,
-  warn: ConfigWarning,
-): DockerConfig | undefined {
-  for (const dir of scopedConfigDirs(env, image)) {
+function firstConfig(dirs: readonly string[], warn: ConfigWarning) {
+  for (const dir of dirs) {
     const config = readConfigFile(join(dir, 'config.json'), warn);
-    if (config) return config;
+    if (config) return { dir, config };
   }
   return undefined;
 }
 
-/** Candidate folders, most specific first: `org/app@push`, `org/app`, `org@push`, `org`, then the registry's. */
-export function scopedConfigDirs(env: NodeJS.ProcessEnv, image: Repository): string[] {
-  const root = join(env['BUILDX_CONFIG'] || join(dockerDir(env), 'buildx'), 'config', image.endpoint);
-  const parts = image.path.split('/');
-  const dirs: string[] = [];
-  for (let n = parts.length; n > 0; n--) {
-    const scope = join(root, ...parts.slice(0, n));
-    dirs.push(`${scope}@push`, `${scope}@pull,push`, scope);
+/**
+ * The scoped folders that may hold a login for `action` on `repository`, most specific first:
+ * `<registry>/<repository>@<actions>` (the fewest actions first), `<registry>/<repository>`, then the registry's own
+ * `<registry>@<actions>` and `<registry>`. login-action writes `scope: org/app@push` to `…/org/app@push`.
+ */
+export function scopedConfigDirs(
+  env: NodeJS.ProcessEnv,
+  repository: Repository,
+  action: 'pull' | 'push',
+): string[] {
+  const config = join(env['BUILDX_CONFIG'] || join(dockerDir(env), 'buildx'), 'config');
+  const root = join(config, repository.endpoint);
+  const slash = repository.path.lastIndexOf('/');
+  const parent = slash < 0 ? root : join(root, repository.path.slice(0, slash));
+  return [
+    ...scopesIn(parent, repository.path.slice(slash + 1), action),
+    ...scopesIn(config, repository.endpoint, action),
+  ];
+}
+
+/** In `dir`, the folders `<name>@<actions>` whose actions include `action` (fewest first), then `<name>`. */
+function scopesIn(dir: string, name: string, action: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
   }
-  dirs.push(`${root}@push`, `${root}@pull,push`);
-  return dirs;
+  const scopes = entries
+    .filter((entry) => entry.startsWith(`${name}@`))
+    .map((entry) => ({ entry, actions: entry.slice(name.length + 1).split(',') }))
+    .filter(({ actions }) => actions.includes(action))
+    .sort((a, b) => a.actions.length - b.actions.length || a.entry.localeCompare(b.entry))
+    .map(({ entry }) => join(dir, entry));
+  return entries.includes(name) ? [...scopes, join(dir, name)] : scopes;
 }
 
 /**

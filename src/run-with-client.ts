@@ -1,6 +1,7 @@
 import { systemClock } from './clock.js';
 import { credentialSource } from './credentials.js';
-import type { DockerConfig, HelperRunner } from './docker-config.js';
+import type { HelperRunner } from './docker-config.js';
+import type { DockerConfigs } from './docker-config-files.js';
 import { type GitHubApi, gitHubApi } from './github.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
@@ -20,7 +21,7 @@ export interface Environment {
   /** `GITHUB_API_URL` and `GITHUB_REPOSITORY`, where revisions are compared. */
   readonly githubApiUrl?: string | undefined;
   readonly githubRepository?: string | undefined;
-  readonly dockerConfigs: (registry: string) => readonly DockerConfig[];
+  readonly dockerConfigs: DockerConfigs;
   readonly runHelper: HelperRunner;
   readonly userAgent: string;
   /** Where the proxy for https registries and GitHub's API is read (src/registry/proxy-env.ts). */
@@ -40,6 +41,8 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
       runHelper: environment.runHelper,
       log,
     }),
+    // A scoped login per repository (docker/login-action's `scope`): each login its own credentials and tokens.
+    loginOf: (repository) => environment.dockerConfigs.loginOf(repository),
     log,
     clock: systemClock,
     plainHttp: inputs.plainHttp,

@@ -39,6 +39,8 @@ export interface TestRegistry {
 export interface StartRegistryOptions {
   auth?: AuthMode;
   tokenTtlSeconds?: number;
+  /** Token mode: more users, each with the only repositories its tokens may reach. */
+  scopedUsers?: Record<string, { password: string; repositories: readonly string[] }>;
   /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1, as the registry's own `http.tls` does. */
   tls?: boolean;
 }
@@ -131,7 +133,13 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         certPem,
         service: TOKEN_SERVICE,
         issuer: TOKEN_ISSUER,
-        users: { [username]: password },
+        users: {
+          [username]: password,
+          ...Object.fromEntries(Object.entries(options.scopedUsers ?? {}).map(([u, s]) => [u, s.password])),
+        },
+        repositories: Object.fromEntries(
+          Object.entries(options.scopedUsers ?? {}).map(([u, s]) => [u, s.repositories]),
+        ),
         ...(options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
       });
       authYaml = [

@@ -42,6 +42,11 @@ export interface TokenServerOptions {
   service: string;
   issuer: string;
   users: Record<string, string>;
+  /**
+   * The repositories a user's tokens may reach (as a package-scoped token on GHCR); a user not listed here gets
+   * whatever scope it asks for.
+   */
+  repositories?: Record<string, readonly string[]>;
   ttlSeconds?: number;
 }
 
@@ -80,6 +85,13 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     return token;
   };
 
+  /** What a user is granted of the scopes it asked for. */
+  const grant = (username: string, scopes: string[]): TokenAccess[] => {
+    const allowed = options.repositories?.[username];
+    const access = parseScopes(scopes);
+    return allowed ? access.filter((a) => a.type === 'repository' && allowed.includes(a.name)) : access;
+  };
+
   const checkPassword = (username: string, password: string): boolean =>
     Object.hasOwn(options.users, username) && options.users[username] === password;
 
@@ -102,7 +114,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       return;
     }
     // Anonymous callers still get a token, just with no access: that is how Docker Hub treats private repos.
-    const access = authorized ? parseScopes(scopes) : [];
+    const access = authorized ? grant(basic.username, scopes) : [];
     const token = mint(access, ttl, basic?.username ?? '');
     const offline = authorized && query.get('offline_token') === 'true';
     sendJson(res, 200, {
@@ -135,7 +147,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       unauthorized(res);
     } else {
       sendJson(res, 200, {
-        access_token: mint(parseScopes(scopes), ttl, account),
+        access_token: mint(grant(account, scopes), ttl, account),
         expires_in: ttl,
         scope: scopes.join(' '),
         ...(form.get('access_type') === 'offline' ? { refresh_token: issueRefreshToken(account) } : {}),

@@ -83,6 +83,11 @@ export interface CallSpec {
 
 export interface ClientOptions {
   readonly credentials: CredentialSource;
+  /**
+   * Which login covers a repository ('' or undefined: the registry's one). Repositories of one login share an
+   * authorizer and its tokens; another login gets its own.
+   */
+  readonly loginOf?: (repository: Repository) => string;
   readonly log: Logger;
   readonly clock: Clock;
   /** `auto` uses HTTP for loopback hosts only. */
@@ -256,17 +261,20 @@ export class RegistryApi {
   }
 
   authorizer(repository: Repository): Authorizer {
-    let authorizer = this.authorizers.get(repository.endpoint);
+    const key = `${repository.endpoint}\n${this.options.loginOf?.(repository) ?? ''}`;
+    let authorizer = this.authorizers.get(key);
     if (!authorizer) {
+      // Every repository of this login gets the same credentials: asking for this one's stands for all of them.
+      const credentials: CredentialSource = (registry) => this.options.credentials(registry, repository);
       authorizer = new Authorizer(
         repository.registry,
         this.baseUrl(repository),
-        this.options.credentials,
+        credentials,
         this.transport,
         this.options.clock,
         this.options.log,
       );
-      this.authorizers.set(repository.endpoint, authorizer);
+      this.authorizers.set(key, authorizer);
     }
     return authorizer;
   }

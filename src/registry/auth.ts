@@ -1,11 +1,16 @@
+import type { Repository } from './reference.js';
+
 /** Credentials for one registry, as the lookup found them. */
 export type Credential =
   | { readonly kind: 'basic'; readonly username: string; readonly password: string }
   /** An identity (refresh) token, e.g. from `identitytoken` in a Docker config or a helper's `<token>` user. */
   | { readonly kind: 'identity-token'; readonly token: string; readonly username?: string };
 
-/** Finds credentials for a registry (`ghcr.io`, `docker.io`, `localhost:5000`); undefined means anonymous. */
-export type CredentialSource = (registry: string) => Promise<Credential | undefined>;
+/**
+ * Finds credentials for a registry (`ghcr.io`, `docker.io`, `localhost:5000`), for the repository a request is
+ * about when a login covers only some (Docker config scopes); undefined means anonymous.
+ */
+export type CredentialSource = (registry: string, repository?: Repository) => Promise<Credential | undefined>;
 
 export interface Challenge {
   /** Lowercased: `basic`, `bearer`. */
