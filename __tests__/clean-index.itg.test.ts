@@ -148,6 +148,34 @@ describe('provenance without clutter (attestations: referrers)', () => {
     expect(result.summary).toContain(`<code>${withApi.host}/${repo}</code>: the referrers API`);
   });
 
+  test('several images: stored in each; a dry run stores none and says so', async () => {
+    const repos = ['clean/referrers-one', 'clean/referrers-two'];
+    const sources = await buildxSources(repos[0] as string);
+    const inputs = {
+      image: repos.map((repo) => `${proxy.host}/${repo}`).join('\n'),
+      tags: 'latest',
+      sources: sourcesOf(sources.map((s) => s.index)),
+      attestations: 'referrers',
+    };
+    const dry = await runAction({ ...inputs, 'dry-run': 'true' });
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.stdout).toContain('dry run: 2 attestations would leave the index and be stored as referrers');
+    for (const repo of repos) {
+      expect(await served(reg, repo, fallbackTagOf(sources[0]?.image.digest ?? ''))).toBeNull();
+    }
+
+    const result = await runAction(inputs);
+    expect(result.code, result.stdout).toBe(0);
+    for (const repo of repos) {
+      for (const pushed of sources) {
+        const listed = (await fetchManifest(reg, repo, fallbackTagOf(pushed.image.digest))).json as {
+          manifests: { digest: string }[];
+        };
+        await expectReferrer(repo, pushed, listed.manifests[0]?.digest ?? '');
+      }
+    }
+  });
+
   test('keep, the default, leaves each attestation in the index after its image', async () => {
     const repo = 'clean/referrers-keep';
     const sources = await buildxSources(repo);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './helpers/action.js';
 import { pushSources } from './helpers/fixtures.js';
+import { pushBuildxIndex } from './helpers/images.js';
 import { lockstep } from './helpers/lockstep.js';
 import { fromHandler, tokenRegistryBehind } from './helpers/personalities.js';
 import {
@@ -145,6 +146,29 @@ describe('open registry', () => {
     // reuses the connection of an answer already read (on a TLS registry a new connection costs a handshake).
     expect(connections, story).toBeLessThanOrEqual(n + 1);
   });
+  test("two buildx index sources: 5 round trips, the images' configs read for their labels in one round", async () => {
+    const repository = 'roundtrips/buildx';
+    const sources = await Promise.all(
+      ['amd64', 'arm64'].map((architecture) =>
+        pushBuildxIndex(reg, repository, { platform: { os: 'linux', architecture } }),
+      ),
+    );
+    const { log, story } = await measured(proxy, [
+      '--image',
+      `${proxy.host}/${repository}`,
+      '--tag',
+      'v1',
+      ...sourceArgs(sources.map((s) => s.index.digest)),
+    ]);
+    // The indexes; their images (GET) and attestations (HEAD) beside the tag HEAD; the images' configs; the tag
+    // PUT; the read-back.
+    expect(sequentialRoundTrips(log), story).toBe(5);
+    expect(
+      log.filter((e) => e.method === 'GET' && e.path.includes('/blobs/')),
+      story,
+    ).toHaveLength(2);
+  });
+
   test.each([2, 3])(
     'K = %i images on one registry (N = 8): the index stored by digest in every image first',
     async (k) => {
