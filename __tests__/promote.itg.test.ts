@@ -127,6 +127,35 @@ describe('byte for byte', () => {
     expect((await fetchManifest(two, 'elsewhere/app', '1.0')).text).toBe(text(index));
   });
 
+  test('a dry run names the digest it would promote and writes nothing', async () => {
+    const { index } = await tested('promo/dry', 'dry');
+    const result = await runAction({
+      image: `${two.host}/promo/dry`,
+      tags: 'prod',
+      sources: `${one.host}/promo/dry:testing`,
+      'dry-run': 'true',
+    });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs['digest']).toBe(index.digest);
+    expect(result.outputs['written']).toBe('false');
+    expect(await served(two, 'promo/dry', 'prod')).toBeNull();
+    expect(await served(two, 'promo/dry', index.digest)).toBeNull();
+  });
+
+  test('a source tag that does not exist is named after wait-timeout, and nothing is written', async () => {
+    const result = await runAction({
+      image: `${two.host}/promo/missing`,
+      tags: 'prod',
+      sources: `${one.host}/promo/missing:testing`,
+      'wait-timeout': '2s',
+    });
+    expect(result.code).toBe(1);
+    expect(errorLine(result)).toContain(
+      `sources: "${one.host}/promo/missing:testing": ${one.host}/promo/missing:testing does not exist, still after wait-timeout`,
+    );
+    expect(await served(two, 'promo/missing', 'prod')).toBeNull();
+  });
+
   test("the source's children hidden for 3 s: the promotion waits and publishes the source digest", async () => {
     const { index, images, attestations } = await tested('promo/lag', 'lag');
     const faults = chaos({

@@ -4,6 +4,7 @@ import type { Digest } from '../src/registry/digest.js';
 import {
   fallbackTag,
   findReferrers,
+  MAX_REFERRERS,
   referrerOf,
   SETTLE_MS,
   storeReferrers,
@@ -238,4 +239,18 @@ test('without the API: a writer whose stale list lands after our read-back is ca
   const listed = w.registry.manifest('org/app', tagOf(w.subject))?.['manifests'] as Entry[];
   expect(listed.map((e) => e.digest).sort()).toEqual([ours.digest, theirs.digest].sort());
   expect(w.registry.requests('org/app', `manifests/${tagOf(w.subject)}`, 'PUT')).toHaveLength(2);
+});
+
+test('a list of more than MAX_REFERRERS referrers is refused, not followed', async () => {
+  const w = world({ api: false });
+  const many = Array.from({ length: MAX_REFERRERS + 1 }, (_, i) => ({
+    mediaType: TYPES.ociManifest,
+    digest: `sha256:${i.toString(16).padStart(64, '0')}` as const,
+    size: 2,
+    artifactType: SIGNATURE,
+  }));
+  w.registry.pushFallbackTag('org/app', w.subject.digest, many);
+  await expect(findReferrers(w.repo, w.subject.digest as Digest, w.context)).rejects.toThrow(
+    `lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`,
+  );
 });

@@ -7,7 +7,7 @@ import { type Digest, isDigest } from './registry/digest.js';
 import { isLag, RegistryError } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
-import { findReferrers, type Referrers, storeReferrers } from './registry/referrers.js';
+import { findReferrers, MAX_REFERRERS, type Referrers, storeReferrers } from './registry/referrers.js';
 import { nestedIndexError } from './resolve.js';
 import type { SourceEntry } from './sources.js';
 
@@ -20,6 +20,8 @@ interface Tally {
   copied: number;
   present: number;
   referrers: number;
+  /** Referrers listed so far, bounded by MAX_REFERRERS for the whole bringIn (a hostile list could fan out). */
+  found: number;
 }
 
 /** One source being brought into one image. */
@@ -70,7 +72,7 @@ export async function bringIn(
   const moves: Moves = {
     manifests: new Map(),
     blobs: new Map(),
-    tally: { mounted: 0, copied: 0, present: 0, referrers: 0 },
+    tally: { mounted: 0, copied: 0, present: 0, referrers: 0, found: 0 },
     indexes: options.indexes,
     referrers: options.referrers ? new Map() : undefined,
     found: new Map(),
@@ -138,6 +140,13 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
       once(seen, `${canonicalName(source.repository)}@${subject}`, async () => {
         const found = await referrersOf(copy, subject);
         if (found.descriptors.length === 0) return;
+        moves.tally.found += found.descriptors.length;
+        if (moves.tally.found > MAX_REFERRERS) {
+          throw new Error(
+            `${canonicalName(source.repository)}: more than ${MAX_REFERRERS} referrers under ${source.digest}; ` +
+              'refusing to copy that many (use referrers: skip)',
+          );
+        }
         if (depth > MAX_REFERRER_DEPTH) {
           throw new Error(
             `${canonicalName(source.repository)}: referrers nest deeper than ${MAX_REFERRER_DEPTH} levels under ` +
