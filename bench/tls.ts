@@ -15,7 +15,7 @@ import {
 } from '../__tests__/helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../__tests__/helpers/registry.js';
 import type { BenchOptions } from './args.js';
-import { measureMerge } from './measure.js';
+import { measureMerge, type Phases } from './measure.js';
 import { dockerManifest, type MergeJob, manifestMergeAction, type Tool } from './peers.js';
 import { countRange, formatMs, markdownTable, median, rotate } from './stats.js';
 
@@ -41,6 +41,8 @@ export interface TlsSample {
   readonly registryTls: boolean;
   readonly tokenHandshakes: number;
   readonly tokenRequests: number;
+  /** The registry front's view of the run (token requests not included): start-up, requests, exit. */
+  readonly phases: Phases;
 }
 
 export interface TlsResult {
@@ -179,6 +181,7 @@ async function measureTls(
       registryTls: front === fronts.registry,
       tokenHandshakes: fronts.token.connections - tokenConnections,
       tokenRequests: tokenLog.length,
+      phases: sample.phases,
     };
   } finally {
     front.setHandler(undefined);
@@ -199,7 +202,7 @@ function handshakes(sample: TlsSample): number {
 export function tlsReport(run: TlsRun): string {
   const rows = run.results.map((result) => {
     const base = [String(result.n), result.label];
-    if (result.samples.length === 0) return [...base, 'failed', '-', '-', '-', '-', '-', '-'];
+    if (result.samples.length === 0) return [...base, 'failed', '-', '-', '-', '-', '-', '-', '-', '-'];
     const ms = median(result.samples.map((s) => s.ms));
     const ours = run.results.find((r) => r.n === result.n && r.ours);
     const oursMs = ours && ours.samples.length > 0 ? median(ours.samples.map((s) => s.ms)) : undefined;
@@ -212,6 +215,8 @@ export function tlsReport(run: TlsRun): string {
       of((s) => s.registryConnections + s.tokenHandshakes),
       of(handshakes),
       of((s) => s.tokenRequests),
+      formatMs(median(result.samples.map((s) => s.phases.beforeFirstMs))),
+      formatMs(median(result.samples.map((s) => s.phases.afterLastMs))),
       oursMs === undefined ? '-' : `${(ms / oursMs).toFixed(1)}x`,
     ];
   });
@@ -231,10 +236,12 @@ export function tlsReport(run: TlsRun): string {
         'connections',
         'TLS handshakes',
         'token requests',
+        'before first request',
+        'after last answer',
         'time vs action',
       ],
       rows,
-      new Set([0, 2, 3, 4, 5, 6, 7, 8]),
+      new Set([0, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
     ),
     '',
   ];
