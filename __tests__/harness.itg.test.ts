@@ -1,7 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_ACCEPT, MediaTypes, pushBuildxIndex, pushImage, sha256Digest } from './helpers/images.js';
 import { maxConcurrency, type RequestLogEntry, sequentialRoundTrips, startProxy } from './helpers/proxy.js';
-import { type AuthMode, startRegistry, type TestRegistry, TOKEN_SERVICE } from './helpers/registry.js';
+import {
+  type AuthMode,
+  REGISTRY_BIN_VARIABLE,
+  registryBinary,
+  startRegistry,
+  type TestRegistry,
+  TOKEN_SERVICE,
+} from './helpers/registry.js';
 
 // Proves the test harness itself against the real registry, so later failures can be trusted to be ours.
 
@@ -296,5 +307,40 @@ describe('round-trip measures', () => {
     const mixed = [entry(0, 100), entry(1, 2), entry(3, 4), entry(5, 6)];
     expect(sequentialRoundTrips(mixed)).toBe(3);
     expect(maxConcurrency(mixed)).toBe(2);
+  });
+});
+
+describe(`the registry binary named by ${REGISTRY_BIN_VARIABLE}`, () => {
+  const saved = process.env[REGISTRY_BIN_VARIABLE];
+  const dir = mkdtempSync(join(tmpdir(), 'mm-registry-bin-'));
+  afterAll(() => {
+    if (saved === undefined) delete process.env[REGISTRY_BIN_VARIABLE];
+    else process.env[REGISTRY_BIN_VARIABLE] = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts under another name and path, as a download or another distribution installs it', async () => {
+    // The binary found the usual way, linked under a name no lookup on PATH would find.
+    const found = registryBinary();
+    const real = found.includes('/') ? found : execFileSync('which', [found], { encoding: 'utf8' }).trim();
+    const renamed = join(dir, 'distribution-registry');
+    symlinkSync(real, renamed);
+    process.env[REGISTRY_BIN_VARIABLE] = renamed;
+    expect(registryBinary()).toBe(renamed);
+    const reg = await startRegistry();
+    try {
+      const image = await pushImage(reg, 'harness/renamed', { platform: linuxAmd64, format: 'oci' });
+      const { res } = await getManifest(reg, 'harness/renamed', image.digest);
+      expect(res.status).toBe(200);
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('set to nothing that runs: start-up fails naming the variable', async () => {
+    process.env[REGISTRY_BIN_VARIABLE] = join(dir, 'missing');
+    await expect(startRegistry()).rejects.toThrow(
+      `${REGISTRY_BIN_VARIABLE}=${join(dir, 'missing')} is not an executable file`,
+    );
   });
 });

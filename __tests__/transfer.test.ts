@@ -236,3 +236,22 @@ describe('referrers brought along', () => {
     expect(w.target.tagged('org/app', `sha256-${image.digest.slice(7)}`)).toBeUndefined();
   });
 });
+
+test('foreign sources still missing at the deadline are named together; one alone keeps its own message', async () => {
+  const w = world();
+  const served = w.target.pushImage('org/build', { platform: 'linux/amd64' });
+  const missing = ['a', 'b'].map((hex) => ({ digest: `sha256:${hex.repeat(64)}` }) as Entry);
+  const [a, b] = missing.map((entry) => w.source(w.target, entry));
+
+  await expect(w.bring([w.source(w.target, served), a as SourceEntry, b as SourceEntry])).rejects.toThrow(
+    new RegExp(
+      `^sources: 2 sources are still not served by reg\\.test/org/build after wait-timeout: "${a?.text}", ` +
+        `"${b?.text}" \\(.*404.*\\)\\. Check that the builds pushed these digests`,
+    ),
+  );
+
+  const v = world();
+  await expect(v.bring([v.source(v.target, missing[0] as Entry)])).rejects.toThrow(
+    `sources: "${a?.text}": reg.test/org/build still does not serve it after wait-timeout (`,
+  );
+});

@@ -2,6 +2,7 @@ import { indexLabelsOf } from './annotations.js';
 import type { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
+import { NotServedError, whenAllServed } from './not-served.js';
 import {
   InvalidPlatformError,
   type Platform,
@@ -93,21 +94,6 @@ export async function pinSources(
   return dedupeSources(pinned);
 }
 
-/** A source the repository still did not serve at the deadline. */
-class NotServedError extends Error {
-  constructor(
-    readonly source: SourceEntry,
-    readonly from: Repository,
-    readonly answer: unknown,
-  ) {
-    super(
-      `sources: "${source.text}": ${canonicalName(from)} still does not serve ${source.digest} after ` +
-        `wait-timeout (${errorMessage(answer)}). Check that the build pushed this digest to ${canonicalName(from)}, ` +
-        'or raise wait-timeout if the registry is slow',
-    );
-  }
-}
-
 /**
  * Reads every source (in parallel) and returns one image per platform, each with its attestations. Any other
  * error ends the run at once; sources still not served at the deadline are named together, every one of them.
@@ -117,18 +103,7 @@ export async function resolveSources(
   options: ResolveOptions,
   context: ResolveContext,
 ): Promise<PlatformImage[]> {
-  const served = await Promise.all(
-    sources.map((source) =>
-      servedManifest(source, context).catch((error: unknown) => {
-        if (error instanceof NotServedError) return error;
-        throw error;
-      }),
-    ),
-  );
-  const notServed = served.filter((item) => item instanceof NotServedError);
-  if (notServed.length === 1) throw notServed[0];
-  if (notServed.length > 1) throw new Error(notServedMessage(notServed));
-  const manifests = served as FetchedManifest[];
+  const manifests = await whenAllServed(sources, (source) => servedManifest(source, context));
   context.onServed?.();
   const perSource = await Promise.all(
     sources.map((source, i) => resolveManifest(source, manifests[i] as FetchedManifest, options, context)),
@@ -138,17 +113,6 @@ export async function resolveSources(
   checkOnePerPlatform(images);
   if (options.platforms) checkExpectedPlatforms(images, options.platforms);
   return options.attestations === 'drop' ? images.map((image) => ({ ...image, attestations: [] })) : images;
-}
-
-/** Every source still missing, where it was looked for, and the registry's last answer for the first. */
-function notServedMessage(notServed: readonly NotServedError[]): string {
-  const places = [...new Set(notServed.map((item) => canonicalName(item.from)))].join(', ');
-  const listed = notServed.map((item) => `"${item.source.text}"`).join(', ');
-  return (
-    `sources: ${notServed.length} sources are still not served by ${places} after wait-timeout: ${listed} ` +
-    `(${errorMessage(notServed[0]?.answer)}). Check that the builds pushed these digests to ${places}, or raise ` +
-    'wait-timeout if the registry is slow'
-  );
 }
 
 /** Where a source is read: the image, unless a dry run left a foreign source where it is. */
@@ -163,7 +127,14 @@ async function servedManifest(source: SourceEntry, context: ResolveContext): Pro
     return await context.wait.manifest(from, source.digest);
   } catch (error) {
     if (!isLag(error)) throw error;
-    throw new NotServedError(source, from, error);
+    throw new NotServedError(
+      source,
+      from,
+      error,
+      `sources: "${source.text}": ${canonicalName(from)} still does not serve ${source.digest} after ` +
+        `wait-timeout (${errorMessage(error)}). Check that the build pushed this digest to ${canonicalName(from)}, ` +
+        'or raise wait-timeout if the registry is slow',
+    );
   }
 }
 

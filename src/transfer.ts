@@ -1,6 +1,7 @@
 import type { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
+import { NotServedError, whenAllServed } from './not-served.js';
 import { once } from './once.js';
 import type { FetchedManifest, RegistryClient, Upload } from './registry/client.js';
 import { type Digest, isDigest } from './registry/digest.js';
@@ -78,25 +79,26 @@ export async function bringIn(
     found: new Map(),
     stored: new Set(),
   };
-  await Promise.all(
-    sources.map(async (source) => {
-      try {
-        const copy = { source, to: image, context, moves };
-        // Referrers are looked up while the content moves, so a source without any costs no extra round trip.
-        const subjects = moves.referrers ? lookUpReferrers(copy) : undefined;
-        subjects?.catch(() => {});
-        await copyManifest(copy, source.digest, true);
-        if (subjects) await bringReferrers(copy, await subjects, 1);
-      } catch (error) {
-        if (!isLag(error)) throw error;
-        throw new Error(
-          `sources: "${source.text}": ${canonicalName(source.repository)} still does not serve it after wait-timeout ` +
-            `(${errorMessage(error)}). Check the digest and repository, or raise wait-timeout`,
-        );
-      }
-      context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
-    }),
-  );
+  await whenAllServed(sources, async (source) => {
+    try {
+      const copy = { source, to: image, context, moves };
+      // Referrers are looked up while the content moves, so a source without any costs no extra round trip.
+      const subjects = moves.referrers ? lookUpReferrers(copy) : undefined;
+      subjects?.catch(() => {});
+      await copyManifest(copy, source.digest, true);
+      if (subjects) await bringReferrers(copy, await subjects, 1);
+    } catch (error) {
+      if (!isLag(error)) throw error;
+      throw new NotServedError(
+        source,
+        source.repository,
+        error,
+        `sources: "${source.text}": ${canonicalName(source.repository)} still does not serve it after ` +
+          `wait-timeout (${errorMessage(error)}). Check the digest and repository, or raise wait-timeout`,
+      );
+    }
+    context.log.info(`${source.text}: brought into ${canonicalName(image)}`);
+  });
   const { tally } = moves;
   context.log.info(
     `blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there` +
