@@ -4,7 +4,6 @@ import { expect, test } from 'vitest';
 
 /** `npm run demo`: the newcomer's first look, run as .ci/run runs it, against its own throwaway registry. */
 const ROOT = resolve(import.meta.dirname, '..');
-const TSX = resolve(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 interface Demo {
   readonly code: number | null;
@@ -15,7 +14,8 @@ interface Demo {
 /** Runs the demo; `onOutput` sees stdout as it grows and may signal the process. */
 function demo(args: string[], onOutput?: (stdout: string, stop: () => void) => void): Promise<Demo> {
   return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [TSX, 'scripts/demo.ts', ...args], {
+    // As `npm run demo` runs it: one process, which gets Ctrl-C itself (tsx's CLI would relay it to a child).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -88,7 +88,7 @@ try {
     seed: 'demo',
   });
   section(
-    `1. Two build jobs push by digest to ${image}; the arm64 push lands ${LATE_MS / 1000} s after the merge starts`,
+    `1. Two build jobs push by digest to ${image}; the arm64 push lands ${LATE_MS / 1000} s into the merge's wait`,
   );
   const amd64 = await pushImage(registry, REPOSITORY, build('amd64'));
   // The arm64 job's digest is known before its image is in the repository, as a job output is: the image is
