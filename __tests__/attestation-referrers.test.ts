@@ -61,7 +61,7 @@ test.each([
   [
     'a subject other than its image',
     { ...attestation, subject: { ...image, digest: dg('b') } },
-    `names ${dg('b')} as its subject, not the image ${dg('a')}`,
+    `names "${dg('b')}" as its subject, not the image ${dg('a')}`,
   ],
   ['no config', { ...attestation, config: undefined }, 'is not an image manifest with a config and layers'],
   [

@@ -1,6 +1,6 @@
 import { referrerManifestJson } from './canonical-json.js';
 import type { ConsistencyWait } from './consistency.js';
-import { platformKey } from './platform.js';
+import { platformKey, quote } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
 import type { FetchedManifest } from './registry/client.js';
 import { type Descriptor, isStringRecord, parseDescriptor } from './registry/descriptor.js';
@@ -70,7 +70,7 @@ export function referrerOfAttestation(
   if (subject !== undefined) {
     if (subject !== image.digest) {
       throw new Error(
-        `the attestation ${where} names ${String(subject).slice(0, 80)} as its subject, not the image ` +
+        `the attestation ${where} names ${typeof subject === 'string' ? quote(subject, 80) : 'a malformed digest'} as its subject, not the image ` +
           `${image.digest} it is listed with: rebuild and push the image`,
       );
     }
