@@ -2,15 +2,28 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './helpers/action.js';
 import { pushSources } from './helpers/fixtures.js';
 import { pushBuildxIndex } from './helpers/images.js';
+import { makeTempDir, removeTempDir, selfSignedCert } from './helpers/local.js';
 import { lockstep } from './helpers/lockstep.js';
-import { fromHandler, tokenRegistryBehind } from './helpers/personalities.js';
+import {
+  fromHandler,
+  personality,
+  realmThroughProxy,
+  tokenRegistryBehind,
+  tokenUrlOf,
+} from './helpers/personalities.js';
 import {
   type ProxyHandler,
   type RequestLogEntry,
   sequentialRoundTrips,
+  startProxy,
   type TestProxy,
 } from './helpers/proxy.js';
-import { startProxiedRegistry, stopProxiedRegistry, type TestRegistry } from './helpers/registry.js';
+import {
+  startProxiedRegistry,
+  startRegistry,
+  stopProxiedRegistry,
+  type TestRegistry,
+} from './helpers/registry.js';
 import type { Stage } from './helpers/stages.js';
 
 /**
@@ -267,4 +280,75 @@ describe('token auth registry', () => {
     const upToToken = log.filter((e) => token !== undefined && e.start <= token.start);
     expect(sequentialRoundTrips(upToToken), story).toBe(2);
   });
+});
+
+describe('TLS registry with Bearer tokens, the token server behind a TLS front of its own', () => {
+  let reg: TestRegistry;
+  let front: TestProxy;
+  let tokens: TestProxy;
+  let dir: string;
+  let caPath: string;
+  beforeAll(async () => {
+    reg = await startRegistry({ auth: 'token' });
+    dir = await makeTempDir('manifest-merge-roundtrips-tls-');
+    const cert = await selfSignedCert(dir, '/CN=127.0.0.1', ['subjectAltName=IP:127.0.0.1']);
+    caPath = cert.certPath;
+    tokens = await startProxy(new URL(tokenUrlOf(reg)).origin, { tls: cert });
+    front = await startProxy(reg.url, { tls: cert });
+  });
+  afterAll(async () => {
+    await front?.close();
+    await tokens?.close();
+    await reg?.stop();
+    if (dir) await removeTempDir(dir);
+  });
+
+  test.each([8, 32])(
+    'N = %i: 4 + 2 rounds across both fronts, one token, N + 1 TLS handshakes with the registry and 1 with the token server',
+    async (n) => {
+      const repository = `roundtrips/tls${n}`;
+      const digests = await pushSources(reg, repository, n);
+      // Both fronts answer in the same lockstep rounds; challenges name the token front as realm.
+      const rounds = lockstep({ quietMs: QUIET_MS });
+      front.setHandler(
+        personality(
+          realmThroughProxy(tokenUrlOf(reg), () => tokens.url),
+          fromHandler(rounds.handler),
+        ),
+      );
+      tokens.setHandler(rounds.handler);
+      const from = { front: front.log.length, tokens: tokens.log.length };
+      const accepted = { front: front.connections, tokens: tokens.connections };
+
+      const result = await runCli(
+        [
+          '--image',
+          `${front.host}/${repository}`,
+          '--tag',
+          'v1',
+          ...sourceArgs(digests),
+          '--plain-http',
+          'false',
+          '--username',
+          reg.username,
+          '--password-stdin',
+        ],
+        { stdin: `${reg.password}\n`, env: { NODE_EXTRA_CA_CERTS: caPath } },
+      );
+
+      expect(result.code, result.stderr).toBe(0);
+      const tokenLog = tokens.log.slice(from.tokens);
+      const log = [...front.log.slice(from.front), ...tokenLog];
+      const story = `requests:\n${timeline(log)}`;
+      expect(
+        tokenLog.map((e) => e.method),
+        story,
+      ).toEqual(['GET']);
+      expect(sequentialRoundTrips(log), story).toBe(ROUND_TRIPS + AUTH_ROUND_TRIPS);
+      // Each connection is a TLS handshake: the challenge round's N, one more for the tag HEAD beside the
+      // configs, then reused to the end; one to the token server.
+      expect(front.connections - accepted.front, story).toBeLessThanOrEqual(n + 1);
+      expect(tokens.connections - accepted.tokens, story).toBe(1);
+    },
+  );
 });
