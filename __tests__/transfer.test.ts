@@ -226,6 +226,41 @@ describe('referrers brought along', () => {
     expect(w.lines).toContainEqual(expect.stringMatching(/referrers: 2 brought$/));
   });
 
+  test('a fallback tag listing a referrer under itself, or a manifest with another subject, is not followed: the copy ends', async () => {
+    const w = world(['reg.test', 'src.test']);
+    const from = w.registries[1] as ScriptedRegistry;
+    const image = from.pushImage('org/build', { platform: 'linux/amd64', layers: ['app'] });
+    const signature = from.pushReferrer('org/build', image, { artifactType: SIGNATURE, text: 'sig' });
+    const other = from.pushImage('org/build', { platform: 'linux/arm64', layers: ['other'] });
+    const elsewhere = from.pushReferrer('org/build', other, { artifactType: SIGNATURE, text: 'not ours' });
+    from.pushFallbackTag('org/build', image.digest, [referrerEntry(signature), referrerEntry(elsewhere)]);
+    // The signature's own fallback tag lists the signature again: following it would wait on itself.
+    from.pushFallbackTag('org/build', signature.digest, [referrerEntry(signature)]);
+
+    const stored = await bringIn([w.source(from, image)], w.target.repo('org/app'), w.transfer, {
+      indexes: true,
+      referrers: true,
+    });
+
+    expect(stored).toEqual([signature.digest]);
+    expect(w.target.has('org/app', elsewhere.digest)).toBe(false);
+    expect(w.target.tagged('org/app', `sha256-${signature.digest.slice(7)}`)).toBeUndefined();
+    expect(w.lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^warning .*${elsewhere.digest} is listed as a referrer of ${image.digest} but names ${other.digest}`,
+        ),
+      ),
+    );
+    expect(w.lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^warning .*${signature.digest} is listed as a referrer of ${signature.digest} but names ${image.digest}`,
+        ),
+      ),
+    );
+  });
+
   test('without referrers: copy, none is looked up', async () => {
     const w = world(['reg.test', 'src.test']);
     const from = w.registries[1] as ScriptedRegistry;

@@ -8,7 +8,13 @@ import { type Digest, isDigest } from './registry/digest.js';
 import { isLag, RegistryError } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
-import { findReferrers, MAX_REFERRERS, type Referrers, storeReferrers } from './registry/referrers.js';
+import {
+  findReferrers,
+  MAX_REFERRERS,
+  type Referrers,
+  storeReferrers,
+  subjectOf,
+} from './registry/referrers.js';
 import { nestedIndexError } from './resolve.js';
 import type { SourceEntry } from './sources.js';
 
@@ -131,15 +137,18 @@ function referrersOf(copy: Copy, subject: Digest): Promise<Referrers> {
 
 /**
  * Brings the referrers of `subjects` from the source's repository: each one's content first (blobs, or an index's
- * children), then the manifests stored as referrers of their subject in the image, then their own referrers. Every
- * subject is looked up once per bringIn, so a list that names itself cannot loop; depth is bounded all the same.
+ * children), then the manifests stored as referrers of their subject in the image, then their own referrers. Only a
+ * manifest whose own `subject` is the one asked about is taken (a list may name anything): a referrer's digest
+ * covers its subject's, so the chain cannot come back to a digest already followed. Each subject is looked up once
+ * per bringIn and never again from inside its own lookup (a list naming itself); depth is bounded all the same.
  */
 async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: number): Promise<void> {
   const { source, to, context, moves } = copy;
   const seen = moves.referrers as Map<string, Promise<void>>;
+  const keyOf = (subject: Digest) => `${canonicalName(source.repository)}@${subject}`;
   await Promise.all(
     subjects.map((subject) =>
-      once(seen, `${canonicalName(source.repository)}@${subject}`, async () => {
+      once(seen, keyOf(subject), async () => {
         const found = await referrersOf(copy, subject);
         if (found.descriptors.length === 0) return;
         moves.tally.found += found.descriptors.length;
@@ -156,26 +165,34 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
           );
         }
         const manifests = await Promise.all(
-          found.descriptors.map((d) =>
-            copyContent(
-              { ...copy, source: { ...source, text: `referrer ${d.digest}`, digest: d.digest } },
-              d.digest,
-              true,
-            ),
-          ),
+          found.descriptors.map(async (d) => {
+            const referrer = {
+              ...copy,
+              source: { ...source, text: `referrer ${d.digest}`, digest: d.digest },
+            };
+            const manifest = await context.wait.manifest(source.repository, d.digest);
+            const named = subjectOf(manifest.json);
+            if (named !== subject) {
+              context.log.warning(
+                `${canonicalName(source.repository)}: ${d.digest} is listed as a referrer of ${subject} but names ` +
+                  `${named ?? 'no valid subject'}; it is not copied`,
+                'Referrer left out',
+              );
+              return undefined;
+            }
+            return copyContent(referrer, d.digest, true, manifest);
+          }),
         );
+        const taken = manifests.filter((m): m is FetchedManifest => m !== undefined);
         const stored = await storeReferrers(
           to,
-          manifests.map((m) => ({ bytes: m.bytes, mediaType: m.descriptor.mediaType })),
+          taken.map((m) => ({ bytes: m.bytes, mediaType: m.descriptor.mediaType })),
           context,
         );
         for (const { descriptor } of stored) moves.stored.add(descriptor.digest);
         moves.tally.referrers += stored.length;
-        await bringReferrers(
-          copy,
-          stored.map((s) => s.descriptor.digest),
-          depth + 1,
-        );
+        const next = stored.map((s) => s.descriptor.digest).filter((digest) => !seen.has(keyOf(digest)));
+        await bringReferrers(copy, next, depth + 1);
       }),
     ),
   );
@@ -203,10 +220,15 @@ async function copyManifestBody(copy: Copy, digest: Digest, top: boolean): Promi
 }
 
 /** Brings what a manifest names into the image (an index's children, an image's blobs), and returns it unwritten. */
-async function copyContent(copy: Copy, digest: Digest, top: boolean): Promise<FetchedManifest> {
+async function copyContent(
+  copy: Copy,
+  digest: Digest,
+  top: boolean,
+  read?: FetchedManifest,
+): Promise<FetchedManifest> {
   const { source, to, context, moves } = copy;
   const from = source.repository;
-  const manifest = await context.wait.manifest(from, digest);
+  const manifest = read ?? (await context.wait.manifest(from, digest));
   const json = manifest.json;
   if (isIndexMediaType(manifest.descriptor.mediaType)) {
     // Only the source itself may be an index: a nested one is refused before anything is copied, as resolve

@@ -132,8 +132,8 @@ export function referrerOf(
 ): { descriptor: Descriptor; subject: Digest } {
   const digest = digestOf(manifest.bytes);
   const json = parseObject(manifest.bytes, `${where}@${digest}`);
-  const subject = (json['subject'] as { digest?: unknown } | undefined)?.digest;
-  if (typeof subject !== 'string' || !isDigest(subject)) {
+  const subject = subjectOf(json);
+  if (subject === undefined) {
     throw new Error(`${where}@${digest} has no valid subject: it is not a referrer`);
   }
   const config = (json['config'] as { mediaType?: unknown } | undefined)?.mediaType;
@@ -149,6 +149,14 @@ export function referrerOf(
     },
     subject,
   };
+}
+
+/** The digest a manifest names as its `subject`, if a valid one. */
+export function subjectOf(json: Record<string, unknown>): Digest | undefined {
+  const subject = json['subject'];
+  if (typeof subject !== 'object' || subject === null) return undefined;
+  const digest = (subject as { digest?: unknown }).digest;
+  return typeof digest === 'string' && isDigest(digest) ? digest : undefined;
 }
 
 /** What a fallback tag holds now: its digest (undefined when there is no such tag) and the referrers it lists. */
