@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import { ConsistencyWait } from '../src/consistency.js';
 import { type Platform, parsePlatform } from '../src/platform.js';
 import type { Digest } from '../src/registry/digest.js';
-import { resolveSources } from '../src/resolve.js';
+import { pinSources, resolveSources } from '../src/resolve.js';
 import type { SourceEntry } from '../src/sources.js';
 import {
   descriptor,
@@ -266,5 +266,21 @@ test('one source missing keeps its own message', async () => {
   const one = { text: missing, repository: w.registry.repo('org/app'), digest: missing };
   await expect(w.resolve([one])).rejects.toThrow(
     `sources: "${missing}": reg.test/org/app still does not serve ${missing} after wait-timeout (`,
+  );
+});
+
+test('a source tag not there yet is waited for, and the first waiting line names the limit', async () => {
+  const w = world();
+  const image = w.registry.pushImage('org/app', { platform: 'linux/amd64' });
+  w.registry.tag('org/app', 'testing', image);
+  w.registry.hide('testing', 2);
+  const tagged = { text: 'reg.test/org/app:testing', repository: w.registry.repo('org/app'), tag: 'testing' };
+
+  const [pinned] = await pinSources([tagged], { ...w.context, wait: new ConsistencyWait(w.context) });
+
+  expect(pinned?.digest).toBe(image.digest);
+  expect(w.lines).toContain(
+    'info reg.test/org/app:testing is not served yet; waiting for it up to 60 s (wait-timeout; set it, e.g. to 5m, to ' +
+      'wait longer)',
   );
 });

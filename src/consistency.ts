@@ -59,7 +59,7 @@ export class ConsistencyWait {
       return await this.client.getManifest(repository, digest, { deadline: this.deadline });
     } catch (error) {
       if (!isLag(error)) throw error;
-      this.log.info(this.notServedLine(repository, digest, error));
+      this.log.info(this.notServedLine(repository, `${canonicalName(repository)}@${digest}`, error));
     }
     await this.poll(repository, digest, true);
     return this.client.getManifest(repository, digest, { deadline: this.deadline, untilFound: true });
@@ -99,11 +99,11 @@ export class ConsistencyWait {
   }
 
   /**
-   * The line for a digest found missing. The first names the limit and how to change it; a repository the
-   * registry does not know at all (NAME_UNKNOWN) is more often a typo in `image` than lag, so that is said.
+   * The line for a digest or tag (`what`, named in full) found missing. The first names the limit and how to
+   * change it; a repository the registry does not know at all (NAME_UNKNOWN) is more often a typo in `image` than
+   * lag, so that is said.
    */
-  private notServedLine(repository: Repository, digest: Digest, error: unknown): string {
-    const name = canonicalName(repository);
+  notServedLine(repository: Repository, what: string, error: unknown): string {
     const unknownRepository =
       error instanceof RegistryError && error.hasCode(ErrorCode.NAME_UNKNOWN)
         ? `: ${repository.registry} does not know the repository ${repository.path} (NAME_UNKNOWN); ` +
@@ -113,7 +113,7 @@ export class ConsistencyWait {
       ? ''
       : ` up to ${this.limitSeconds} s (wait-timeout; set it, e.g. to 5m, to wait longer)`;
     this.announced = true;
-    return `${name}@${digest} is not served yet${unknownRepository}; waiting for it${limit}`;
+    return `${what} is not served yet${unknownRepository}; waiting for it${limit}`;
   }
 
   private report(): void {

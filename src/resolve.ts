@@ -55,9 +55,9 @@ export interface ResolveOptions {
  */
 export async function pinSources(
   sources: readonly SourceInput[],
-  context: RunContext,
+  context: RunContext & { readonly wait: ConsistencyWait },
 ): Promise<SourceEntry[]> {
-  const { client, log, deadline } = context;
+  const { client, log, deadline, wait } = context;
   const pinned = await Promise.all(
     sources.map(async (source): Promise<SourceEntry> => {
       if (!isTagged(source)) return source;
@@ -71,7 +71,7 @@ export async function pinSources(
           onRetry: (error) => {
             if (!isLag(error) || reported) return;
             reported = true;
-            log.info(`${ref} is not served yet; waiting for it`);
+            log.info(wait.notServedLine(source.repository, ref, error));
           },
         }));
       } catch (error) {

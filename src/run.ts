@@ -65,7 +65,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
   };
 
   const resolved = await log.group('Resolve sources', async () => {
-    const sources = await pinSources(inputs.sources, context);
+    const sources = await pinSources(inputs.sources, { ...context, wait });
     const promotion = await planPromotion(given, sources, deps.revision, { wait, log });
     const forward =
       inputs.ifTagExists === 'forward'

@@ -306,6 +306,11 @@ export class ScriptedRegistry {
     return { status: 200, headers, ...(method === 'GET' ? { body: stored.bytes } : {}) };
   }
 
+  /** Points `tag` at a manifest already pushed, as a push by tag would. */
+  tag(repo: string, tag: string, pushed: Entry): void {
+    this.store(this.tags, repo).set(tag, pushed.digest);
+  }
+
   /** The digest `tag` holds in `repo`, if any. */
   tagged(repo: string, tag: string): string | undefined {
     return this.tags.get(repo)?.get(tag);
