@@ -159,6 +159,36 @@ describe('open registry', () => {
     // reuses the connection of an answer already read (on a TLS registry a new connection costs a handshake).
     expect(connections, story).toBeLessThanOrEqual(n + 1);
   });
+  test("moving a tag off another index: what it holds is read in the configs' round when it can", async () => {
+    const repository = 'roundtrips/moving';
+    const merge = (digests: readonly string[]) => [
+      '--image',
+      `${proxy.host}/${repository}`,
+      '--tag',
+      'v1',
+      ...sourceArgs(digests),
+    ];
+    const buildx = (seed: string) =>
+      Promise.all(
+        ['amd64', 'arm64'].map(async (architecture) => {
+          const pushed = await pushBuildxIndex(reg, repository, {
+            platform: { os: 'linux', architecture },
+            seed,
+          });
+          return pushed.index.digest;
+        }),
+      );
+    const first = await runCli(merge(await buildx('first')));
+    expect(first.code, first.stderr).toBe(0);
+    // Index sources: the tag is read beside the images, so the index it holds is read beside their configs, and
+    // the platform check costs no round (5, as onto a new tag).
+    const moving = await measured(proxy, merge(await buildx('second')));
+    expect(sequentialRoundTrips(moving.log), moving.story).toBe(5);
+    // Image sources: the tag is read beside the configs, so the index it holds takes one round more.
+    const images = await measured(proxy, merge(await pushSources(reg, repository, 2, 'images')));
+    expect(sequentialRoundTrips(images.log), images.story).toBe(ROUND_TRIPS + 1);
+  });
+
   test("two buildx index sources: 5 round trips, the images' configs read for their labels in one round", async () => {
     const repository = 'roundtrips/buildx';
     const sources = await Promise.all(

@@ -7,7 +7,7 @@ import type { Platform } from './platform.js';
 import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
 import { type ReferrerManifest, type StoredReferrer, storeReferrers } from './registry/referrers.js';
-import { refuseShrink } from './shrink.js';
+import { type HeldPlatforms, heldPlatformsReader, refuseShrink } from './shrink.js';
 import { readBack, readTags, type TagStates, writeTag } from './tag-io.js';
 import type { Target } from './targets.js';
 
@@ -125,6 +125,8 @@ export async function publish(
      * platforms is then refused (shrink.ts).
      */
     readonly keepPlatforms?: readonly Platform[];
+    /** What the tags' indexes hold, read as soon as the tags were (else read here). */
+    readonly heldPlatforms?: HeldPlatforms;
     /**
      * `attestations: referrers`: manifests stored in every image as referrers of their subjects once every tag is
      * decided (a refused run stores none), before any tag moves.
@@ -155,7 +157,8 @@ export async function publish(
   }
   if (options.ifTagExists === 'overwrite' && options.keepPlatforms) {
     const read = targets.map((target, i) => ({ image: target.image, states: states[i] as TagStates }));
-    await refuseShrink(read, { digest: index.digest, platforms: options.keepPlatforms }, context);
+    const held = options.heldPlatforms ?? heldPlatformsReader(context);
+    await refuseShrink(read, { digest: index.digest, platforms: options.keepPlatforms }, held);
   }
   const plans = targets.map((target, i) =>
     planTags(target.image, states[i] as TagStates, index.digest, options.ifTagExists),

@@ -15,20 +15,9 @@ import type { TagStates } from './tag-io.js';
 export async function refuseShrink(
   images: readonly { readonly image: Repository; readonly states: TagStates }[],
   ours: { readonly digest: Digest; readonly platforms: readonly Platform[] },
-  context: RunContext,
+  platformsHeld: HeldPlatforms,
 ): Promise<void> {
   const have = new Set(ours.platforms.map(platformKey));
-  // Several tags often hold the same index: each index is read once per image.
-  const read = new Map<string, Promise<string[]>>();
-  const platformsHeld = (image: Repository, digest: Digest) => {
-    const key = `${image.display}@${digest}`;
-    let pending = read.get(key);
-    if (!pending) {
-      pending = indexPlatforms(image, digest, context);
-      read.set(key, pending);
-    }
-    return pending;
-  };
   const found = await Promise.all(
     images.flatMap(({ image, states }) =>
       [...states].flatMap(([tag, held]) =>
@@ -55,6 +44,38 @@ export async function refuseShrink(
       `${dropped.join(', ')}, or set platforms: ${ours.platforms.map(platformKey).join(',')} to confirm the ` +
       'smaller set on purpose',
   );
+}
+
+/** The platform keys of the index a digest names in an image: none for a single image or a digest not served. */
+export type HeldPlatforms = (image: Repository, digest: Digest) => Promise<string[]>;
+
+/**
+ * Reads each held index once per image and digest. A run starts the reads as soon as the tags are read
+ * (prefetchHeld), beside the configs, so the check right before the write costs no round of its own.
+ */
+export function heldPlatformsReader(context: RunContext): HeldPlatforms {
+  const read = new Map<string, Promise<string[]>>();
+  return (image, digest) => {
+    const key = `${image.display}@${digest}`;
+    let pending = read.get(key);
+    if (!pending) {
+      pending = indexPlatforms(image, digest, context);
+      // Awaited by the check; a run that fails before then must not also report this read unhandled.
+      pending.catch(() => {});
+      read.set(key, pending);
+    }
+    return pending;
+  };
+}
+
+/** Starts reading what every tag holds (whatever it turns out to be, the check will want it). */
+export function prefetchHeld(
+  images: readonly { readonly image: Repository; readonly states: TagStates }[],
+  platformsHeld: HeldPlatforms,
+): void {
+  for (const { image, states } of images) {
+    for (const held of states.values()) if (held !== undefined) void platformsHeld(image, held);
+  }
 }
 
 /** The platform keys of the index a tag holds; none for a single image or a digest no longer served. */
