@@ -162,7 +162,8 @@ test('--if-tag-exists forward orders by revision through the GitHub API named by
   const github = await startHostile({
     handler: (req) => {
       const match = /^\/api\/v3\/repos\/org\/app\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)/.exec(req.path);
-      if (!match || req.headers['authorization'] !== `Bearer ${token}`)
+      // octokit sends an installation or personal token as `token <token>`; GitHub takes `Bearer` too.
+      if (!match || ![`Bearer ${token}`, `token ${token}`].includes(req.headers['authorization'] ?? ''))
         return json(404, { message: 'Not Found' });
       const [base, head] = [order.indexOf(match[1] ?? ''), order.indexOf(match[2] ?? '')];
       const status = head > base ? 'ahead' : head < base ? 'behind' : 'identical';
@@ -199,7 +200,7 @@ test('--if-tag-exists forward orders by revision through the GitHub API named by
 
     const atB = await at(b, 'env');
     expect(atB.code, atB.stderr).toBe(0);
-    // An older commit leaves the tag alone and succeeds; the token went to the API as a bearer token.
+    // An older commit leaves the tag alone and succeeds; the token went to the API.
     const atA = await at(a, 'flag');
     expect(atA.code, atA.stderr).toBe(0);
     expect(JSON.parse(atA.stdout)).toMatchObject({ written: false, tags: [] });

@@ -16,8 +16,18 @@ const PARENT: Record<string, string | undefined> = {
   [sha('b')]: sha('a'),
   [sha('c')]: sha('b'),
   [sha('d')]: sha('a'),
+  // Far from C: GitHub answers with 300 changed files and their patches.
+  [sha('e')]: sha('c'),
 };
 const TOKEN = 'ghs_fake-github-token-4711';
+/** The token as GitHub takes it: octokit sends `token <token>` for an installation or personal token. */
+const AUTHORIZATIONS = [`Bearer ${TOKEN}`, `token ${TOKEN}`];
+/** What GitHub sends between distant commits: its limit of 300 files, each with its patch (2.6 MiB in all). */
+const CHANGED_FILES = Array.from({ length: 300 }, (_, i) => ({
+  filename: `src/file-${i}.ts`,
+  status: 'modified',
+  patch: `@@ -1,100 +1,100 @@\n${'-old line of code\n+new line of code\n'.repeat(250)}`,
+}));
 const REVISION = 'org.opencontainers.image.revision';
 
 function ancestors(commit: string): string[] {
@@ -35,7 +45,7 @@ beforeAll(async () => {
   github = await startHostile({
     handler: (req) => {
       const match = /^\/repos\/org\/app\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)/.exec(req.path);
-      if (!match || req.headers['authorization'] !== `Bearer ${TOKEN}`)
+      if (!match || !AUTHORIZATIONS.includes(req.headers['authorization'] ?? ''))
         return json(404, { message: 'Not Found' });
       const [, base = '', head = ''] = match;
       if (!(base in PARENT) || !(head in PARENT)) return json(404, { message: 'No common ancestor' });
@@ -47,7 +57,13 @@ beforeAll(async () => {
             : ancestors(base).includes(head)
               ? 'behind'
               : 'diverged';
-      return json(200, { status, ahead_by: 1, behind_by: 0 });
+      return json(200, {
+        status,
+        ahead_by: 1,
+        behind_by: 0,
+        commits: [{ sha: head }],
+        ...(head === sha('e') ? { files: CHANGED_FILES } : {}),
+      });
     },
   });
 });
@@ -130,8 +146,48 @@ describe('order-by: revision', () => {
     expect(late.summary).toContain('is newer');
 
     // The token went to the API origin and nowhere else.
-    expect(github.log.some((entry) => entry.headers['authorization'] === `Bearer ${TOKEN}`)).toBe(true);
+    expect(github.log.some((entry) => AUTHORIZATIONS.includes(entry.headers['authorization'] ?? ''))).toBe(
+      true,
+    );
     expect(JSON.stringify(proxy.log)).not.toContain(TOKEN);
+  });
+
+  test('a compare answer over 1 MiB (300 files with patches) is read whole: the tag moves forward', async () => {
+    const repo = 'forward/distant';
+    const atC = await merge(repo, 'main', await build(repo, 'c'), sha('c'));
+    expect(atC.code, atC.stdout).toBe(0);
+    const asked = github.log.length;
+    const atE = await merge(repo, 'main', await build(repo, 'e'), sha('e'));
+
+    expect(atE.code, atE.stdout).toBe(0);
+    expect(JSON.stringify(CHANGED_FILES).length).toBeGreaterThan(2 * 1024 * 1024);
+    expect(github.log.slice(asked).map((entry) => entry.path)).toEqual([
+      `/repos/org/app/compare/${sha('c')}...${sha('e')}?per_page=1`,
+    ]);
+    expect(atE.outputs['written']).toBe('true');
+    expect((await tagIndex(repo, 'main')).digest).toBe(atE.outputs['digest']);
+  });
+
+  test('a GITHUB_API_URL that is not HTTPS gets no token: the run fails naming it, and the tag stays', async () => {
+    const repo = 'forward/plain-api';
+    const atB = await merge(repo, 'main', await build(repo, 'b'), sha('b'));
+    expect(atB.code, atB.stdout).toBe(0);
+    const result = await runAction(
+      {
+        image: `${proxy.host}/${repo}`,
+        tags: 'main',
+        sources: sourcesOf(await build(repo, 'c')),
+        'if-tag-exists': 'forward',
+        'github-token': TOKEN,
+      },
+      { GITHUB_SHA: sha('c'), GITHUB_API_URL: 'http://ghe.example/api/v3', GITHUB_REPOSITORY: 'org/app' },
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'GITHUB_API_URL http://ghe.example is not HTTPS: refusing to send the GitHub token there',
+    );
+    expect((await tagIndex(repo, 'main')).digest).toBe(atB.outputs['digest']);
   });
 
   test('an index without the annotation counts as older', async () => {

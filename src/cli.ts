@@ -393,7 +393,6 @@ export async function cli(
       githubActor: env['GITHUB_ACTOR'],
       // As other CI systems set them for a GitHub repository: `forward` ordered by revision compares commits there.
       githubSha: env['GITHUB_SHA'],
-      githubApiUrl: env['GITHUB_API_URL'],
       githubRepository: env['GITHUB_REPOSITORY'],
       dockerConfigs: dockerConfigs(
         env,

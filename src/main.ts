@@ -22,7 +22,6 @@ export async function main(): Promise<void> {
     const result = await runWithClient(inputs, log, {
       githubActor: process.env['GITHUB_ACTOR'],
       githubSha: process.env['GITHUB_SHA'],
-      githubApiUrl: process.env['GITHUB_API_URL'],
       githubRepository: process.env['GITHUB_REPOSITORY'],
       dockerConfigs: dockerConfigs(
         process.env,

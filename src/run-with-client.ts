@@ -2,24 +2,26 @@ import { systemClock } from './clock.js';
 import { credentialSource } from './credentials.js';
 import type { HelperRunner } from './docker-config.js';
 import type { DockerConfigs } from './docker-config-files.js';
-import { type GitHubApi, gitHubApi } from './github.js';
+import { type GitHubApi, onDemand } from './github.js';
 import type { Inputs } from './inputs.js';
 import type { Logger } from './log.js';
 import { ordering } from './ordering.js';
 import { RegistryClient } from './registry/client.js';
-import type { Transport } from './registry/http.js';
 import { proxyChoice } from './registry/proxy-env.js';
-import { undiciTransport } from './registry/transport.js';
+import { type OwnedTransport, undiciTransport } from './registry/transport.js';
 import type { Result } from './result.js';
 import { run } from './run.js';
+import { whileRequestsInFlight } from './warm-up.js';
 
 export interface Environment {
   /** `GITHUB_ACTOR`, used as the user name with the GitHub token. */
   readonly githubActor?: string | undefined;
   /** `GITHUB_SHA`: the revision `if-tag-exists: forward` annotates the index with, unless `annotations` gives one. */
   readonly githubSha?: string | undefined;
-  /** `GITHUB_API_URL` and `GITHUB_REPOSITORY`, where revisions are compared. */
-  readonly githubApiUrl?: string | undefined;
+  /**
+   * `GITHUB_REPOSITORY`: whether there is a repository to compare revisions in. The GitHub client itself
+   * (@actions/github) reads the repository and the API URL (`GITHUB_API_URL`) from the run's context.
+   */
   readonly githubRepository?: string | undefined;
   readonly dockerConfigs: DockerConfigs;
   readonly runHelper: HelperRunner;
@@ -71,12 +73,18 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
   }
 }
 
-function gitHubFor(inputs: Inputs, environment: Environment, transport: Transport): GitHubApi | undefined {
-  if (!inputs.githubToken || !environment.githubRepository) return undefined;
-  return gitHubApi({
-    apiUrl: environment.githubApiUrl || 'https://api.github.com',
-    repository: environment.githubRepository,
-    token: inputs.githubToken,
-    transport,
-  });
+/**
+ * The GitHub client (@actions/github) is a chunk of its own (scripts/bundle.js), loaded only by a run that orders
+ * by revision: while its first requests are in flight, off their path, or at the first compare.
+ */
+function gitHubFor(
+  inputs: Inputs,
+  environment: Environment,
+  transport: OwnedTransport,
+): GitHubApi | undefined {
+  const token = inputs.githubToken;
+  if (!token || !environment.githubRepository) return undefined;
+  const api = onDemand(async () => (await import('./github-octokit.js')).gitHubApi({ token, transport }));
+  whileRequestsInFlight(api.preload);
+  return api;
 }

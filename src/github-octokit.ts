@@ -1,0 +1,100 @@
+import { context, getOctokit } from '@actions/github';
+import type { Ancestry, GitHubApi } from './github.js';
+import { isCommitSha } from './github.js';
+import type { Transport } from './registry/http.js';
+import { isLoopback } from './registry/loopback.js';
+
+/**
+ * The compare call through @actions/github: the repository and the API URL from the run's context
+ * (GITHUB_REPOSITORY, GITHUB_API_URL: GitHub Enterprise Server too), the token for the API origin only. Requests
+ * go through the product's own client (the proxy it logged, its timeouts, no redirects followed), handed to
+ * octokit as its `fetch`.
+ */
+
+/**
+ * Largest compare answer read. GitHub sends up to 300 changed files with their patches beside the status, several
+ * MiB between distant commits; a bound far above that keeps a hostile API from filling the memory.
+ */
+export const MAX_COMPARE_BYTES = 64 * 1024 * 1024;
+const TIMEOUT_MS = 30_000;
+
+export interface GitHubClientOptions {
+  readonly token: string;
+  readonly transport: Transport;
+}
+
+export function gitHubApi(options: GitHubClientOptions): GitHubApi {
+  const api = new URL(context.apiUrl);
+  if (api.protocol !== 'https:' && !isLoopback(api.hostname)) {
+    throw new Error(`GITHUB_API_URL ${api.origin} is not HTTPS: refusing to send the GitHub token there`);
+  }
+  const { owner, repo } = context.repo;
+  const repository = `${owner}/${repo}`;
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
+    throw new Error(`GITHUB_REPOSITORY "${repository.slice(0, 100)}" is not owner/name`);
+  }
+  const octokit = getOctokit(options.token, {
+    baseUrl: context.apiUrl.replace(/\/$/, ''),
+    userAgent: 'manifest-merge',
+    request: { fetch: fetchThrough(options.transport, api.origin) },
+  });
+  return {
+    async compare(base, head) {
+      for (const sha of [base, head]) {
+        if (!isCommitSha(sha))
+          throw new Error(`"${sha.slice(0, 80)}" is not a commit SHA; cannot compare revisions`);
+      }
+      const answer = await octokit.rest.repos
+        // One commit per page: the status is the same, the answer smaller.
+        .compareCommitsWithBasehead({ owner, repo, basehead: `${base}...${head}`, per_page: 1 })
+        .catch((error: unknown) => {
+          throw answered(error, repository, base, head);
+        });
+      if (answer.status !== 200) throw failed(answer.status, repository, base, head);
+      const status: unknown = (answer.data as { status?: unknown }).status;
+      if (status === 'ahead' || status === 'behind' || status === 'identical' || status === 'diverged')
+        return status satisfies Ancestry;
+      throw new Error(`GitHub's compare API answered without a status for ${base}...${head}`);
+    },
+  };
+}
+
+/** An answer octokit refused (4xx, 5xx) gets our message; a failure with no answer is passed on. */
+function answered(error: unknown, repository: string, base: string, head: string): unknown {
+  const status = (error as { response?: { status?: unknown } }).response?.status;
+  return typeof status === 'number' ? failed(status, repository, base, head) : error;
+}
+
+function failed(status: number, repository: string, base: string, head: string): Error {
+  return new Error(
+    `GitHub's compare API answered ${status} for ${repository} ${base}...${head}: ` +
+      (status === 404
+        ? 'a revision is not in this repository (or the token cannot read it)'
+        : 'check github-token (it needs contents: read)'),
+  );
+}
+
+/**
+ * `fetch` for octokit over our Transport: only to the API origin (the token goes nowhere else), redirects not
+ * followed, the body bounded by MAX_COMPARE_BYTES, each request by TIMEOUT_MS.
+ */
+function fetchThrough(transport: Transport, origin: string): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    if (url.origin !== origin) throw new Error(`refusing to send the GitHub token to ${url.origin}`);
+    const answer = await transport.send(
+      {
+        method: (init?.method ?? 'GET') as 'GET',
+        url: url.href,
+        headers: Object.fromEntries(new Headers(init?.headers).entries()),
+        signal: init?.signal ?? AbortSignal.timeout(TIMEOUT_MS),
+      },
+      MAX_COMPARE_BYTES,
+    );
+    const empty = [204, 205, 304].includes(answer.status);
+    return new Response(empty ? null : Buffer.from(answer.body), {
+      status: answer.status,
+      headers: answer.headers,
+    });
+  };
+}
