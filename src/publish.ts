@@ -8,7 +8,7 @@ import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
 import { type ReferrerManifest, type StoredReferrer, storeReferrers } from './registry/referrers.js';
 import { type HeldPlatforms, heldPlatformsReader, refuseShrink } from './shrink.js';
-import { readBack, readTags, type TagStates, writeTag } from './tag-io.js';
+import { type HeldManifests, readBack, readTags, type TagStates, writeTag } from './tag-io.js';
 import type { Target } from './targets.js';
 
 export type IfTagExists = 'overwrite' | 'fail' | 'skip' | 'forward';
@@ -232,10 +232,14 @@ export function writtenLine(outcomes: readonly ImageOutcome[], dryRun: boolean):
     : 'written: false: no tag moved';
 }
 
-/** HEADs every tag of every image, in parallel. */
-export function readAllTags(targets: readonly Target[], context: RunContext): Promise<TagStates[]> {
+/** Reads every tag of every image, in parallel; with `held`, by GET, keeping what they hold (tag-io.ts). */
+export function readAllTags(
+  targets: readonly Target[],
+  context: RunContext,
+  held?: HeldManifests,
+): Promise<TagStates[]> {
   const { client, deadline } = context;
-  return Promise.all(targets.map((target) => readTags(client, target.image, target.tags, deadline)));
+  return Promise.all(targets.map((target) => readTags(client, target.image, target.tags, deadline, held)));
 }
 
 /** PUTs the index by digest, waiting out a child not served yet (`MANIFEST_BLOB_UNKNOWN` right after a copy). */

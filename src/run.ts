@@ -17,8 +17,8 @@ import { DOCKER_MANIFEST, OCI_INDEX } from './registry/media-types.js';
 import { sameRepository } from './registry/reference.js';
 import { pinSources, resolveSources } from './resolve.js';
 import { PartialPublishError, type Result, resultOf } from './result.js';
-import { heldPlatformsReader, prefetchHeld } from './shrink.js';
-import type { TagStates } from './tag-io.js';
+import { heldPlatformsReader } from './shrink.js';
+import type { HeldManifests } from './tag-io.js';
 import { bringIn } from './transfer.js';
 
 export interface RunDeps {
@@ -56,24 +56,15 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
   const wait = new ConsistencyWait(context);
   const bring = { ...context, wait };
   // The tags are read once every source is served, beside the configs: the round right before the write.
-  let states: ReturnType<typeof readAllTags> | undefined;
-  // Without `platforms`, a tag is not moved to an index with fewer platforms than it holds: what each tag holds is
-  // read as soon as the tags are, beside the configs.
+  // Without `platforms`, a tag is not moved to an index with fewer platforms than it holds: the tags are then read
+  // whole (GET), so what each holds is known with the tag, at no round of its own.
   const checkShrink = inputs.platforms === undefined && inputs.ifTagExists === 'overwrite';
-  const heldPlatforms = heldPlatformsReader(context);
+  const held: HeldManifests | undefined = checkShrink ? new Map() : undefined;
+  const heldPlatforms = heldPlatformsReader(context, held);
+  let states: ReturnType<typeof readAllTags> | undefined;
   const readStates = () => {
     if (!states) {
-      states = readAllTags(inputs.targets, context);
-      if (checkShrink) {
-        states
-          .then((read) =>
-            prefetchHeld(
-              inputs.targets.map((t, i) => ({ image: t.image, states: read[i] as TagStates })),
-              heldPlatforms,
-            ),
-          )
-          .catch(() => {});
-      }
+      states = readAllTags(inputs.targets, context, held);
       // Awaited in Publish; a run that fails before then must not also report this read unhandled.
       states.catch(() => {});
     }

@@ -1,11 +1,12 @@
 import type { RunContext } from './context.js';
 import { imagesOfIndex } from './forward.js';
 import { type Platform, platformKey } from './platform.js';
+import type { FetchedManifest } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
 import { isLag } from './registry/errors.js';
 import { isIndexMediaType } from './registry/media-types.js';
 import { type Repository, tagRef } from './registry/reference.js';
-import type { TagStates } from './tag-io.js';
+import { type HeldManifests, heldKey, type TagStates } from './tag-io.js';
 
 /**
  * No silent shrink (SPEC `platforms`): without `platforms`, a tag that holds an index with platforms ours lacks is
@@ -50,16 +51,17 @@ export async function refuseShrink(
 export type HeldPlatforms = (image: Repository, digest: Digest) => Promise<string[]>;
 
 /**
- * Reads each held index once per image and digest. A run starts the reads as soon as the tags are read
- * (prefetchHeld), beside the configs, so the check right before the write costs no round of its own.
+ * Reads each held index once per image and digest; what `known` holds (the tags read whole, tag-io.ts) is not read
+ * again, so the check right before the write costs no round of its own.
  */
-export function heldPlatformsReader(context: RunContext): HeldPlatforms {
+export function heldPlatformsReader(context: RunContext, known?: HeldManifests): HeldPlatforms {
   const read = new Map<string, Promise<string[]>>();
   return (image, digest) => {
     const key = `${image.display}@${digest}`;
     let pending = read.get(key);
     if (!pending) {
-      pending = indexPlatforms(image, digest, context);
+      const manifest = known?.get(heldKey(image, digest));
+      pending = manifest ? Promise.resolve(platformsOf(manifest)) : indexPlatforms(image, digest, context);
       // Awaited by the check; a run that fails before then must not also report this read unhandled.
       pending.catch(() => {});
       read.set(key, pending);
@@ -68,22 +70,16 @@ export function heldPlatformsReader(context: RunContext): HeldPlatforms {
   };
 }
 
-/** Starts reading what every tag holds (whatever it turns out to be, the check will want it). */
-export function prefetchHeld(
-  images: readonly { readonly image: Repository; readonly states: TagStates }[],
-  platformsHeld: HeldPlatforms,
-): void {
-  for (const { image, states } of images) {
-    for (const held of states.values()) if (held !== undefined) void platformsHeld(image, held);
-  }
+/** The platform keys of an index; none for a single image. */
+function platformsOf(manifest: FetchedManifest): string[] {
+  if (!isIndexMediaType(manifest.descriptor.mediaType)) return [];
+  return imagesOfIndex(manifest.json).map((i) => platformKey(i.descriptor.platform));
 }
 
 /** The platform keys of the index a tag holds; none for a single image or a digest no longer served. */
 async function indexPlatforms(image: Repository, digest: Digest, context: RunContext): Promise<string[]> {
   try {
-    const held = await context.client.getManifest(image, digest, { deadline: context.deadline });
-    if (!isIndexMediaType(held.descriptor.mediaType)) return [];
-    return imagesOfIndex(held.json).map((i) => platformKey(i.descriptor.platform));
+    return platformsOf(await context.client.getManifest(image, digest, { deadline: context.deadline }));
   } catch (error) {
     // Deleted between the tag's HEAD and this read: the tag holds nothing to keep.
     if (isLag(error)) return [];

@@ -1,10 +1,10 @@
 import type { AssembledIndex } from './assemble.js';
 import type { RunContext } from './context.js';
 import { errorMessage } from './errors.js';
-import type { RegistryClient } from './registry/client.js';
+import type { FetchedManifest, RegistryClient } from './registry/client.js';
 import type { Digest } from './registry/digest.js';
 import { ErrorCode, isLag, RegistryError, sentences } from './registry/errors.js';
-import { type Repository, tagRef } from './registry/reference.js';
+import { canonicalName, type Repository, tagRef } from './registry/reference.js';
 import { withRetry } from './registry/retry.js';
 
 /** Reading, writing and reading back one tag: what every `if-tag-exists` mode is built from. */
@@ -12,15 +12,35 @@ import { withRetry } from './registry/retry.js';
 /** What each tag held right before the write: a digest, or undefined when the tag did not exist. */
 export type TagStates = ReadonlyMap<string, Digest | undefined>;
 
-/** HEADs every tag in parallel; a missing tag is undefined. Transient faults are retried by the client. */
+/**
+ * What the tags held, by digest, read with GET instead of HEAD: the no-shrink check needs the platforms of an
+ * index a tag holds, and reading them with the tag saves the round a second read would cost.
+ */
+export type HeldManifests = Map<string, FetchedManifest>;
+
+/** The key of a manifest in HeldManifests. */
+export function heldKey(image: Repository, digest: Digest): string {
+  return `${canonicalName(image)}@${digest}`;
+}
+
+/**
+ * Reads every tag in parallel (HEAD, or GET when `held` is given, which then keeps each manifest read); a
+ * missing tag is undefined. Transient faults are retried by the client.
+ */
 export async function readTags(
   client: RegistryClient,
   image: Repository,
   tags: readonly string[],
   deadline: number,
+  held?: HeldManifests,
 ): Promise<TagStates> {
   const states = await Promise.all(
-    tags.map(async (tag) => [tag, await readTag(client, image, tag, deadline)] as const),
+    tags.map(async (tag) => {
+      if (!held) return [tag, await readTag(client, image, tag, deadline)] as const;
+      const manifest = await unlessMissing(client.getManifest(image, tag, { deadline }));
+      if (manifest) held.set(heldKey(image, manifest.descriptor.digest), manifest);
+      return [tag, manifest?.descriptor.digest] as const;
+    }),
   );
   return new Map(states);
 }
@@ -31,8 +51,13 @@ export async function readTag(
   tag: string,
   deadline: number,
 ): Promise<Digest | undefined> {
+  return (await unlessMissing(client.headManifest(image, tag, { deadline })))?.digest;
+}
+
+/** What a read of a tag gave, or undefined when the tag does not exist (404, lag included). */
+async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
   try {
-    return (await client.headManifest(image, tag, { deadline })).digest;
+    return await read;
   } catch (error) {
     if (isLag(error)) return undefined;
     throw error;
