@@ -279,6 +279,34 @@ describe('referrers', () => {
     ]);
   });
 
+  test('a run refused after the copy (platforms do not match) writes no fallback tag and no tag', async () => {
+    const images = await pushImages(one, 'promo/refused-src', { seed: 'refused' });
+    const signatures = await Promise.all(
+      images.map(async (image) => {
+        const signature = await pushReferrer(one, 'promo/refused-src', image, {
+          artifactType: SIGNATURE,
+          text: `signature of ${image.digest}`,
+        });
+        await pushFallbackTag(one, 'promo/refused-src', image.digest, [signature.entry]);
+        return signature;
+      }),
+    );
+    const result = await runAction({
+      image: `${two.host}/promo/refused`,
+      tags: 'latest',
+      sources: images.map((i) => `${one.host}/promo/refused-src@${i.digest}`).join('\n'),
+      platforms: 'linux/amd64,linux/arm64,linux/s390x',
+    });
+    expect(result.code, result.stdout).toBe(1);
+    expect(errorLine(result), result.stdout).toContain('linux/s390x');
+    expect(await served(two, 'promo/refused', 'latest')).toBeNull();
+    for (const [i, image] of images.entries()) {
+      // The content was brought (by digest), but no tag of any kind was written.
+      expect(await served(two, 'promo/refused', (signatures[i] as PushedManifest).digest)).not.toBeNull();
+      expect(await served(two, 'promo/refused', fallbackTagOf(image.digest))).toBeNull();
+    }
+  });
+
   test('referrers: skip brings none', async () => {
     const s = await signed('promo/skip', 'skip');
     const result = await runAction({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { systemClock } from '../src/clock.js';
 import type { Digest } from '../src/registry/digest.js';
-import { findReferrers, type ReferrerContext, storeReferrers } from '../src/registry/referrers.js';
+import { findReferrers, type ReferrerContext } from '../src/registry/referrers.js';
 import { clientFor, recordingLogger, repoAt } from './helpers/client.js';
 import {
   fallbackTagOf,
@@ -15,6 +15,7 @@ import {
 import { personality, referrersApi } from './helpers/personalities.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { storeAndList } from './helpers/store-and-list.js';
 
 /**
  * Finding and storing OCI referrers against the real distribution 2.8, which has no referrers API (fallback tags),
@@ -84,7 +85,7 @@ test('without the API: stored by digest, then added to the fallback tag, keeping
   const ours = await referrerFor('ref/store', subject, 'our signature');
   const repo = repoAt(plain.host, 'ref/store');
   const stored = await withContext((context) =>
-    storeReferrers(repo, [{ bytes: ours.bytes, mediaType: ours.mediaType }], context),
+    storeAndList(repo, [{ bytes: ours.bytes, mediaType: ours.mediaType }], context),
   );
   expect(stored).toEqual([{ descriptor: ours.entry, subject: subject.digest, via: 'tag' }]);
   const tag = fallbackTagOf(subject.digest);
@@ -98,7 +99,7 @@ test('without the API: stored by digest, then added to the fallback tag, keeping
   // Again: already listed, so the tag is not written a second time.
   const before = plain.log.length;
   await withContext((context) =>
-    storeReferrers(repo, [{ bytes: ours.bytes, mediaType: ours.mediaType }], context),
+    storeAndList(repo, [{ bytes: ours.bytes, mediaType: ours.mediaType }], context),
   );
   expect(plain.log.slice(before).filter((r) => r.method === 'PUT' && r.path.endsWith(tag))).toEqual([]);
 });
@@ -108,7 +109,7 @@ test('with the API: the OCI-Subject answer means no fallback tag, and the API li
   const ours = await referrerFor('ref/api', subject, 'signature');
   const repo = repoAt(withApi.host, 'ref/api');
   const { stored, found } = await withContext(async (context) => ({
-    stored: await storeReferrers(repo, [{ bytes: ours.bytes, mediaType: ours.mediaType }], context),
+    stored: await storeAndList(repo, [{ bytes: ours.bytes, mediaType: ours.mediaType }], context),
     found: await findReferrers(repo, subject.digest as Digest, context),
   }));
   expect(stored.map((s) => s.via)).toEqual(['api']);

@@ -7,7 +7,6 @@ import {
   MAX_REFERRERS,
   referrerOf,
   SETTLE_MS,
-  storeReferrers,
 } from '../src/registry/referrers.js';
 import {
   type Entry,
@@ -17,6 +16,7 @@ import {
   scriptedWorld,
   TYPES,
 } from './helpers/scripted-registry.js';
+import { storeAndList } from './helpers/store-and-list.js';
 
 /** Finding and storing OCI referrers, against scripted registries with and without the referrers API. */
 
@@ -129,7 +129,7 @@ test('with the API: found there, never through a fallback tag', async () => {
 test('without the API: stored by digest first, then listed in a new fallback tag', async () => {
   const w = world({ api: false });
   const signature = referrer(w.registry, w.subject, SIGNATURE, 'sig');
-  const stored = await storeReferrers(w.repo, [asManifest(signature)], w.context);
+  const stored = await storeAndList(w.repo, [asManifest(signature)], w.context);
   expect(stored).toEqual([{ descriptor: referrerEntry(signature), subject: w.subject.digest, via: 'tag' }]);
   expect(w.registry.has('org/app', signature.digest)).toBe(true);
   expect(w.registry.manifest('org/app', tagOf(w.subject))).toEqual({
@@ -150,7 +150,7 @@ test('without the API: referrers already in the fallback tag are kept, the list 
     referrer(w.registry, w.subject, SIGNATURE, 'sig one'),
     referrer(w.registry, w.subject, SIGNATURE, 'sig two'),
   ];
-  await storeReferrers(w.repo, ours.map(asManifest), w.context);
+  await storeAndList(w.repo, ours.map(asManifest), w.context);
   const listed = w.registry.manifest('org/app', tagOf(w.subject))?.['manifests'] as Entry[];
   const expected = [theirs, ...ours].map(referrerEntry).sort((a, b) => (a.digest < b.digest ? -1 : 1));
   expect(listed).toEqual(expected);
@@ -158,7 +158,7 @@ test('without the API: referrers already in the fallback tag are kept, the list 
   expect(w.registry.requests('org/app', `manifests/${tagOf(w.subject)}`, 'PUT')).toHaveLength(1);
 
   // Stored again: every referrer is listed already, so the tag is not written again.
-  await storeReferrers(w.repo, ours.map(asManifest), w.context);
+  await storeAndList(w.repo, ours.map(asManifest), w.context);
   expect(w.registry.requests('org/app', `manifests/${tagOf(w.subject)}`, 'PUT')).toHaveLength(1);
 });
 
@@ -173,7 +173,7 @@ test('without the API: another writer replacing the fallback tag meanwhile is me
     // Another tool read the tag before our write and lands its own list right after it, without ours.
     w.registry.pushFallbackTag(repo, w.subject.digest, [referrerEntry(theirs)]);
   };
-  await storeReferrers(w.repo, [asManifest(ours)], w.context);
+  await storeAndList(w.repo, [asManifest(ours)], w.context);
   const listed = w.registry.manifest('org/app', tagOf(w.subject))?.['manifests'] as Entry[];
   expect(listed.map((e) => e.digest).sort()).toEqual([ours.digest, theirs.digest].sort());
   expect(w.registry.requests('org/app', `manifests/${tagOf(w.subject)}`, 'PUT')).toHaveLength(2);
@@ -211,7 +211,7 @@ test('a fallback tag holding an image, not an index, is refused with the fix', a
 test('with the API: stored by digest only; the OCI-Subject answer means no fallback tag', async () => {
   const w = world({ api: true });
   const signature = referrer(w.registry, w.subject, SIGNATURE, 'sig');
-  const stored = await storeReferrers(w.repo, [asManifest(signature)], w.context);
+  const stored = await storeAndList(w.repo, [asManifest(signature)], w.context);
   expect(stored.map((s) => s.via)).toEqual(['api']);
   expect(w.registry.tagged('org/app', tagOf(w.subject))).toBeUndefined();
   const found = await findReferrers(w.repo, w.subject.digest as Digest, w.context);
@@ -234,7 +234,7 @@ test('without the API: a writer whose stale list lands after our read-back is ca
       return w.clock.sleep(ms);
     },
   };
-  await storeReferrers(w.repo, [asManifest(ours)], { ...w.context, clock });
+  await storeAndList(w.repo, [asManifest(ours)], { ...w.context, clock });
   expect(raced).toBe(true);
   const listed = w.registry.manifest('org/app', tagOf(w.subject))?.['manifests'] as Entry[];
   expect(listed.map((e) => e.digest).sort()).toEqual([ours.digest, theirs.digest].sort());

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConsistencyWait } from '../src/consistency.js';
 import type { Digest } from '../src/registry/digest.js';
+import { listInFallbackTags } from '../src/registry/referrers.js';
 import type { SourceEntry } from '../src/sources.js';
 import { bringIn } from '../src/transfer.js';
 import {
@@ -198,7 +199,7 @@ async function settled(registry: ScriptedRegistry): Promise<void> {
 describe('referrers brought along', () => {
   const SIGNATURE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 
-  test('from a registry with the API into one without: stored by digest and listed in the fallback tag, with the blobs', async () => {
+  test('from a registry with the API into one without: stored by digest with the blobs; the fallback tags written only when listed', async () => {
     const w = world(['reg.test', 'src.test']);
     const from = w.registries[1] as ScriptedRegistry;
     from.referrersApi = true;
@@ -213,7 +214,11 @@ describe('referrers brought along', () => {
       referrers: true,
     });
 
-    expect(stored).toEqual([signature.digest, countersigned.digest].sort());
+    expect(stored.map((s) => s.descriptor.digest)).toEqual([signature.digest, countersigned.digest].sort());
+    expect(stored.every((s) => s.via === 'tag')).toBe(true);
+    // bringIn writes no tag: the fallback tags wait until the run has decided to write (publish).
+    expect(w.target.requests('org/app', 'manifests/sha256-', 'PUT')).toEqual([]);
+    expect(await listInFallbackTags(w.target.repo('org/app'), stored, w.context)).toEqual([]);
     expect(w.target.manifest('org/app', `sha256-${image.digest.slice(7)}`)?.['manifests']).toEqual([
       referrerEntry(signature),
     ]);
@@ -242,7 +247,7 @@ describe('referrers brought along', () => {
       referrers: true,
     });
 
-    expect(stored).toEqual([signature.digest]);
+    expect(stored.map((s) => s.descriptor.digest)).toEqual([signature.digest]);
     expect(w.target.has('org/app', elsewhere.digest)).toBe(false);
     expect(w.target.tagged('org/app', `sha256-${signature.digest.slice(7)}`)).toBeUndefined();
     expect(w.lines).toContainEqual(
@@ -259,6 +264,27 @@ describe('referrers brought along', () => {
         ),
       ),
     );
+  });
+
+  test("a merge brings the referrers of an index source's children, not of the index (it is not published)", async () => {
+    const w = world(['reg.test', 'src.test']);
+    const from = w.registries[1] as ScriptedRegistry;
+    const image = from.pushImage('org/build', { platform: 'linux/amd64', layers: ['app'] });
+    const index = from.pushIndex('org/build', [entry(image, 'linux/amd64')]);
+    const ofImage = from.pushReferrer('org/build', image, { artifactType: SIGNATURE, text: 'image sig' });
+    const ofIndex = from.pushReferrer('org/build', index, { artifactType: SIGNATURE, text: 'index sig' });
+    from.pushFallbackTag('org/build', image.digest, [referrerEntry(ofImage)]);
+    from.pushFallbackTag('org/build', index.digest, [referrerEntry(ofIndex)]);
+
+    const stored = await bringIn([w.source(from, index)], w.target.repo('org/app'), w.transfer, {
+      indexes: true,
+      referrers: true,
+      indexReferrers: false,
+    });
+
+    expect(stored.map((s) => s.descriptor.digest)).toEqual([ofImage.digest]);
+    expect(from.requests('org/build', `manifests/sha256-${index.digest.slice(7)}`)).toEqual([]);
+    expect(w.target.has('org/app', index.digest)).toBe(true);
   });
 
   test('without referrers: copy, none is looked up', async () => {

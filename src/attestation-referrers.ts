@@ -1,5 +1,7 @@
 import { referrerManifestJson } from './canonical-json.js';
 import type { ConsistencyWait } from './consistency.js';
+import type { RunContext } from './context.js';
+import { counted } from './log.js';
 import { platformKey, quote } from './platform.js';
 import type { PlatformImage } from './platform-images.js';
 import type { FetchedManifest } from './registry/client.js';
@@ -7,7 +9,8 @@ import { type Descriptor, isStringRecord, parseDescriptor } from './registry/des
 import { type Digest, digestOf } from './registry/digest.js';
 import { OCI_MANIFEST } from './registry/media-types.js';
 import { canonicalName, type Repository } from './registry/reference.js';
-import type { ReferrerManifest } from './registry/referrers.js';
+import { type ReferrerManifest, type StoredReferrer, storeReferrers } from './registry/referrers.js';
+import type { Target } from './targets.js';
 
 /**
  * `attestations: referrers`: each buildx attestation manifest leaves the index and is stored instead as an OCI
@@ -95,4 +98,26 @@ export function referrerOfAttestation(
     annotations: isStringRecord(annotations) ? annotations : {},
   });
   return { bytes: new TextEncoder().encode(text), mediaType: OCI_MANIFEST };
+}
+
+/**
+ * Stores the attestation referrers by digest in every target image (in order), before the tags are read: no tag
+ * is written here, their fallback tags are updated beside the tag writes (publish.ts).
+ */
+export async function storeAttestations(
+  targets: readonly Target[],
+  manifests: readonly ReferrerManifest[],
+  context: RunContext,
+): Promise<StoredReferrer[][]> {
+  if (manifests.length === 0) return targets.map(() => []);
+  return Promise.all(
+    targets.map(async ({ image }) => {
+      const stored = await storeReferrers(image, manifests, context);
+      const via = stored.some((r) => r.via === 'tag') ? 'their fallback tags' : 'the referrers API';
+      context.log.info(
+        `${image.display}: ${counted(stored.length, 'attestation')} stored as referrers of their images (listed in ${via} once the tags are decided)`,
+      );
+      return stored;
+    }),
+  );
 }

@@ -6,7 +6,7 @@ import { counted } from './log.js';
 import type { Platform } from './platform.js';
 import type { Digest } from './registry/digest.js';
 import { type Repository, tagRef } from './registry/reference.js';
-import { type ReferrerManifest, type StoredReferrer, storeReferrers } from './registry/referrers.js';
+import { type FallbackFailure, listInFallbackTags, type StoredReferrer } from './registry/referrers.js';
 import { type HeldPlatforms, heldPlatformsReader, refuseShrink } from './shrink.js';
 import { type HeldManifests, readBack, readTags, type TagStates, writeTag } from './tag-io.js';
 import type { Target } from './targets.js';
@@ -128,10 +128,11 @@ export async function publish(
     /** What the tags' indexes hold, read as soon as the tags were (else read here). */
     readonly heldPlatforms?: HeldPlatforms;
     /**
-     * `attestations: referrers`: manifests stored in every image as referrers of their subjects once every tag is
-     * decided (a refused run stores none), before any tag moves.
+     * Per target, in order: the referrers already stored there by digest (brought with the sources, and the
+     * attestations of `attestations: referrers`). Those the registry did not index itself are listed in their
+     * subjects' fallback tags beside the tag writes, once every tag is decided: a refused run lists none.
      */
-    readonly referrers?: readonly ReferrerManifest[];
+    readonly referrers?: readonly ImageReferrers[];
   },
   context: RunContext,
 ): Promise<ImageOutcome[]> {
@@ -146,12 +147,15 @@ export async function publish(
     if (!forward) throw new Error('if-tag-exists: forward needs an ordering');
     return Promise.all(
       targets.map(async (target, i) => {
-        const referrers = await storeAttestations(target, options, context);
-        const notes = await forwardTags({ ...forward, image: target.image }, states[i] as TagStates, {
-          context,
-          dryRun: options.dryRun,
-        });
-        return { ...outcomeOf(target, notes), ...referrers };
+        const [notes, unlisted] = await Promise.all([
+          forwardTags({ ...forward, image: target.image }, states[i] as TagStates, {
+            context,
+            dryRun: options.dryRun,
+          }),
+          listReferrers(target, options, i, context),
+        ]);
+        const outcome = outcomeOf(target, notes);
+        return { ...outcome, failed: [...outcome.failed, ...unlisted], ...attestationsOf(options, i) };
       }),
     );
   }
@@ -177,13 +181,15 @@ export async function publish(
       }
     }
   });
-  const stored = await Promise.all(targets.map((target) => storeAttestations(target, options, context)));
   const reports: WriteReport[] = options.dryRun
     ? plans.map((plan) => ({ moved: plan.write, failed: [] }))
     : await Promise.all(
         targets.map(async (target, i) => {
           const plan = plans[i] as TagPlan;
-          const report = await writeTags(target.image, index, plan, states[i] as TagStates, context);
+          const [report, unlisted] = await Promise.all([
+            writeTags(target.image, index, plan, states[i] as TagStates, context),
+            listReferrers(target, options, i, context),
+          ]);
           // No tag PUT stored the index and no tag held it already: store it by digest, so `ref` resolves.
           if (!storeFirst && report.moved.length === 0 && plan.unchanged.length === 0) {
             await storeByDigest(target, index, context).catch((error: unknown) =>
@@ -192,7 +198,7 @@ export async function publish(
               ),
             );
           }
-          return report;
+          return { moved: report.moved, failed: [...report.failed, ...unlisted] };
         }),
       );
   return targets.map((target, i) => {
@@ -216,7 +222,7 @@ export async function publish(
       unchanged: plan.unchanged,
       skipped: plan.skipped,
       replaced,
-      ...stored[i],
+      ...attestationsOf(options, i),
     };
   });
 }
@@ -250,20 +256,33 @@ async function storeByDigest(target: Target, index: AssembledIndex, context: Run
   });
 }
 
-/** Stores the attestation referrers in one image; nothing in a dry run or when there are none. */
-async function storeAttestations(
+/** The referrers stored in one target image before its tags were read. */
+export interface ImageReferrers {
+  /** Brought with the sources (`referrers: copy`). */
+  readonly brought: readonly StoredReferrer[];
+  /** The attestations of `attestations: referrers`. */
+  readonly attestations: readonly StoredReferrer[];
+}
+
+/** Lists one image's stored referrers in their fallback tags (none in a dry run); the tags that failed, as writes. */
+async function listReferrers(
   target: Target,
-  options: { readonly dryRun: boolean; readonly referrers?: readonly ReferrerManifest[] },
+  options: { readonly dryRun: boolean; readonly referrers?: readonly ImageReferrers[] },
+  i: number,
   context: RunContext,
-): Promise<{ referrers?: StoredReferrer[] }> {
-  const manifests = options.referrers ?? [];
-  if (options.dryRun || manifests.length === 0) return {};
-  const referrers = await storeReferrers(target.image, manifests, context);
-  const via = referrers.some((r) => r.via === 'tag') ? 'their fallback tags' : 'the referrers API';
-  context.log.info(
-    `${target.image.display}: ${counted(referrers.length, 'attestation')} stored as referrers of their images (${via})`,
-  );
-  return { referrers };
+): Promise<FallbackFailure[]> {
+  const stored = options.referrers?.[i];
+  if (options.dryRun || !stored) return [];
+  return listInFallbackTags(target.image, [...stored.brought, ...stored.attestations], context);
+}
+
+/** The attestations stored in one image as referrers, for its outcome. */
+function attestationsOf(
+  options: { readonly referrers?: readonly ImageReferrers[] },
+  i: number,
+): { referrers?: readonly StoredReferrer[] } {
+  const stored = options.referrers?.[i]?.attestations;
+  return stored?.length ? { referrers: stored } : {};
 }
 
 /** A forward run's notes as an outcome: moved, already there, left behind (skipped), or failed. */

@@ -1,6 +1,10 @@
 import { agreedLabels } from './annotations.js';
 import { type AssembleOptions, assemble } from './assemble.js';
-import { type AttestationReferrer, attestationReferrers } from './attestation-referrers.js';
+import {
+  type AttestationReferrer,
+  attestationReferrers,
+  storeAttestations,
+} from './attestation-referrers.js';
 import type { Clock } from './clock.js';
 import { ConsistencyWait } from './consistency.js';
 import type { RunContext } from './context.js';
@@ -55,7 +59,12 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
   const context: RunContext = { client, log, clock, deadline };
   const wait = new ConsistencyWait(context);
   const bring = { ...context, wait };
-  // The tags are read once every source is served, beside the configs: the round right before the write.
+  // With `attestations: referrers` the attestations leave the index, and are stored as referrers instead.
+  const asReferrers = inputs.attestations === 'referrers';
+  const storesAttestations = asReferrers && !inputs.dryRun;
+  // The tags are read once every copy into every image has finished and every source is served: with one image
+  // and nothing to bring, beside the configs, the round right before the write (docs/adr/0008). Attestations
+  // stored as referrers are stored first, so nothing but the writes comes after the read.
   // Without `platforms`, a tag is not moved to an index with fewer platforms than it holds: the tags are then read
   // whole (GET), so what each holds is known with the tag, at no round of its own.
   const checkShrink = inputs.platforms === undefined && inputs.ifTagExists === 'overwrite';
@@ -80,15 +89,27 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         : undefined;
     const referrers = inputs.referrers === 'copy';
     // The primary gets source indexes too (they are resolved there); the other images only what the sources
-    // list, unless the index itself is published (a promotion).
+    // list, unless the index itself is published (a promotion), whose referrers then come along too.
     const indexes = promotion !== undefined;
-    const [primary, ...others] = await Promise.all([
+    // Every other image gets the sources' content alongside, straight from where each source lives, so the
+    // index can be stored there too before any tag moves anywhere.
+    const others = Promise.all(
+      inputs.dryRun
+        ? []
+        : inputs.targets.slice(1).map((target) => {
+            const from = sources.filter((source) => !sameRepository(source.repository, target.image));
+            return bringIn(from, target.image, bring, { indexes, referrers });
+          }),
+    );
+    // Awaited below; the tag read that waits on it must not report its failure unhandled.
+    others.catch(() => {});
+    const [primary, brought] = await Promise.all([
       (async () => {
         const foreign = sources.filter((s) => !sameRepository(s.repository, image));
         // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
         const copied =
           foreign.length && !inputs.dryRun
-            ? await bringIn(foreign, image, bring, { indexes: true, referrers })
+            ? await bringIn(foreign, image, bring, { indexes: true, referrers, indexReferrers: indexes })
             : [];
         // A Docker manifest list takes no labels, nor does a promoted index: then configs need not be read.
         const options = { ...inputs, labels: inputs.mediaType !== 'docker' && !promotion };
@@ -96,33 +117,31 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
           ...bring,
           image,
           readFromSources: inputs.dryRun,
-          onServed: readStates,
+          // Only started here: the read's own promise handles its failure (a promise that adopted it would not).
+          ...(storesAttestations
+            ? {}
+            : {
+                onServed: () =>
+                  void others.then(
+                    () => void readStates(),
+                    () => {},
+                  ),
+              }),
         });
         return { images, copied };
       })(),
-      // Every other image gets the sources' content alongside, straight from where each source lives, so the
-      // index can be stored there too before any tag moves anywhere.
-      ...(inputs.dryRun
-        ? []
-        : inputs.targets.slice(1).map((target) => {
-            const from = sources.filter((source) => !sameRepository(source.repository, target.image));
-            return bringIn(from, target.image, bring, { indexes, referrers });
-          })),
+      others,
     ]);
     for (const item of primary.images) {
       log.info(`${platformKey(item.descriptor.platform)}: ${item.descriptor.digest} (from ${item.source})`);
     }
-    const stored = [...primary.copied, ...others.flat()];
-    return { sources, promotion, forward, images: primary.images, referrers: stored };
+    return { sources, promotion, forward, images: primary.images, referrers: [primary.copied, ...brought] };
   });
   const { promotion, forward } = resolved;
-  // With `attestations: referrers` the attestations leave the index, and are stored as referrers instead.
-  const asReferrers = inputs.attestations === 'referrers';
   const images = asReferrers
     ? resolved.images.map((item) => ({ ...item, attestations: [] }))
     : resolved.images;
-  const attestations =
-    asReferrers && !inputs.dryRun ? await attestationReferrers(resolved.images, image, wait) : [];
+  const attestations = storesAttestations ? await attestationReferrers(resolved.images, image, wait) : [];
 
   const assembly: AssembleOptions = promotion
     ? { mediaType: inputs.mediaType, annotations: promotion.annotations }
@@ -147,6 +166,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
     }));
 
   const outcomes = await log.group('Publish', async () => {
+    const stored = await storeAttestations(inputs.targets, attestations, context);
     const published = await publish(
       inputs.targets,
       index,
@@ -154,7 +174,10 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         ifTagExists: inputs.ifTagExists,
         dryRun: inputs.dryRun,
         states: readStates(),
-        referrers: attestations,
+        referrers: inputs.targets.map((_, i) => ({
+          brought: resolved.referrers[i] ?? [],
+          attestations: stored[i] ?? [],
+        })),
         ...(checkShrink
           ? { keepPlatforms: images.map((image) => image.descriptor.platform), heldPlatforms }
           : {}),
@@ -176,7 +199,10 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
   });
   const result = resultOf(inputs.dryRun, resolved.images, index, outcomes, wait.waitedMs, {
     pinned: resolved.sources.flatMap((s) => (s.pinnedFrom ? [{ tag: s.pinnedFrom, digest: s.digest }] : [])),
-    referrers: [...resolved.referrers, ...attestations.map((a) => a.digest)],
+    referrers: [
+      ...resolved.referrers.flat().map((r) => r.descriptor.digest),
+      ...attestations.map((a) => a.digest),
+    ],
     promoted: promotion !== undefined,
     attestations: inputs.attestations,
   });

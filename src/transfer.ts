@@ -12,6 +12,7 @@ import {
   findReferrers,
   MAX_REFERRERS,
   type Referrers,
+  type StoredReferrer,
   storeReferrers,
   subjectOf,
 } from './registry/referrers.js';
@@ -50,7 +51,10 @@ interface Moves {
   readonly referrers: Map<string, Promise<void>> | undefined;
   /** Per subject, its referrers as found in the source repository (looked up while the content moves). */
   readonly found: Map<string, Promise<Referrers>>;
-  readonly stored: Set<Digest>;
+  /** Every referrer stored in the image, by digest (once, whichever source repository it came from). */
+  readonly stored: Map<string, Promise<StoredReferrer>>;
+  /** Whether the referrers of a source index itself come along (it is published), or only its children's. */
+  readonly indexReferrers: boolean;
 }
 
 export interface BringOptions {
@@ -58,6 +62,11 @@ export interface BringOptions {
   readonly indexes: boolean;
   /** Bring the referrers of every source manifest (and of theirs), stored as referrers in the image. */
   readonly referrers: boolean;
+  /**
+   * Whether a source index's own referrers come too: only when the index is published (a promotion), which a merge
+   * that writes the index into the image only to read it from there is not. Defaults to `indexes`.
+   */
+  readonly indexReferrers?: boolean;
 }
 
 /** How deep referrers of referrers are followed: a signature of an SBOM of an image is 2. */
@@ -68,14 +77,15 @@ const MAX_REFERRER_DEPTH = 8;
  * cross-repository mount where the registry is the same (else streamed across), then each manifest with its
  * exact bytes, leaves first and an index last. A blob or manifest shared by several sources moves once. With
  * `referrers`, the referrers of each source and of every manifest it lists come along (and theirs, recursively),
- * stored as referrers in the image (src/registry/referrers.ts); their digests are returned.
+ * stored by digest in the image (src/registry/referrers.ts) and returned: listing them in fallback tags is left to
+ * the publish, once the run has decided to write (Guarantee 4).
  */
 export async function bringIn(
   sources: readonly SourceEntry[],
   image: Repository,
   context: TransferContext,
   options: BringOptions = { indexes: true, referrers: false },
-): Promise<Digest[]> {
+): Promise<StoredReferrer[]> {
   const moves: Moves = {
     manifests: new Map(),
     blobs: new Map(),
@@ -83,7 +93,8 @@ export async function bringIn(
     indexes: options.indexes,
     referrers: options.referrers ? new Map() : undefined,
     found: new Map(),
-    stored: new Set(),
+    stored: new Map(),
+    indexReferrers: options.indexReferrers ?? options.indexes,
   };
   await whenAllServed(sources, async (source) => {
     try {
@@ -110,7 +121,8 @@ export async function bringIn(
     `blobs: ${tally.mounted} mounted, ${tally.copied} copied, ${tally.present} already there` +
       (moves.referrers ? `; referrers: ${tally.referrers} brought` : ''),
   );
-  return [...moves.stored].sort();
+  const stored = await Promise.all(moves.stored.values());
+  return stored.sort((a, b) => (a.descriptor.digest < b.descriptor.digest ? -1 : 1));
 }
 
 /**
@@ -121,7 +133,7 @@ async function lookUpReferrers(copy: Copy): Promise<Digest[]> {
   const manifest = await copy.context.wait.manifest(copy.source.repository, copy.source.digest);
   const children = manifest.json['manifests'];
   const subjects = Array.isArray(children)
-    ? [...(copy.moves.indexes ? [copy.source.digest] : []), ...digestsOf(children)]
+    ? [...(copy.moves.indexReferrers ? [copy.source.digest] : []), ...digestsOf(children)]
     : [copy.source.digest];
   // Awaited in bringReferrers; a failure shows there, not as an unhandled rejection meanwhile.
   for (const subject of subjects) referrersOf(copy, subject).catch(() => {});
@@ -184,13 +196,19 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
           }),
         );
         const taken = manifests.filter((m): m is FetchedManifest => m !== undefined);
-        const stored = await storeReferrers(
-          to,
-          taken.map((m) => ({ bytes: m.bytes, mediaType: m.descriptor.mediaType })),
-          context,
+        const stored = await Promise.all(
+          taken.map((m) =>
+            once(moves.stored, m.descriptor.digest, async () => {
+              const [one] = await storeReferrers(
+                to,
+                [{ bytes: m.bytes, mediaType: m.descriptor.mediaType }],
+                context,
+              );
+              moves.tally.referrers += 1;
+              return one as StoredReferrer;
+            }),
+          ),
         );
-        for (const { descriptor } of stored) moves.stored.add(descriptor.digest);
-        moves.tally.referrers += stored.length;
         const next = stored.map((s) => s.descriptor.digest).filter((digest) => !seen.has(keyOf(digest)));
         await bringReferrers(copy, next, depth + 1);
       }),

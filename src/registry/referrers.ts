@@ -83,9 +83,9 @@ export interface StoredReferrer {
 }
 
 /**
- * Stores referrer manifests in `repository`, whose blobs (or, for an index, children) are there already: each by
- * digest, then, for those the registry did not index itself (no `OCI-Subject` answer), the fallback tag of each
- * subject is updated once with all of its new referrers. Referrers already listed there are kept.
+ * Stores referrer manifests in `repository` by digest, whose blobs (or, for an index, children) are there already.
+ * Writes no tag: those the registry did not index itself (no `OCI-Subject` answer) come back `via: 'tag'`, to be
+ * listed in their subjects' fallback tags by `listInFallbackTags` once the run has decided to write its tags.
  */
 export async function storeReferrers(
   repository: Repository,
@@ -93,8 +93,8 @@ export async function storeReferrers(
   context: ReferrerContext,
 ): Promise<StoredReferrer[]> {
   const { client, deadline } = context;
-  const stored = await Promise.all(
-    manifests.map(async (manifest) => {
+  return Promise.all(
+    manifests.map(async (manifest): Promise<StoredReferrer> => {
       const { descriptor, subject } = referrerOf(manifest, canonicalName(repository));
       const answer = await client.putManifest(
         repository,
@@ -103,23 +103,50 @@ export async function storeReferrers(
         manifest.mediaType,
         { deadline, untilFound: true },
       );
-      return { descriptor, subject, indexed: answer.subject === subject };
+      return { descriptor, subject, via: answer.subject === subject ? 'api' : 'tag' };
     }),
   );
-  const bySubject = new Map<Digest, Descriptor[]>();
-  for (const { descriptor, subject, indexed } of stored) {
-    if (!indexed) bySubject.set(subject, [...(bySubject.get(subject) ?? []), descriptor]);
+}
+
+/** A fallback tag that could not be updated, and why. */
+export interface FallbackFailure {
+  readonly tag: string;
+  readonly reason: string;
+}
+
+/**
+ * Lists stored referrers that the registry did not index itself in their subjects' fallback tags: each subject's
+ * tag updated once with all of its referrers (whichever source they came from), referrers already listed there
+ * kept. Every tag is tried; those that could not be updated are returned, not thrown.
+ */
+export async function listInFallbackTags(
+  repository: Repository,
+  stored: readonly StoredReferrer[],
+  context: ReferrerContext,
+): Promise<FallbackFailure[]> {
+  const bySubject = new Map<Digest, Map<Digest, Descriptor>>();
+  for (const { descriptor, subject, via } of stored) {
+    if (via !== 'tag') continue;
+    const listed = bySubject.get(subject) ?? new Map<Digest, Descriptor>();
+    listed.set(descriptor.digest, descriptor);
+    bySubject.set(subject, listed);
   }
-  await Promise.all(
-    [...bySubject].map(([subject, descriptors]) =>
-      addToFallbackTag(repository, subject, descriptors, context),
-    ),
+  const failures = await Promise.all(
+    [...bySubject].map(async ([subject, descriptors]) => {
+      try {
+        await addToFallbackTag(repository, subject, [...descriptors.values()], context);
+        return [];
+      } catch (error) {
+        return [
+          {
+            tag: fallbackTag(subject),
+            reason: `the referrers fallback tag of ${subject} was not updated: ${errorMessage(error)}`,
+          },
+        ];
+      }
+    }),
   );
-  return stored.map(({ descriptor, subject, indexed }) => ({
-    descriptor,
-    subject,
-    via: indexed ? 'api' : 'tag',
-  }));
+  return failures.flat();
 }
 
 /**
