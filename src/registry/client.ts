@@ -20,10 +20,9 @@ import { DEFAULT_CHUNK_BYTES, putChunked, putWhole, type UploadContext } from '.
 
 /**
  * Blob copies in flight into one registry. Each streams through small buffers, so this bounds memory (and the
- * connections a copy opens) whatever the number of layers; on loopback 4 already fill two cores, and across the
- * internet a handful of parallel streams is what docker and skopeo use too.
+ * connections copies open) whatever the number of layers; 6 is skopeo's default too (ADR 0011).
  */
-export const COPIES_PER_REGISTRY = 4;
+export const COPIES_PER_REGISTRY = 6;
 
 export interface FetchedManifest {
   readonly descriptor: Descriptor;
