@@ -9,6 +9,7 @@ import {
   SETTLE_MS,
 } from '../src/registry/referrers.js';
 import {
+  descriptor as descriptorOf,
   type Entry,
   type Pushed,
   referrerEntry,
@@ -160,6 +161,38 @@ test('without the API: referrers already in the fallback tag are kept, the list 
   // Stored again: every referrer is listed already, so the tag is not written again.
   await storeAndList(w.repo, ours.map(asManifest), w.context);
   expect(w.registry.requests('org/app', `manifests/${tagOf(w.subject)}`, 'PUT')).toHaveLength(1);
+});
+
+test("without the API: others' entries of any type and the index's annotations are kept exactly as written", async () => {
+  const w = world({ api: false });
+  const ours = referrer(w.registry, w.subject, SIGNATURE, 'our sig');
+  // As ORAS lists an artifact manifest, and an entry with fields this client does not read.
+  const oras = w.registry.pushManifest('org/app', {
+    mediaType: 'application/vnd.oci.artifact.manifest.v1+json',
+    artifactType: SBOM,
+    blobs: [],
+    subject: { mediaType: w.subject.mediaType, digest: w.subject.digest, size: w.subject.size },
+  });
+  const artifact = { ...descriptorOf(oras), artifactType: SBOM };
+  const theirs = w.registry.pushReferrer('org/app', w.subject, { artifactType: SBOM, text: 'their sbom' });
+  const rich = {
+    ...descriptorOf(theirs),
+    data: Buffer.from(theirs.bytes).toString('base64'),
+    urls: ['https://example.test/x'],
+    annotations: { 'org.example.count': 3, 'org.example.name': 'x' },
+  };
+  const annotations = { 'org.example.owner': 'another tool' };
+  // The tag as another tool wrote it, annotations included.
+  w.registry.pushFallbackTag('org/app', w.subject.digest, [rich, artifact] as Entry[], annotations);
+
+  await storeAndList(w.repo, [asManifest(ours)], w.context);
+
+  expect(w.registry.manifest('org/app', tagOf(w.subject))).toEqual({
+    schemaVersion: 2,
+    mediaType: TYPES.ociIndex,
+    manifests: [artifact, referrerEntry(ours), rich].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
+    annotations,
+  });
 });
 
 test('without the API: another writer replacing the fallback tag meanwhile is merged with, not overwritten', async () => {

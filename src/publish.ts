@@ -192,11 +192,14 @@ export async function publish(
           ]);
           // No tag PUT stored the index and no tag held it already: store it by digest, so `ref` resolves.
           if (!storeFirst && report.moved.length === 0 && plan.unchanged.length === 0) {
-            await storeByDigest(target, index, context).catch((error: unknown) =>
-              log.warning(
-                `${target.image.display}@${index.digest} could not be stored: ${errorMessage(error)}`,
-              ),
-            );
+            await storeByDigest(target, index, context).catch((error: unknown) => {
+              const why = `${target.image.display}@${index.digest} could not be stored: ${errorMessage(error)}`;
+              // A run that already fails says so with its tags; one that would succeed must not hand on a `ref`
+              // that does not resolve.
+              if (report.failed.length > 0) log.warning(why);
+              else
+                throw new Error(`${why}. No tag of ${target.image.display} moved, and ref would not resolve`);
+            });
           }
           return { moved: report.moved, failed: [...report.failed, ...unlisted] };
         }),

@@ -227,11 +227,26 @@ export class ScriptedRegistry {
   }
 
   /** The fallback tag `sha256-<hex>` of `subject`, listing `entries`, as a tool writes it where there is no API. */
-  pushFallbackTag(repo: string, subject: string, entries: Entry[]): Pushed {
-    const index = this.pushIndex(repo, entries);
+  pushFallbackTag(
+    repo: string,
+    subject: string,
+    entries: Entry[],
+    annotations?: Record<string, string>,
+  ): Pushed {
+    const index = annotations
+      ? this.pushManifest(repo, {
+          schemaVersion: 2,
+          mediaType: TYPES.ociIndex,
+          manifests: entries,
+          annotations,
+        })
+      : this.pushIndex(repo, entries);
     this.store(this.tags, repo).set(subject.replace(':', '-'), index.digest);
     return index;
   }
+
+  /** Answers a manifest PUT with 403 DENIED when it says so, as a registry whose policy refuses the write. */
+  denyManifestPut: ((repo: string, reference: string) => boolean) | undefined;
 
   /** Called after every manifest PUT is stored: a test may act as another writer right then. */
   afterManifestPut: ((repo: string, reference: string) => void) | undefined;
@@ -273,6 +288,7 @@ export class ScriptedRegistry {
 
   private manifestAnswer(method: string, repo: string, reference: string, body: Buffer): Answer {
     if (method === 'PUT') {
+      if (this.denyManifestPut?.(repo, reference)) return error(403, 'DENIED');
       const digest = sha256(body);
       if (reference.startsWith('sha256:') && reference !== digest) return error(400, 'DIGEST_INVALID');
       const manifest = JSON.parse(body.toString('utf8')) as Record<string, unknown>;

@@ -1,4 +1,3 @@
-import { indexJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -61,11 +60,15 @@ export async function findReferrers(
   const where = `${canonicalName(repository)}@${subject}`;
   if (pages !== undefined) {
     const what = `the referrers of ${where}`;
-    const descriptors = pages.flatMap((page) => listed(parseObject(page, what), what, context.log));
+    const descriptors = pages.flatMap((page) =>
+      listed(manifestsOf(parseObject(page, what), what), what, context.log),
+    );
     return { via: 'api', descriptors: normalise(descriptors, what) };
   }
   const held = await readFallbackTag(repository, subject, context);
-  return { via: 'tag', descriptors: held.descriptors };
+  if (held.digest === undefined) return { via: 'tag', descriptors: [] };
+  const tag = tagRef(repository, fallbackTag(subject));
+  return { via: 'tag', descriptors: normalise(listed(held.entries, tag, context.log), tag) };
 }
 
 /** A manifest to store as a referrer: its exact bytes and media type; it names its subject itself. */
@@ -186,10 +189,14 @@ export function subjectOf(json: Record<string, unknown>): Digest | undefined {
   return typeof digest === 'string' && isDigest(digest) ? digest : undefined;
 }
 
-/** What a fallback tag holds now: its digest (undefined when there is no such tag) and the referrers it lists. */
+/**
+ * What a fallback tag holds now: its digest (undefined when there is no such tag), and its index's entries and
+ * annotations as they are (other tools' entries, of any type, are kept as written when it is merged into).
+ */
 interface FallbackState {
   readonly digest: Digest | undefined;
-  readonly descriptors: readonly Descriptor[];
+  readonly entries: readonly unknown[];
+  readonly annotations: unknown;
 }
 
 async function readFallbackTag(
@@ -202,7 +209,7 @@ async function readFallbackTag(
   try {
     manifest = await context.client.getManifest(repository, tag, { deadline: context.deadline });
   } catch (error) {
-    if (isLag(error)) return { digest: undefined, descriptors: [] };
+    if (isLag(error)) return { digest: undefined, entries: [], annotations: undefined };
     throw error;
   }
   const where = tagRef(repository, tag);
@@ -212,10 +219,39 @@ async function readFallbackTag(
         'index: something else wrote it; remove or retag it',
     );
   }
-  return {
-    digest: manifest.descriptor.digest,
-    descriptors: normalise(listed(manifest.json, where, context.log), where),
+  const entries = manifestsOf(manifest.json, where);
+  if (entries.length > MAX_REFERRERS) {
+    throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+  }
+  return { digest: manifest.descriptor.digest, entries, annotations: manifest.json['annotations'] };
+}
+
+/**
+ * The fallback tag's index with `added` merged in by digest: every entry it had kept exactly as it was (whatever
+ * its type or fields), ours added, all ordered by digest (entries without one last, as they came), its own
+ * annotations kept.
+ */
+function mergedIndex(held: FallbackState, added: readonly Descriptor[]): Uint8Array {
+  const digestOfEntry = (entry: unknown) => {
+    const digest = (entry as { digest?: unknown } | null)?.digest;
+    return typeof digest === 'string' ? digest : undefined;
   };
+  const entries = [...held.entries, ...added];
+  const order = entries.map((entry, i) => ({ entry, i, digest: digestOfEntry(entry) }));
+  order.sort((a, b) => {
+    if (a.digest === b.digest) return a.i - b.i;
+    if (a.digest === undefined) return 1;
+    if (b.digest === undefined) return -1;
+    return a.digest < b.digest ? -1 : 1;
+  });
+  const annotations = held.annotations;
+  const index = {
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: order.map((o) => o.entry),
+    ...(annotations !== undefined ? { annotations } : {}),
+  };
+  return new TextEncoder().encode(JSON.stringify(index));
 }
 
 /**
@@ -237,7 +273,7 @@ async function addToFallbackTag(
   let settled = false;
   for (let attempt = 1; attempt <= MAX_MERGES; attempt++) {
     const held = await readFallbackTag(repository, subject, context);
-    const known = new Set(held.descriptors.map((d) => d.digest));
+    const known = new Set(held.entries.map((entry) => (entry as { digest?: unknown } | null)?.digest));
     const missing = descriptors.filter((d) => !known.has(d.digest));
     if (missing.length === 0) {
       if (!wrote || settled) return;
@@ -246,12 +282,16 @@ async function addToFallbackTag(
       continue;
     }
     if (wrote) log.info(`${where} was rewritten by another writer meanwhile; merging again`);
-    const merged = normalise([...held.descriptors, ...missing], where);
-    const bytes = new TextEncoder().encode(indexJson(OCI_INDEX, merged, {}));
+    if (held.entries.length + missing.length > MAX_REFERRERS) {
+      throw new Error(
+        `${where} would list more than ${MAX_REFERRERS} referrers; refusing to write that many`,
+      );
+    }
+    const bytes = mergedIndex(held, missing);
     const digest = digestOf(bytes);
     await client.putManifest(repository, tag, bytes, OCI_INDEX, { deadline, untilFound: true });
     await readBackTag(repository, tag, digest, held.digest, context);
-    log.info(`${where}: ${missing.length} referrer(s) added, ${held.descriptors.length} kept`);
+    log.info(`${where}: ${missing.length} referrer(s) added, ${held.entries.length} kept`);
     wrote = true;
     settled = false;
   }
@@ -310,14 +350,18 @@ function parseObject(bytes: Uint8Array, where: string): Record<string, unknown> 
  * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
  * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
  */
-function listed(json: Record<string, unknown>, where: string, log: Logger): Descriptor[] {
+function manifestsOf(json: Record<string, unknown>, where: string): unknown[] {
   const manifests = json['manifests'];
   if (!Array.isArray(manifests)) throw new Error(`${where} is not an index: it has no manifests list`);
+  return manifests;
+}
+
+function listed(manifests: readonly unknown[], where: string, log: Logger): Descriptor[] {
   return manifests.flatMap((raw: unknown) => {
     const descriptor = parseDescriptor(raw);
     if (descriptor && isManifestMediaType(descriptor.mediaType)) return [descriptor];
     log.warning(
-      `${where} lists an entry that is not an image manifest or index (${JSON.stringify(raw)?.slice(0, 200)}); it is left out`,
+      `${where} lists an entry that is not an image manifest or index (${JSON.stringify(raw)?.slice(0, 200)}); it is not copied`,
       'Referrer left out',
     );
     return [];
