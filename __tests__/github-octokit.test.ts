@@ -21,6 +21,7 @@ let elsewhere: Server;
 let elsewhereUrl: string;
 let elsewhereSeen: IncomingMessage[];
 const transports: OwnedTransport[] = [];
+let warnings: string[];
 
 beforeAll(async () => {
   api = createServer((req, res) => {
@@ -35,6 +36,7 @@ beforeAll(async () => {
   elsewhereUrl = `http://127.0.0.1:${await listenOnLoopback(elsewhere)}`;
 });
 beforeEach(() => {
+  warnings = [];
   seen = [];
   elsewhereSeen = [];
 });
@@ -56,7 +58,7 @@ async function client() {
   const transport = undiciTransport({ timeoutMs: 5_000, connections: 1 });
   transports.push(transport);
   const { gitHubApi } = await import('../src/github-octokit.js');
-  return gitHubApi({ token: TOKEN, transport });
+  return gitHubApi({ token: TOKEN, transport, warn: (message) => warnings.push(message) });
 }
 
 test('asks the API of the context for the repository of the context, with the token, one commit per page', async () => {
@@ -69,6 +71,26 @@ test('asks the API of the context for the repository of the context, with the to
   expect(await github.compare(A, B)).toBe('ahead');
   expect(seen.map((req) => req.url)).toEqual([`/api/v3/repos/org/app/compare/${A}...${B}?per_page=1`]);
   expect(seen[0]?.headers['authorization']).toBe(`token ${TOKEN}`);
+});
+
+test("octokit's warnings (a deprecated endpoint) go to the run's logger, not straight to the console", async () => {
+  const write = vi.spyOn(process.stderr, 'write');
+  handle = (_, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      deprecation: 'true',
+      sunset: '##[add-mask]x',
+      link: '<https://docs.example/>; rel="deprecation"',
+    });
+    res.end(JSON.stringify({ status: 'behind' }));
+  };
+  const github = await client();
+
+  expect(await github.compare(A, B)).toBe('behind');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain('is deprecated. It is scheduled to be removed on ##[add-mask]x');
+  expect(write).not.toHaveBeenCalled();
+  write.mockRestore();
 });
 
 test('a redirect to another origin is not followed: the token stays with the API, and the answer is an error', async () => {

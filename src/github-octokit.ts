@@ -21,6 +21,8 @@ const TIMEOUT_MS = 30_000;
 export interface GitHubClientOptions {
   readonly token: string;
   readonly transport: Transport;
+  /** Where octokit's own warnings go (a deprecated endpoint); it writes to the console otherwise, unescaped. */
+  readonly warn: (message: string) => void;
 }
 
 export function gitHubApi(options: GitHubClientOptions): GitHubApi {
@@ -33,10 +35,12 @@ export function gitHubApi(options: GitHubClientOptions): GitHubApi {
   if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
     throw new Error(`GITHUB_REPOSITORY "${repository.slice(0, 100)}" is not owner/name`);
   }
+  const log = { debug: () => {}, info: () => {}, warn: options.warn, error: options.warn };
   const octokit = getOctokit(options.token, {
     baseUrl: context.apiUrl.replace(/\/$/, ''),
     userAgent: 'manifest-merge',
-    request: { fetch: fetchThrough(options.transport, api.origin) },
+    log,
+    request: { fetch: fetchThrough(options.transport, api.origin), log },
   });
   return {
     async compare(base, head) {

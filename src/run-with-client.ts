@@ -60,7 +60,7 @@ export async function runWithClient(inputs: Inputs, log: Logger, environment: En
       ? undiciTransport({ timeoutMs: 30_000, connections: 1, proxy })
       : undefined;
   try {
-    const github = connection && gitHubFor(inputs, environment, connection);
+    const github = connection && gitHubFor(inputs, environment, connection, log);
     return await run(inputs, {
       client,
       log,
@@ -81,10 +81,14 @@ function gitHubFor(
   inputs: Inputs,
   environment: Environment,
   transport: OwnedTransport,
+  log: Logger,
 ): GitHubApi | undefined {
   const token = inputs.githubToken;
   if (!token || !environment.githubRepository) return undefined;
-  const api = onDemand(async () => (await import('./github-octokit.js')).gitHubApi({ token, transport }));
+  const warn = (message: string): void => log.warning(message);
+  const api = onDemand(async () =>
+    (await import('./github-octokit.js')).gitHubApi({ token, transport, warn }),
+  );
   whileRequestsInFlight(api.preload);
   return api;
 }
