@@ -184,6 +184,20 @@ describe('one set of sources, every way of giving it', () => {
 });
 
 describe('writes', () => {
+  test('a job summary that cannot be written after the tags moved is a warning: the step succeeds, outputs set', async () => {
+    const repo = 'e2e/summary-unwritable';
+    const images = await pushAll(repo, 'docker', 2);
+    const result = await runAction(
+      { image: `${proxy.host}/${repo}`, tags: 'stable', sources: sourcesOf(images) },
+      { GITHUB_STEP_SUMMARY: join(tmpdir(), 'mm-no-such-dir', 'summary') },
+    );
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs['written']).toBe('true');
+    expect(result.stdout).toMatch(/^::warning title=Job summary::the job summary could not be written: /m);
+    expect(errorLine(result)).toBe('');
+    expect((await fetchManifest(reg, repo, 'stable')).digest).toBe(result.outputs['digest']);
+  });
+
   test('a re-run confirms the tag without a tag PUT, and dry-run never PUTs', async () => {
     const repo = 'e2e/rerun';
     const images = await pushAll(repo, 'docker', 2);

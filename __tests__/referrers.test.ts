@@ -115,6 +115,31 @@ test('without the API: found through the fallback tag; none when there is no tag
   expect(w.registry.requests('org/app', 'referrers/', 'GET').map((r) => r.status)).toEqual([404, 404]);
 });
 
+test.each([400, 405, 501])(
+  'a referrers path answered %i is taken as no API: the fallback tag is read',
+  async (status) => {
+    const w = world({ api: false });
+    w.registry.referrersScript = { status };
+    const signature = w.registry.pushReferrer('org/app', w.subject, { artifactType: SIGNATURE, text: 'sig' });
+    w.registry.pushFallbackTag('org/app', w.subject.digest, [referrerEntry(signature)]);
+    expect(await findReferrers(w.repo, w.subject.digest as Digest, w.context)).toEqual({
+      via: 'tag',
+      descriptors: [referrerEntry(signature)],
+    });
+    expect(w.lines).toContainEqual(
+      expect.stringMatching(new RegExp(`referrers API answered ${status}; taken as no API`)),
+    );
+  },
+);
+
+test('a referrers answer that is not an OCI index is refused, naming what it was', async () => {
+  const w = world({ api: true });
+  w.registry.referrersScript = { contentType: 'text/html' };
+  await expect(findReferrers(w.repo, w.subject.digest as Digest, w.context)).rejects.toThrow(
+    'the referrers API answered "text/html", not an OCI index; refusing it',
+  );
+});
+
 test('with the API: found there, never through a fallback tag', async () => {
   const w = world({ api: true });
   const signature = w.registry.pushReferrer('org/app', w.subject, { artifactType: SIGNATURE, text: 'sig' });

@@ -32,7 +32,10 @@ export async function main(): Promise<void> {
       userAgent: 'manifest-merge-action',
       proxyEnv: process.env,
     });
-    await report(outputsOf(result), summaryMarkdown(result));
+    // The tags have moved: a summary that cannot be written is a warning, not a failed step that did its work.
+    await report(outputsOf(result), summaryMarkdown(result)).catch((reportError) =>
+      log.warning(`the job summary could not be written: ${errorMessage(reportError)}`, 'Job summary'),
+    );
   } catch (error) {
     // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
     if (error instanceof PartialPublishError) {

@@ -88,6 +88,8 @@ export class ScriptedRegistry {
    * subject answers `OCI-Subject`. Without it (GHCR, distribution 2.8) that path answers 404.
    */
   referrersApi = false;
+  /** How the referrers path answers instead, when set: a status without the API, or another content type. */
+  referrersScript: { readonly status?: number; readonly contentType?: string } | undefined;
   private readonly tags = new Map<string, Map<string, string>>();
   /**
    * Answer a manifest GET in a repository that holds no manifest with 404 NAME_UNKNOWN, as registries such as
@@ -341,6 +343,8 @@ export class ScriptedRegistry {
 
   /** The referrers API's answer: every stored manifest of the repository whose subject is `digest`, by digest. */
   private referrersAnswer(method: string, repo: string, digest: string): Answer {
+    const scripted = this.referrersScript;
+    if (scripted?.status) return error(scripted.status, 'UNSUPPORTED');
     if (!this.referrersApi || method !== 'GET') return error(404, 'NAME_UNKNOWN');
     const manifests = [...(this.manifests.get(repo) ?? new Map()).entries()]
       .flatMap(([stored, { bytes, mediaType }]) => {
@@ -361,7 +365,7 @@ export class ScriptedRegistry {
       .sort((a, b) => (a.digest < b.digest ? -1 : 1));
     return {
       status: 200,
-      headers: { 'content-type': TYPES.ociIndex },
+      headers: { 'content-type': scripted?.contentType ?? TYPES.ociIndex },
       body: json({ schemaVersion: 2, mediaType: TYPES.ociIndex, manifests }),
     };
   }

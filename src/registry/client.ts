@@ -12,7 +12,7 @@ import { type Digest, digestOf, isDigest, verifyDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { registryFailure } from './failures.js';
 import type { HttpResponse } from './http.js';
-import { bareMediaType, isManifestMediaType, isSchema1MediaType } from './media-types.js';
+import { bareMediaType, isManifestMediaType, isSchema1MediaType, OCI_INDEX } from './media-types.js';
 import { assertSafeForCredentials, sameOrigin } from './origins.js';
 import { canonicalName, type Repository } from './reference.js';
 import { Slots } from './slots.js';
@@ -177,8 +177,10 @@ export class RegistryClient {
 
   /**
    * The pages of the referrers API's answer for `digest` (OCI distribution 1.1), following `Link: rel="next"` on
-   * the registry's own origin, at most MAX_REFERRER_PAGES; undefined when the registry has no referrers API (404).
-   * Each page is bounded like a manifest; parsing is the caller's (src/registry/referrers.ts).
+   * the registry's own origin, at most MAX_REFERRER_PAGES and MAX_REFERRER_BYTES in all (each page asked for with
+   * what is left); undefined when the registry has no referrers API: 404, or 400, 405 or 501 from registries
+   * that do not route the path. Every page must be an OCI index; parsing is the caller's
+   * (src/registry/referrers.ts).
    */
   async getReferrers(
     repository: Repository,
@@ -186,22 +188,35 @@ export class RegistryClient {
     options: CallOptions = {},
   ): Promise<Uint8Array[] | undefined> {
     const origin = this.api.baseUrl(repository);
+    const where = this.api.where(repository, digest);
     const pages: Uint8Array[] = [];
+    let total = 0;
     let url = `${origin}/v2/${repository.path}/referrers/${digest}`;
     for (;;) {
       let response: HttpResponse;
       try {
-        response = await this.api.call(repository, { method: 'GET', url }, options);
+        const maxBytes = MAX_REFERRER_BYTES - total;
+        response = await this.api.call(repository, { method: 'GET', url, maxBytes }, options);
       } catch (error) {
-        if (pages.length === 0 && error instanceof RegistryError && error.status === 404) return undefined;
+        if (pages.length === 0 && error instanceof RegistryError && NO_REFERRERS_API.includes(error.status)) {
+          this.api.options.log.debug(`${where}: referrers API answered ${error.status}; taken as no API`);
+          return undefined;
+        }
         throw error;
       }
+      const type = bareMediaType(response.headers['content-type']);
+      if (type !== OCI_INDEX) {
+        throw new Error(
+          `${where}: the referrers API answered ${JSON.stringify(type.slice(0, 100))}, not an OCI index; refusing it`,
+        );
+      }
       pages.push(response.body);
+      total += response.body.length;
       const next = nextLink(response.headers['link'], url);
       if (next === undefined) return pages;
       if (!sameOrigin(next, origin) || pages.length >= MAX_REFERRER_PAGES) {
         throw new Error(
-          `${this.api.where(repository, digest)}: the referrers list goes on ${sameOrigin(next, origin) ? `past ${MAX_REFERRER_PAGES} pages` : 'on another origin'}; refusing to follow it`,
+          `${where}: the referrers list goes on ${sameOrigin(next, origin) ? `past ${MAX_REFERRER_PAGES} pages` : 'on another origin'}; refusing to follow it`,
         );
       }
       url = next;
@@ -396,6 +411,10 @@ export interface StoredManifest {
 
 /** Most pages of one referrers answer followed: a registry paging 100 at a time lists 1600 referrers. */
 const MAX_REFERRER_PAGES = 16;
+/** Most bytes of referrers pages read for one subject, all pages together: room for far more than MAX_REFERRERS. */
+const MAX_REFERRER_BYTES = 4 * 1024 * 1024;
+/** Answers from the referrers path that mean the registry has no referrers API. */
+const NO_REFERRERS_API: readonly number[] = [400, 404, 405, 501];
 
 /** The `rel="next"` target of a `Link` header (RFC 8288), resolved against the request URL. */
 export function nextLink(header: string | undefined, base: string): string | undefined {
