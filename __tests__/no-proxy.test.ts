@@ -33,6 +33,12 @@ test.each([
   ['*', 'https://anything.example/v2/', true],
   ['', 'https://anything.example/v2/', false],
   ['10.0.0.0/99, not a range/8', 'https://10.0.0.1/v2/', false],
+  // An empty or non-digit prefix is no range, not /0 (every address).
+  ['10.0.0.0/', 'https://93.184.216.34/v2/', false],
+  ['10.0.0.0/', 'https://10.0.0.0/v2/', false],
+  ['10.0.0.0/ 8', 'https://93.184.216.34/v2/', false],
+  ['10.0.0.0/+8', 'https://10.1.2.3/v2/', false],
+  ['fd00::/', 'https://[fe80::1]/v2/', false],
 ])('NO_PROXY=%j for %s: direct %s', (value, url, direct) => {
   expect(noProxy(value)(new URL(url))).toBe(direct);
 });

@@ -54,3 +54,16 @@ test('an unparseable value is masked whole and refused, naming the variable and 
   );
   expect(secrets).toEqual([value]);
 });
+
+test('a password that is not valid percent-encoding is masked as written, not a crash', () => {
+  const { choice, secrets } = choose({ https_proxy: 'http://me:a%zz@proxy.corp:3128' });
+  expect(choice?.url?.host).toBe('proxy.corp:3128');
+  expect(secrets).toEqual(['a%zz', 'a%zz']);
+});
+
+test('a token given as the user name alone is masked, as written and decoded', () => {
+  const { choice, secrets } = choose({ https_proxy: 'http://tok%2Fen@proxy.corp:3128' });
+  expect(choice?.url?.host).toBe('proxy.corp:3128');
+  expect(secrets).toEqual(['tok%2Fen', 'tok/en']);
+  expect(choice?.note).not.toContain('tok');
+});

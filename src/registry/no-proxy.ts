@@ -31,8 +31,10 @@ export function noProxy(value: string | undefined): NoProxy {
     if (family !== 0) {
       const list = new BlockList();
       const type = family === 6 ? 'ipv6' : 'ipv4';
+      // Digits only: Number('') is 0, and `10.0.0.0/` must not become /0, every address.
+      if (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) continue;
       const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
-      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) continue;
+      if (bits > (family === 6 ? 128 : 32)) continue;
       list.addSubnet(base, bits, type);
       ranges.push({ list, port });
       continue;

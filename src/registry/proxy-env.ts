@@ -54,9 +54,12 @@ export function proxyChoice(env: Env, secret: (value: string) => void): ProxyCho
       `${variable} is not a proxy URL (its value is masked): set it to http://[user:password@]host:port, or unset it`,
     );
   }
-  if (url.password) {
-    secret(url.password);
-    secret(decodeURIComponent(url.password));
+  // The password, or a token given as the user name alone (http://TOKEN@proxy), as written and decoded. A user
+  // name beside a password is not masked: it is no secret, and masking a short one would blank it all over the log.
+  const hidden = url.password || url.username;
+  if (hidden) {
+    secret(hidden);
+    secret(decoded(hidden));
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return {
@@ -72,4 +75,13 @@ export function proxyChoice(env: Env, secret: (value: string) => void): ProxyCho
     bypass,
     note: `${variable}: https requests go through ${url.protocol}//${url.host}${direct}`,
   };
+}
+
+/** Percent-decoded, or as it is when it is not valid percent-encoding (`a%zz`): decoding must not throw. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
