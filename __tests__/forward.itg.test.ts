@@ -238,6 +238,10 @@ describe('order-by: revision', () => {
     // `digest` stays this run's own index; the tag holds the union.
     expect(held.digest).not.toBe(result.outputs['digest']);
     expect(result.stdout).toContain('the union of both indexes');
+    // What the tag serves is kept by retention tools too: the union and the other run's children.
+    expect(JSON.parse(result.outputs['digests'] ?? '[]')).toEqual(
+      expect.arrayContaining([result.outputs['digest'], held.digest, ...digests]),
+    );
   });
 });
 

@@ -31,6 +31,8 @@ export interface ForwardNote {
   readonly serves: boolean;
   /** Why the tag could not be moved forward, when it failed. */
   readonly failure?: string;
+  /** The index the tag serves when it serves ours within another (a same-revision union), for the outputs. */
+  readonly union?: AssembledIndex;
 }
 
 export interface ForwardRun {
@@ -48,7 +50,7 @@ export interface ForwardRun {
 /** What to do with one tag, decided on what it holds now. */
 type Decision =
   | { readonly write: AssembledIndex; readonly why: string }
-  | { readonly leave: true; readonly why: string; readonly serves: boolean };
+  | { readonly leave: true; readonly why: string; readonly serves: boolean; readonly union?: AssembledIndex };
 
 /**
  * Moves the tags forward, then re-checks after SETTLE_MS, rewriting what went backwards, up to MAX_SETTLE_ROUNDS.
@@ -94,7 +96,14 @@ async function settleTag(
     if ('leave' in decision) {
       log.info(`${tagRef(run.image, tag)}: ${decision.why}`);
       const why = round ? `${note.why}; then ${decision.why}` : decision.why;
-      return { tag, held, now: current, why, serves: decision.serves };
+      return {
+        tag,
+        held,
+        now: current,
+        why,
+        serves: decision.serves,
+        ...(decision.union ? { union: decision.union } : {}),
+      };
     }
     await writeTag(run.image, tag, decision.write, context);
     try {
@@ -113,6 +122,7 @@ async function settleTag(
       now: decision.write.digest,
       why: round ? `${note.why}; rewritten: ${decision.why}` : decision.why,
       serves: true,
+      ...(decision.write.digest !== run.index.digest ? { union: decision.write } : {}),
     };
     if (round === MAX_SETTLE_ROUNDS) break;
     // No registry offers compare-and-swap: look again once concurrent writers had time to land.
@@ -173,7 +183,7 @@ async function decide(
         };
       const union = unionOf(run, imagesOfIndex(theirs.json), annotations);
       if (union.digest === current)
-        return { leave: true, why: 'already holds every platform of this revision', serves: true };
+        return { leave: true, why: 'already holds every platform of this revision', serves: true, union };
       return { write: union, why: `same ${key}: the union of both indexes' platforms` };
     }
   }

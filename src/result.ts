@@ -105,7 +105,10 @@ export function resultOf(
       attestations: item.attestations.length,
     })),
     waitedMs: Math.round(waitedMs),
-    digests: digestsOf(index, notes.referrers),
+    digests: digestsOf(
+      [index, ...outcomes.flatMap((o) => (o.forward ?? []).flatMap((n) => (n.union ? [n.union] : [])))],
+      notes.referrers,
+    ),
     pinned: notes.pinned,
     promoted: notes.promoted,
     attestations: {
@@ -115,15 +118,21 @@ export function resultOf(
   };
 }
 
-/** The index, the manifests it lists (read from its exact bytes, so a promoted index counts as written), referrers. */
-function digestsOf(index: AssembledIndex, referrers: readonly Digest[]): Digest[] {
-  const json = JSON.parse(Buffer.from(index.bytes).toString('utf8')) as { manifests?: unknown };
-  const listed = Array.isArray(json.manifests) ? json.manifests : [];
-  const children = listed.flatMap((entry: unknown) => {
-    const digest = (entry as { digest?: unknown } | null)?.digest;
-    return typeof digest === 'string' && isDigest(digest) ? [digest] : [];
-  });
-  return [...new Set([index.digest, ...children, ...[...referrers].sort()])];
+/**
+ * The index, the manifests it lists (read from its exact bytes, so a promoted index counts as written), then any
+ * union a forward tag serves instead and its children (another run's platforms), then the referrers.
+ */
+function digestsOf(indexes: readonly AssembledIndex[], referrers: readonly Digest[]): Digest[] {
+  const listedIn = (index: AssembledIndex) => {
+    const json = JSON.parse(Buffer.from(index.bytes).toString('utf8')) as { manifests?: unknown };
+    const listed = Array.isArray(json.manifests) ? json.manifests : [];
+    return listed.flatMap((entry: unknown) => {
+      const digest = (entry as { digest?: unknown } | null)?.digest;
+      return typeof digest === 'string' && isDigest(digest) ? [digest] : [];
+    });
+  };
+  const served = indexes.flatMap((index) => [index.digest, ...listedIn(index)]);
+  return [...new Set([...served, ...[...referrers].sort()])];
 }
 
 function imageResult(outcome: ImageOutcome, images: readonly PlatformImage[], digest: Digest): ImageResult {
