@@ -3,7 +3,7 @@ import { ConsistencyWait } from '../src/consistency.js';
 import type { Digest } from '../src/registry/digest.js';
 import { listInFallbackTags } from '../src/registry/referrers.js';
 import type { SourceEntry } from '../src/sources.js';
-import { bringIn } from '../src/transfer.js';
+import { bringIn, referrerBudget } from '../src/transfer.js';
 import {
   descriptor,
   type Entry,
@@ -285,6 +285,30 @@ describe('referrers brought along', () => {
     expect(stored.map((s) => s.descriptor.digest)).toEqual([ofImage.digest]);
     expect(from.requests('org/build', `manifests/sha256-${index.digest.slice(7)}`)).toEqual([]);
     expect(w.target.has('org/app', index.digest)).toBe(true);
+  });
+
+  test('the referrers followed are bounded for the whole run, across every bringIn sharing its budget', async () => {
+    const w = world(['reg.test', 'src.test']);
+    const from = w.registries[1] as ScriptedRegistry;
+    const budget = referrerBudget();
+    const bringSigned = async (repo: string) => {
+      const image = from.pushImage(repo, { platform: 'linux/amd64', layers: [repo] });
+      const signature = from.pushReferrer(repo, image, { artifactType: SIGNATURE, text: `sig ${repo}` });
+      // Listed as 40 MiB: two of them are past the run's 64 MiB of referrer manifests.
+      from.pushFallbackTag(repo, image.digest, [{ ...referrerEntry(signature), size: 40 * 1024 * 1024 }]);
+      const source = { text: repo, repository: from.repo(repo), digest: image.digest as Digest };
+      return bringIn([source], w.target.repo('org/app'), w.transfer, {
+        indexes: true,
+        referrers: true,
+        budget,
+      });
+    };
+
+    expect(await bringSigned('one/build')).toHaveLength(1);
+    await expect(bringSigned('two/build')).rejects.toThrow(
+      'referrer manifests of more than 64 MiB in this run (under sha256:',
+    );
+    expect(budget.digests.size).toBe(2);
   });
 
   test('without referrers: copy, none is looked up', async () => {

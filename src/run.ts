@@ -23,7 +23,7 @@ import { pinSources, resolveSources } from './resolve.js';
 import { PartialPublishError, type Result, resultOf } from './result.js';
 import { heldPlatformsReader } from './shrink.js';
 import type { HeldManifests } from './tag-io.js';
-import { bringIn } from './transfer.js';
+import { bringIn, referrerBudget } from './transfer.js';
 
 export interface RunDeps {
   readonly client: RegistryClient;
@@ -91,6 +91,8 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
     // The primary gets source indexes too (they are resolved there); the other images only what the sources
     // list, unless the index itself is published (a promotion), whose referrers then come along too.
     const indexes = promotion !== undefined;
+    // One bound on the referrers followed for the whole run, whichever image they are brought into.
+    const budget = referrerBudget();
     // Every other image gets the sources' content alongside, straight from where each source lives, so the
     // index can be stored there too before any tag moves anywhere.
     const others = Promise.all(
@@ -98,7 +100,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         ? []
         : inputs.targets.slice(1).map((target) => {
             const from = sources.filter((source) => !sameRepository(source.repository, target.image));
-            return bringIn(from, target.image, bring, { indexes, referrers });
+            return bringIn(from, target.image, bring, { indexes, referrers, budget });
           }),
     );
     // Awaited below; the tag read that waits on it must not report its failure unhandled.
@@ -109,7 +111,12 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         // A dry run writes nothing, not even into the image: it reads foreign sources where they are.
         const copied =
           foreign.length && !inputs.dryRun
-            ? await bringIn(foreign, image, bring, { indexes: true, referrers, indexReferrers: indexes })
+            ? await bringIn(foreign, image, bring, {
+                indexes: true,
+                referrers,
+                indexReferrers: indexes,
+                budget,
+              })
             : [];
         // A Docker manifest list takes no labels, nor does a promoted index: then configs need not be read.
         const options = { ...inputs, labels: inputs.mediaType !== 'docker' && !promotion };

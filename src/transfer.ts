@@ -28,9 +28,23 @@ interface Tally {
   copied: number;
   present: number;
   referrers: number;
-  /** Referrers listed so far, bounded by MAX_REFERRERS for the whole bringIn (a hostile list could fan out). */
-  found: number;
 }
+
+/**
+ * What the referrers followed in one run add up to, across every image and source repository: distinct referrers
+ * and their manifests' bytes, bounded so that a hostile graph of lists cannot fan out without end.
+ */
+export interface ReferrerBudget {
+  readonly digests: Set<Digest>;
+  bytes: number;
+}
+
+export function referrerBudget(): ReferrerBudget {
+  return { digests: new Set(), bytes: 0 };
+}
+
+/** Most bytes of referrer manifests one run follows: far beyond signatures and SBOM manifests of a real image. */
+const MAX_REFERRER_BYTES = 64 * 1024 * 1024;
 
 /** One source being brought into one image. */
 interface Copy {
@@ -55,6 +69,7 @@ interface Moves {
   readonly stored: Map<string, Promise<StoredReferrer>>;
   /** Whether the referrers of a source index itself come along (it is published), or only its children's. */
   readonly indexReferrers: boolean;
+  readonly budget: ReferrerBudget;
 }
 
 export interface BringOptions {
@@ -67,6 +82,8 @@ export interface BringOptions {
    * that writes the index into the image only to read it from there is not. Defaults to `indexes`.
    */
   readonly indexReferrers?: boolean;
+  /** Shared by every bringIn of a run (else this bringIn's own). */
+  readonly budget?: ReferrerBudget;
 }
 
 /** How deep referrers of referrers are followed: a signature of an SBOM of an image is 2. */
@@ -89,12 +106,13 @@ export async function bringIn(
   const moves: Moves = {
     manifests: new Map(),
     blobs: new Map(),
-    tally: { mounted: 0, copied: 0, present: 0, referrers: 0, found: 0 },
+    tally: { mounted: 0, copied: 0, present: 0, referrers: 0 },
     indexes: options.indexes,
     referrers: options.referrers ? new Map() : undefined,
     found: new Map(),
     stored: new Map(),
     indexReferrers: options.indexReferrers ?? options.indexes,
+    budget: options.budget ?? referrerBudget(),
   };
   await whenAllServed(sources, async (source) => {
     try {
@@ -163,13 +181,7 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
       once(seen, keyOf(subject), async () => {
         const found = await referrersOf(copy, subject);
         if (found.descriptors.length === 0) return;
-        moves.tally.found += found.descriptors.length;
-        if (moves.tally.found > MAX_REFERRERS) {
-          throw new Error(
-            `${canonicalName(source.repository)}: more than ${MAX_REFERRERS} referrers under ${source.digest}; ` +
-              'refusing to copy that many (use referrers: skip)',
-          );
-        }
+        charge(moves.budget, found.descriptors, copy);
         if (depth > MAX_REFERRER_DEPTH) {
           throw new Error(
             `${canonicalName(source.repository)}: referrers nest deeper than ${MAX_REFERRER_DEPTH} levels under ` +
@@ -182,7 +194,11 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
               ...copy,
               source: { ...source, text: `referrer ${d.digest}`, digest: d.digest },
             };
-            const manifest = await context.wait.manifest(source.repository, d.digest);
+            // Read here, not through the run's cache of source manifests: a referrer is needed only until stored.
+            const manifest = await context.client.getManifest(source.repository, d.digest, {
+              deadline: context.deadline,
+              untilFound: true,
+            });
             const named = subjectOf(manifest.json);
             if (named !== subject) {
               context.log.warning(
@@ -214,6 +230,30 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
       }),
     ),
   );
+}
+
+/** Counts referrers about to be followed against the run's budget; refuses past it. */
+function charge(
+  budget: ReferrerBudget,
+  descriptors: readonly { digest: Digest; size: number }[],
+  copy: Copy,
+) {
+  for (const { digest, size } of descriptors) {
+    if (budget.digests.has(digest)) continue;
+    budget.digests.add(digest);
+    budget.bytes += size;
+  }
+  const where = `${canonicalName(copy.source.repository)}: `;
+  if (budget.digests.size > MAX_REFERRERS) {
+    throw new Error(
+      `${where}more than ${MAX_REFERRERS} referrers in this run (under ${copy.source.digest}); refusing to copy that many (use referrers: skip)`,
+    );
+  }
+  if (budget.bytes > MAX_REFERRER_BYTES) {
+    throw new Error(
+      `${where}referrer manifests of more than ${MAX_REFERRER_BYTES / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`,
+    );
+  }
 }
 
 /** Copies one manifest (its blobs or, for an index, its entries first), once per source repository and digest. */
