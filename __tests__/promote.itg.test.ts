@@ -247,18 +247,24 @@ describe('referrers', () => {
     expect(await served(two, 'promo/api', fallbackTagOf(s.index.digest))).toBeNull();
   });
 
-  test('per-platform sources merged from another repository bring their signatures', async () => {
-    const images = await pushImages(one, 'promo/merge-src', { seed: 'merge' });
+  /** Per-platform images in one/<repo>, each with a signature listed in its fallback tag. */
+  async function signedImages(repo: string, seed: string) {
+    const images = await pushImages(one, repo, { seed });
     const signatures = await Promise.all(
       images.map(async (image) => {
-        const signature = await pushReferrer(one, 'promo/merge-src', image, {
+        const signature = await pushReferrer(one, repo, image, {
           artifactType: SIGNATURE,
           text: `signature of ${image.digest}`,
         });
-        await pushFallbackTag(one, 'promo/merge-src', image.digest, [signature.entry]);
+        await pushFallbackTag(one, repo, image.digest, [signature.entry]);
         return signature;
       }),
     );
+    return { images, signatures };
+  }
+
+  test('per-platform sources merged from another repository bring their signatures', async () => {
+    const { images, signatures } = await signedImages('promo/merge-src', 'merge');
     const result = await runAction({
       image: `${two.host}/promo/merged`,
       tags: 'latest',
@@ -280,17 +286,7 @@ describe('referrers', () => {
   });
 
   test('a run refused after the copy (platforms do not match) writes no fallback tag and no tag', async () => {
-    const images = await pushImages(one, 'promo/refused-src', { seed: 'refused' });
-    const signatures = await Promise.all(
-      images.map(async (image) => {
-        const signature = await pushReferrer(one, 'promo/refused-src', image, {
-          artifactType: SIGNATURE,
-          text: `signature of ${image.digest}`,
-        });
-        await pushFallbackTag(one, 'promo/refused-src', image.digest, [signature.entry]);
-        return signature;
-      }),
-    );
+    const { images, signatures } = await signedImages('promo/refused-src', 'refused');
     const result = await runAction({
       image: `${two.host}/promo/refused`,
       tags: 'latest',
