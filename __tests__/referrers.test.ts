@@ -140,6 +140,16 @@ test('a referrers answer that is not an OCI index is refused, naming what it was
   );
 });
 
+test('a referrers index labelled application/json is read as the index it is', async () => {
+  const w = world({ api: true });
+  w.registry.referrersScript = { contentType: 'application/json' };
+  const signature = w.registry.pushReferrer('org/app', w.subject, { artifactType: SIGNATURE, text: 'sig' });
+  expect(await findReferrers(w.repo, w.subject.digest as Digest, w.context)).toEqual({
+    via: 'api',
+    descriptors: [referrerEntry(signature)],
+  });
+});
+
 test('with the API: found there, never through a fallback tag', async () => {
   const w = world({ api: true });
   const signature = w.registry.pushReferrer('org/app', w.subject, { artifactType: SIGNATURE, text: 'sig' });

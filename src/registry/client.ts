@@ -205,7 +205,8 @@ export class RegistryClient {
         throw error;
       }
       const type = bareMediaType(response.headers['content-type']);
-      if (type !== OCI_INDEX) {
+      // Some registries label the index as plain JSON; what it holds is checked where it is parsed.
+      if (type !== OCI_INDEX && type !== 'application/json') {
         throw new Error(
           `${where}: the referrers API answered ${JSON.stringify(type.slice(0, 100))}, not an OCI index; refusing it`,
         );
