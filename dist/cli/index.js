@@ -49389,16 +49389,30 @@ var external_node_stream_ = __nccwpck_require__(7075);
 const RECLAIM_BYTES = 8 * 1024 * 1024;
 let reclaim_collect;
 let moved = 0;
+/**
+ * V8's collector, or nothing where a runtime refuses the flag: memory then peaks higher, and the copy is as right.
+ */
+function collector() {
+    try {
+        process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+        const gc = process
+            .getBuiltinModule('node:vm')
+            .runInNewContext('typeof gc === "function" ? gc : undefined');
+        if (typeof gc === 'function')
+            return gc;
+    }
+    catch {
+        // Falls through to the no-op below.
+    }
+    return () => { };
+}
 /** Counts bytes a copy moved; collects the young generation every RECLAIM_BYTES. */
 function reclaimAfter(bytes) {
     moved += bytes;
     if (moved < RECLAIM_BYTES)
         return;
     moved = 0;
-    if (!reclaim_collect) {
-        process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
-        reclaim_collect = process.getBuiltinModule('node:vm').runInNewContext('gc');
-    }
+    reclaim_collect ??= collector();
     reclaim_collect({ type: 'minor' });
 }
 
