@@ -120,9 +120,12 @@ describe('byte for byte', () => {
       image: `${one.host}/promo/bydigest\n${two.host}/elsewhere/app`,
       tags: '1.0',
       sources: `${one.host}/promo/bydigest@${index.digest}`,
+      // docker/metadata-action's manifest: lines have no place on a promoted index either, and say so.
+      annotations: 'manifest:org.opencontainers.image.title=app',
     });
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs['digest']).toBe(index.digest);
+    expect(result.stdout).toMatch(/annotations: 1 manifest: line\(s\) not set/);
     expect((await fetchManifest(one, 'promo/bydigest', '1.0')).text).toBe(text(index));
     expect((await fetchManifest(two, 'elsewhere/app', '1.0')).text).toBe(text(index));
   });

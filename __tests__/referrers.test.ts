@@ -150,6 +150,15 @@ test('a referrers index labelled application/json is read as the index it is', a
   });
 });
 
+test('an API answer listing more than MAX_REFERRERS entries is one error, before any entry is looked at', async () => {
+  const w = world({ api: true });
+  w.registry.referrersScript = { manifests: Array.from({ length: MAX_REFERRERS + 1 }, () => ({})) };
+  await expect(findReferrers(w.repo, w.subject.digest as Digest, w.context)).rejects.toThrow(
+    `lists more than ${MAX_REFERRERS} referrers`,
+  );
+  expect(w.lines.filter((line) => line.startsWith('warning'))).toEqual([]);
+});
+
 test('with the API: found there, never through a fallback tag', async () => {
   const w = world({ api: true });
   const signature = w.registry.pushReferrer('org/app', w.subject, { artifactType: SIGNATURE, text: 'sig' });

@@ -266,6 +266,22 @@ describe('referrers brought along', () => {
     );
   });
 
+  test('a referrer listed with a smaller size than it has is refused: the budget counts what is listed', async () => {
+    const w = world(['reg.test', 'src.test']);
+    const from = w.registries[1] as ScriptedRegistry;
+    const image = from.pushImage('org/build', { platform: 'linux/amd64', layers: ['app'] });
+    const signature = from.pushReferrer('org/build', image, { artifactType: SIGNATURE, text: 'sig' });
+    from.pushFallbackTag('org/build', image.digest, [{ ...referrerEntry(signature), size: 1 }]);
+
+    await expect(
+      bringIn([w.source(from, image)], w.target.repo('org/app'), w.transfer, {
+        indexes: true,
+        referrers: true,
+      }),
+    ).rejects.toThrow(`referrer ${signature.digest} is ${signature.size} bytes, listed as 1`);
+    expect(w.target.has('org/app', signature.digest)).toBe(false);
+  });
+
   test("a merge brings the referrers of an index source's children, not of the index (it is not published)", async () => {
     const w = world(['reg.test', 'src.test']);
     const from = w.registries[1] as ScriptedRegistry;
@@ -290,12 +306,12 @@ describe('referrers brought along', () => {
   test('the referrers followed are bounded for the whole run, across every bringIn sharing its budget', async () => {
     const w = world(['reg.test', 'src.test']);
     const from = w.registries[1] as ScriptedRegistry;
-    const budget = referrerBudget();
+    // A budget of 1 KiB stands for the run's 64 MiB: each signature manifest here is over half of it.
+    const budget = referrerBudget(1024);
     const bringSigned = async (repo: string) => {
       const image = from.pushImage(repo, { platform: 'linux/amd64', layers: [repo] });
       const signature = from.pushReferrer(repo, image, { artifactType: SIGNATURE, text: `sig ${repo}` });
-      // Listed as 40 MiB: two of them are past the run's 64 MiB of referrer manifests.
-      from.pushFallbackTag(repo, image.digest, [{ ...referrerEntry(signature), size: 40 * 1024 * 1024 }]);
+      from.pushFallbackTag(repo, image.digest, [referrerEntry(signature)]);
       const source = { text: repo, repository: from.repo(repo), digest: image.digest as Digest };
       return bringIn([source], w.target.repo('org/app'), w.transfer, {
         indexes: true,
@@ -306,7 +322,7 @@ describe('referrers brought along', () => {
 
     expect(await bringSigned('one/build')).toHaveLength(1);
     await expect(bringSigned('two/build')).rejects.toThrow(
-      'referrer manifests of more than 64 MiB in this run (under sha256:',
+      'referrer manifests of more than 0.0009765625 MiB in this run (under sha256:',
     );
     expect(budget.digests.size).toBe(2);
   });

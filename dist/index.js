@@ -51246,8 +51246,13 @@ async function findReferrers(repository, subject, context) {
     const where = `${canonicalName(repository)}@${subject}`;
     if (pages !== undefined) {
         const what = `the referrers of ${where}`;
-        const descriptors = pages.flatMap((page) => listed(manifestsOf(parseObject(page, what), what), what, context.log));
-        return { via: 'api', descriptors: normalise(descriptors, what) };
+        const raw = pages.flatMap((page) => manifestsOf(parseObject(page, what), what));
+        // Counted before each entry is looked at, as for a fallback tag: a page of junk entries is one error, not a
+        // warning each.
+        if (raw.length > MAX_REFERRERS) {
+            throw tooMany(what);
+        }
+        return { via: 'api', descriptors: normalise(listed(raw, what, context.log), what) };
     }
     const held = await readFallbackTag(repository, subject, context);
     if (held.digest === undefined)
@@ -51349,7 +51354,7 @@ async function readFallbackTag(repository, subject, context) {
     }
     const entries = manifestsOf(manifest.json, where);
     if (entries.length > MAX_REFERRERS) {
-        throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+        throw tooMany(where);
     }
     return { digest: manifest.descriptor.digest, entries, annotations: manifest.json['annotations'] };
 }
@@ -51461,16 +51466,20 @@ function parseObject(bytes, where) {
     }
     return parsed;
 }
-/**
- * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
- * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
- */
+function tooMany(where) {
+    return new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+}
+/** An index's manifests list as it is; throws when it has none. */
 function manifestsOf(json, where) {
     const manifests = json['manifests'];
     if (!Array.isArray(manifests))
         throw new Error(`${where} is not an index: it has no manifests list`);
     return manifests;
 }
+/**
+ * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
+ * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
+ */
 function listed(manifests, where, log) {
     return manifests.flatMap((raw) => {
         const descriptor = parseDescriptor(raw);
@@ -51487,7 +51496,7 @@ function normalise(descriptors, where) {
         if (!byDigest.has(d.digest))
             byDigest.set(d.digest, d);
     if (byDigest.size > MAX_REFERRERS) {
-        throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+        throw tooMany(where);
     }
     return [...byDigest.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
 }
@@ -53344,7 +53353,7 @@ class RegistryClient {
             if (next === undefined)
                 return pages;
             if (!sameOrigin(next, origin) || pages.length >= MAX_REFERRER_PAGES) {
-                throw new Error(`${where}: the referrers list goes on ${sameOrigin(next, origin) ? `past ${MAX_REFERRER_PAGES} pages` : 'on another origin'}; refusing to follow it`);
+                throw new Error(`${where}: the referrers list ${sameOrigin(next, origin) ? `goes on past ${MAX_REFERRER_PAGES} pages` : 'continues on another origin'}; refusing to follow it`);
             }
             url = next;
         }
@@ -54535,7 +54544,7 @@ async function refuseShrink(images, ours, platformsHeld) {
     throw new Error(`this index has ${kept}, but ${shrinking
         .map((f) => `${f.ref} holds ${f.held}, which also has ${f.dropped.join(', ')}`)
         .join('; ')}: writing would drop ${dropped.join(', ')}, so no tag was moved. Add the source(s) of ` +
-        `${dropped.join(', ')}, or set platforms: ${ours.platforms.map(platformKey).join(',')} to confirm the ` +
+        `${dropped.join(', ')}, or set platforms: ${[...have].join(',')} to confirm the ` +
         'smaller set on purpose');
 }
 /**
@@ -54545,10 +54554,10 @@ async function refuseShrink(images, ours, platformsHeld) {
 function heldPlatformsReader(context, known) {
     const read = new Map();
     return (image, digest) => {
-        const key = `${image.display}@${digest}`;
+        const key = heldKey(image, digest);
         let pending = read.get(key);
         if (!pending) {
-            const manifest = known?.get(heldKey(image, digest));
+            const manifest = known?.get(key);
             pending = manifest ? Promise.resolve(platformsOf(manifest)) : indexPlatforms(image, digest, context);
             // Awaited by the check; a run that fails before then must not also report this read unhandled.
             pending.catch(() => { });
@@ -55160,11 +55169,11 @@ function once(started, key, start) {
 
 
 
-function referrerBudget() {
-    return { digests: new Set(), bytes: 0 };
-}
 /** Most bytes of referrer manifests one run follows: far beyond signatures and SBOM manifests of a real image. */
 const transfer_MAX_REFERRER_BYTES = 64 * 1024 * 1024;
+function referrerBudget(maxBytes = transfer_MAX_REFERRER_BYTES) {
+    return { digests: new Set(), bytes: 0, maxBytes };
+}
 /** How deep referrers of referrers are followed: a signature of an SBOM of an image is 2. */
 const MAX_REFERRER_DEPTH = 8;
 /**
@@ -55260,6 +55269,10 @@ async function bringReferrers(copy, subjects, depth) {
                 deadline: context.deadline,
                 untilFound: true,
             });
+            // The budget counts the listed size: a list that understates it would stretch the budget.
+            if (manifest.bytes.length !== d.size) {
+                throw new Error(`${canonicalName(source.repository)}: referrer ${d.digest} is ${manifest.bytes.length} bytes, listed as ${d.size}`);
+            }
             const named = subjectOf(manifest.json);
             if (named !== subject) {
                 context.log.warning(`${canonicalName(source.repository)}: ${d.digest} is listed as a referrer of ${subject} but names ` +
@@ -55290,8 +55303,8 @@ function charge(budget, descriptors, copy) {
     if (budget.digests.size > MAX_REFERRERS) {
         throw new Error(`${where}more than ${MAX_REFERRERS} referrers in this run (under ${copy.source.digest}); refusing to copy that many (use referrers: skip)`);
     }
-    if (budget.bytes > transfer_MAX_REFERRER_BYTES) {
-        throw new Error(`${where}referrer manifests of more than ${transfer_MAX_REFERRER_BYTES / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`);
+    if (budget.bytes > budget.maxBytes) {
+        throw new Error(`${where}referrer manifests of more than ${budget.maxBytes / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`);
     }
 }
 /** Copies one manifest (its blobs or, for an index, its entries first), once per source repository and digest. */
@@ -55455,7 +55468,7 @@ async function run(given, deps) {
         return states;
     };
     const resolved = await log.group('Resolve sources', async () => {
-        const sources = await pinSources(inputs.sources, { ...context, wait });
+        const sources = await pinSources(inputs.sources, bring);
         const promotion = await planPromotion(given, sources, deps.revision, { wait, log });
         const forward = inputs.ifTagExists === 'forward'
             ? (early ?? checkForward(inputs.orderBy, promotion?.annotations ?? inputs.annotations, deps.ordering))
@@ -55523,6 +55536,8 @@ async function run(given, deps) {
             descriptorAnnotations: inputs.descriptorAnnotations,
             labels: agreedLabels(images.map((image) => image.labels)),
         };
+    if (promotion)
+        noticeUnplaced(inputs.unplacedAnnotations, log);
     const index = promotion?.index ??
         (await log.group('Assemble', async () => {
             checkAnnotations(inputs, clock, log);
@@ -55808,6 +55823,8 @@ function gitHubFor(inputs, environment, transport, log) {
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 async function main() {
     const log = actionLogger();
+    // The tags have moved (or the failure says which did): a summary that cannot be written is only a warning.
+    const summaryWarning = (reportError) => log.warning(`the job summary could not be written: ${errorMessage(reportError)}`, 'Job summary');
     try {
         const inputs = parseInputs({
             read: (name) => getInput(name),
@@ -55823,14 +55840,13 @@ async function main() {
             userAgent: 'manifest-merge-action',
             proxyEnv: process.env,
         });
-        // The tags have moved: a summary that cannot be written is a warning, not a failed step that did its work.
-        await report(outputsOf(result), summaryMarkdown(result)).catch((reportError) => log.warning(`the job summary could not be written: ${errorMessage(reportError)}`, 'Job summary'));
+        await report(outputsOf(result), summaryMarkdown(result)).catch(summaryWarning);
     }
     catch (error) {
         // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
         if (error instanceof PartialPublishError) {
             // A summary that cannot be written must not hide the failure it reports.
-            await report(partialOutputsOf(error.result), summaryMarkdown(error.result)).catch((reportError) => log.warning(errorMessage(reportError)));
+            await report(partialOutputsOf(error.result), summaryMarkdown(error.result)).catch(summaryWarning);
         }
         if (error instanceof Error && error.stack)
             log.debug(error.stack);

@@ -13,6 +13,9 @@ import { runWithClient } from './run-with-client.js';
 /** The action: inputs from the runner, outputs and a job summary back; the one error boundary. */
 export async function main(): Promise<void> {
   const log = actionLogger();
+  // The tags have moved (or the failure says which did): a summary that cannot be written is only a warning.
+  const summaryWarning = (reportError: unknown) =>
+    log.warning(`the job summary could not be written: ${errorMessage(reportError)}`, 'Job summary');
   try {
     const inputs = parseInputs({
       read: (name) => core.getInput(name),
@@ -32,17 +35,12 @@ export async function main(): Promise<void> {
       userAgent: 'manifest-merge-action',
       proxyEnv: process.env,
     });
-    // The tags have moved: a summary that cannot be written is a warning, not a failed step that did its work.
-    await report(outputsOf(result), summaryMarkdown(result)).catch((reportError) =>
-      log.warning(`the job summary could not be written: ${errorMessage(reportError)}`, 'Job summary'),
-    );
+    await report(outputsOf(result), summaryMarkdown(result)).catch(summaryWarning);
   } catch (error) {
     // Tags that moved before a write failed are still handed on, so later steps know what the tags serve.
     if (error instanceof PartialPublishError) {
       // A summary that cannot be written must not hide the failure it reports.
-      await report(partialOutputsOf(error.result), summaryMarkdown(error.result)).catch((reportError) =>
-        log.warning(errorMessage(reportError)),
-      );
+      await report(partialOutputsOf(error.result), summaryMarkdown(error.result)).catch(summaryWarning);
     }
     if (error instanceof Error && error.stack) log.debug(error.stack);
     // Its lines stay lines (the annotation shows them), but no `##[` in a registry's words runs as a command.

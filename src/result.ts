@@ -41,8 +41,8 @@ export interface Result {
   /** How long the registry took to serve the sources that were missing (0 when none was). */
   readonly waitedMs: number;
   /**
-   * Every manifest digest the published index holds or refers to: the index, its entries in index order, then the
-   * referrers brought or stored with them, by digest.
+   * Every manifest digest the tags serve or refer to: the index and its entries in index order, any union index a
+   * forward tag serves instead and its entries, then the referrers brought or stored with them, by digest.
    */
   readonly digests: readonly Digest[];
   /** Sources given by tag, and the digest each was pinned to when the run started. */
@@ -53,7 +53,8 @@ export interface Result {
   readonly attestations: { readonly mode: 'keep' | 'drop' | 'referrers'; readonly count: number };
 }
 
-/** What a run adds to the outcomes beside the index: pinned tags, referrers brought, whether it promoted. */
+/** What a run adds to the outcomes beside the index: pinned tags, referrers brought, whether it promoted,
+ * and where the attestations went. */
 export interface RunNotes {
   readonly pinned: Result['pinned'];
   readonly referrers: readonly Digest[];

@@ -81,7 +81,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
   };
 
   const resolved = await log.group('Resolve sources', async () => {
-    const sources = await pinSources(inputs.sources, { ...context, wait });
+    const sources = await pinSources(inputs.sources, bring);
     const promotion = await planPromotion(given, sources, deps.revision, { wait, log });
     const forward =
       inputs.ifTagExists === 'forward'
@@ -158,6 +158,7 @@ export async function run(given: Inputs, deps: RunDeps): Promise<Result> {
         descriptorAnnotations: inputs.descriptorAnnotations,
         labels: agreedLabels(images.map((image) => image.labels)),
       };
+  if (promotion) noticeUnplaced(inputs.unplacedAnnotations, log);
   const index =
     promotion?.index ??
     (await log.group('Assemble', async () => {

@@ -42,7 +42,7 @@ export async function refuseShrink(
     `this index has ${kept}, but ${shrinking
       .map((f) => `${f.ref} holds ${f.held}, which also has ${f.dropped.join(', ')}`)
       .join('; ')}: writing would drop ${dropped.join(', ')}, so no tag was moved. Add the source(s) of ` +
-      `${dropped.join(', ')}, or set platforms: ${ours.platforms.map(platformKey).join(',')} to confirm the ` +
+      `${dropped.join(', ')}, or set platforms: ${[...have].join(',')} to confirm the ` +
       'smaller set on purpose',
   );
 }
@@ -57,10 +57,10 @@ export type HeldPlatforms = (image: Repository, digest: Digest) => Promise<strin
 export function heldPlatformsReader(context: RunContext, known?: HeldManifests): HeldPlatforms {
   const read = new Map<string, Promise<string[]>>();
   return (image, digest) => {
-    const key = `${image.display}@${digest}`;
+    const key = heldKey(image, digest);
     let pending = read.get(key);
     if (!pending) {
-      const manifest = known?.get(heldKey(image, digest));
+      const manifest = known?.get(key);
       pending = manifest ? Promise.resolve(platformsOf(manifest)) : indexPlatforms(image, digest, context);
       // Awaited by the check; a run that fails before then must not also report this read unhandled.
       pending.catch(() => {});

@@ -37,14 +37,16 @@ interface Tally {
 export interface ReferrerBudget {
   readonly digests: Set<Digest>;
   bytes: number;
-}
-
-export function referrerBudget(): ReferrerBudget {
-  return { digests: new Set(), bytes: 0 };
+  /** Most bytes of referrer manifests the run follows. */
+  readonly maxBytes: number;
 }
 
 /** Most bytes of referrer manifests one run follows: far beyond signatures and SBOM manifests of a real image. */
 const MAX_REFERRER_BYTES = 64 * 1024 * 1024;
+
+export function referrerBudget(maxBytes = MAX_REFERRER_BYTES): ReferrerBudget {
+  return { digests: new Set(), bytes: 0, maxBytes };
+}
 
 /** One source being brought into one image. */
 interface Copy {
@@ -199,6 +201,12 @@ async function bringReferrers(copy: Copy, subjects: readonly Digest[], depth: nu
               deadline: context.deadline,
               untilFound: true,
             });
+            // The budget counts the listed size: a list that understates it would stretch the budget.
+            if (manifest.bytes.length !== d.size) {
+              throw new Error(
+                `${canonicalName(source.repository)}: referrer ${d.digest} is ${manifest.bytes.length} bytes, listed as ${d.size}`,
+              );
+            }
             const named = subjectOf(manifest.json);
             if (named !== subject) {
               context.log.warning(
@@ -249,9 +257,9 @@ function charge(
       `${where}more than ${MAX_REFERRERS} referrers in this run (under ${copy.source.digest}); refusing to copy that many (use referrers: skip)`,
     );
   }
-  if (budget.bytes > MAX_REFERRER_BYTES) {
+  if (budget.bytes > budget.maxBytes) {
     throw new Error(
-      `${where}referrer manifests of more than ${MAX_REFERRER_BYTES / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`,
+      `${where}referrer manifests of more than ${budget.maxBytes / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`,
     );
   }
 }

@@ -89,7 +89,14 @@ export class ScriptedRegistry {
    */
   referrersApi = false;
   /** How the referrers path answers instead, when set: a status without the API, or another content type. */
-  referrersScript: { readonly status?: number; readonly contentType?: string } | undefined;
+  referrersScript:
+    | {
+        readonly status?: number;
+        readonly contentType?: string;
+        /** Entries answered instead of the referrers stored. */
+        readonly manifests?: readonly unknown[];
+      }
+    | undefined;
   private readonly tags = new Map<string, Map<string, string>>();
   /**
    * Answer a manifest GET in a repository that holds no manifest with 404 NAME_UNKNOWN, as registries such as
@@ -366,7 +373,11 @@ export class ScriptedRegistry {
     return {
       status: 200,
       headers: { 'content-type': scripted?.contentType ?? TYPES.ociIndex },
-      body: json({ schemaVersion: 2, mediaType: TYPES.ociIndex, manifests }),
+      body: json({
+        schemaVersion: 2,
+        mediaType: TYPES.ociIndex,
+        manifests: scripted?.manifests ?? manifests,
+      }),
     };
   }
 

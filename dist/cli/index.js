@@ -48001,8 +48001,13 @@ async function findReferrers(repository, subject, context) {
     const where = `${canonicalName(repository)}@${subject}`;
     if (pages !== undefined) {
         const what = `the referrers of ${where}`;
-        const descriptors = pages.flatMap((page) => listed(manifestsOf(parseObject(page, what), what), what, context.log));
-        return { via: 'api', descriptors: normalise(descriptors, what) };
+        const raw = pages.flatMap((page) => manifestsOf(parseObject(page, what), what));
+        // Counted before each entry is looked at, as for a fallback tag: a page of junk entries is one error, not a
+        // warning each.
+        if (raw.length > MAX_REFERRERS) {
+            throw tooMany(what);
+        }
+        return { via: 'api', descriptors: normalise(listed(raw, what, context.log), what) };
     }
     const held = await readFallbackTag(repository, subject, context);
     if (held.digest === undefined)
@@ -48104,7 +48109,7 @@ async function readFallbackTag(repository, subject, context) {
     }
     const entries = manifestsOf(manifest.json, where);
     if (entries.length > MAX_REFERRERS) {
-        throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+        throw tooMany(where);
     }
     return { digest: manifest.descriptor.digest, entries, annotations: manifest.json['annotations'] };
 }
@@ -48216,16 +48221,20 @@ function parseObject(bytes, where) {
     }
     return parsed;
 }
-/**
- * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
- * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
- */
+function tooMany(where) {
+    return new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+}
+/** An index's manifests list as it is; throws when it has none. */
 function manifestsOf(json, where) {
     const manifests = json['manifests'];
     if (!Array.isArray(manifests))
         throw new Error(`${where} is not an index: it has no manifests list`);
     return manifests;
 }
+/**
+ * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
+ * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
+ */
 function listed(manifests, where, log) {
     return manifests.flatMap((raw) => {
         const descriptor = parseDescriptor(raw);
@@ -48242,7 +48251,7 @@ function normalise(descriptors, where) {
         if (!byDigest.has(d.digest))
             byDigest.set(d.digest, d);
     if (byDigest.size > MAX_REFERRERS) {
-        throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+        throw tooMany(where);
     }
     return [...byDigest.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
 }
@@ -50101,7 +50110,7 @@ class RegistryClient {
             if (next === undefined)
                 return pages;
             if (!sameOrigin(next, origin) || pages.length >= MAX_REFERRER_PAGES) {
-                throw new Error(`${where}: the referrers list goes on ${sameOrigin(next, origin) ? `past ${MAX_REFERRER_PAGES} pages` : 'on another origin'}; refusing to follow it`);
+                throw new Error(`${where}: the referrers list ${sameOrigin(next, origin) ? `goes on past ${MAX_REFERRER_PAGES} pages` : 'continues on another origin'}; refusing to follow it`);
             }
             url = next;
         }
@@ -51292,7 +51301,7 @@ async function refuseShrink(images, ours, platformsHeld) {
     throw new Error(`this index has ${kept}, but ${shrinking
         .map((f) => `${f.ref} holds ${f.held}, which also has ${f.dropped.join(', ')}`)
         .join('; ')}: writing would drop ${dropped.join(', ')}, so no tag was moved. Add the source(s) of ` +
-        `${dropped.join(', ')}, or set platforms: ${ours.platforms.map(platformKey).join(',')} to confirm the ` +
+        `${dropped.join(', ')}, or set platforms: ${[...have].join(',')} to confirm the ` +
         'smaller set on purpose');
 }
 /**
@@ -51302,10 +51311,10 @@ async function refuseShrink(images, ours, platformsHeld) {
 function heldPlatformsReader(context, known) {
     const read = new Map();
     return (image, digest) => {
-        const key = `${image.display}@${digest}`;
+        const key = heldKey(image, digest);
         let pending = read.get(key);
         if (!pending) {
-            const manifest = known?.get(heldKey(image, digest));
+            const manifest = known?.get(key);
             pending = manifest ? Promise.resolve(platformsOf(manifest)) : indexPlatforms(image, digest, context);
             // Awaited by the check; a run that fails before then must not also report this read unhandled.
             pending.catch(() => { });
@@ -51917,11 +51926,11 @@ function once(started, key, start) {
 
 
 
-function referrerBudget() {
-    return { digests: new Set(), bytes: 0 };
-}
 /** Most bytes of referrer manifests one run follows: far beyond signatures and SBOM manifests of a real image. */
 const transfer_MAX_REFERRER_BYTES = 64 * 1024 * 1024;
+function referrerBudget(maxBytes = transfer_MAX_REFERRER_BYTES) {
+    return { digests: new Set(), bytes: 0, maxBytes };
+}
 /** How deep referrers of referrers are followed: a signature of an SBOM of an image is 2. */
 const MAX_REFERRER_DEPTH = 8;
 /**
@@ -52017,6 +52026,10 @@ async function bringReferrers(copy, subjects, depth) {
                 deadline: context.deadline,
                 untilFound: true,
             });
+            // The budget counts the listed size: a list that understates it would stretch the budget.
+            if (manifest.bytes.length !== d.size) {
+                throw new Error(`${canonicalName(source.repository)}: referrer ${d.digest} is ${manifest.bytes.length} bytes, listed as ${d.size}`);
+            }
             const named = subjectOf(manifest.json);
             if (named !== subject) {
                 context.log.warning(`${canonicalName(source.repository)}: ${d.digest} is listed as a referrer of ${subject} but names ` +
@@ -52047,8 +52060,8 @@ function charge(budget, descriptors, copy) {
     if (budget.digests.size > MAX_REFERRERS) {
         throw new Error(`${where}more than ${MAX_REFERRERS} referrers in this run (under ${copy.source.digest}); refusing to copy that many (use referrers: skip)`);
     }
-    if (budget.bytes > transfer_MAX_REFERRER_BYTES) {
-        throw new Error(`${where}referrer manifests of more than ${transfer_MAX_REFERRER_BYTES / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`);
+    if (budget.bytes > budget.maxBytes) {
+        throw new Error(`${where}referrer manifests of more than ${budget.maxBytes / 1024 / 1024} MiB in this run (under ${copy.source.digest}); refusing to copy that much (use referrers: skip)`);
     }
 }
 /** Copies one manifest (its blobs or, for an index, its entries first), once per source repository and digest. */
@@ -52212,7 +52225,7 @@ async function run(given, deps) {
         return states;
     };
     const resolved = await log.group('Resolve sources', async () => {
-        const sources = await pinSources(inputs.sources, { ...context, wait });
+        const sources = await pinSources(inputs.sources, bring);
         const promotion = await planPromotion(given, sources, deps.revision, { wait, log });
         const forward = inputs.ifTagExists === 'forward'
             ? (early ?? checkForward(inputs.orderBy, promotion?.annotations ?? inputs.annotations, deps.ordering))
@@ -52280,6 +52293,8 @@ async function run(given, deps) {
             descriptorAnnotations: inputs.descriptorAnnotations,
             labels: agreedLabels(images.map((image) => image.labels)),
         };
+    if (promotion)
+        noticeUnplaced(inputs.unplacedAnnotations, log);
     const index = promotion?.index ??
         (await log.group('Assemble', async () => {
             checkAnnotations(inputs, clock, log);

@@ -338,7 +338,7 @@ export class RegistryApi {
    * A bare 404 (no distribution error body, no Docker-Distribution-API-Version header) may come from a web
    * server that is not a registry at all; GET /v2/ tells. A registry answers it 200 or 401.
    */
-  async checkIsRegistry(repository: Repository, response: HttpResponse): Promise<void> {
+  private async checkIsRegistry(repository: Repository, response: HttpResponse): Promise<void> {
     if (response.headers['docker-distribution-api-version'] !== undefined) return;
     if (parseErrorBody(Buffer.from(response.body).toString('utf8')).length > 0) return;
     const origin = this.baseUrl(repository);
@@ -364,7 +364,11 @@ export class RegistryApi {
    * and Harbor's core; nginx in front of one). Its words are in the body, which a HEAD answer lacks: GET /v2/
    * gets them then.
    */
-  async checkSpeaksHttp(repository: Repository, request: HttpRequest, response: HttpResponse): Promise<void> {
+  private async checkSpeaksHttp(
+    repository: Repository,
+    request: HttpRequest,
+    response: HttpResponse,
+  ): Promise<void> {
     const origin = this.baseUrl(repository);
     if (!origin.startsWith('http:')) return;
     const text = Buffer.from(response.body).toString('utf8');
@@ -376,7 +380,7 @@ export class RegistryApi {
   }
 
   /** GET /v2/ without credentials, asked once per origin, for the checks above. */
-  probe(origin: string): Promise<HttpResponse> {
+  private probe(origin: string): Promise<HttpResponse> {
     let probe = this.probes.get(origin);
     if (!probe) {
       probe = this.transport.send(

@@ -217,7 +217,7 @@ export class RegistryClient {
       if (next === undefined) return pages;
       if (!sameOrigin(next, origin) || pages.length >= MAX_REFERRER_PAGES) {
         throw new Error(
-          `${where}: the referrers list goes on ${sameOrigin(next, origin) ? `past ${MAX_REFERRER_PAGES} pages` : 'on another origin'}; refusing to follow it`,
+          `${where}: the referrers list ${sameOrigin(next, origin) ? `goes on past ${MAX_REFERRER_PAGES} pages` : 'continues on another origin'}; refusing to follow it`,
         );
       }
       url = next;

@@ -60,10 +60,13 @@ export async function findReferrers(
   const where = `${canonicalName(repository)}@${subject}`;
   if (pages !== undefined) {
     const what = `the referrers of ${where}`;
-    const descriptors = pages.flatMap((page) =>
-      listed(manifestsOf(parseObject(page, what), what), what, context.log),
-    );
-    return { via: 'api', descriptors: normalise(descriptors, what) };
+    const raw = pages.flatMap((page) => manifestsOf(parseObject(page, what), what));
+    // Counted before each entry is looked at, as for a fallback tag: a page of junk entries is one error, not a
+    // warning each.
+    if (raw.length > MAX_REFERRERS) {
+      throw tooMany(what);
+    }
+    return { via: 'api', descriptors: normalise(listed(raw, what, context.log), what) };
   }
   const held = await readFallbackTag(repository, subject, context);
   if (held.digest === undefined) return { via: 'tag', descriptors: [] };
@@ -221,7 +224,7 @@ async function readFallbackTag(
   }
   const entries = manifestsOf(manifest.json, where);
   if (entries.length > MAX_REFERRERS) {
-    throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+    throw tooMany(where);
   }
   return { digest: manifest.descriptor.digest, entries, annotations: manifest.json['annotations'] };
 }
@@ -346,16 +349,21 @@ function parseObject(bytes: Uint8Array, where: string): Record<string, unknown> 
   return parsed as Record<string, unknown>;
 }
 
-/**
- * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
- * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
- */
+function tooMany(where: string): Error {
+  return new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+}
+
+/** An index's manifests list as it is; throws when it has none. */
 function manifestsOf(json: Record<string, unknown>, where: string): unknown[] {
   const manifests = json['manifests'];
   if (!Array.isArray(manifests)) throw new Error(`${where} is not an index: it has no manifests list`);
   return manifests;
 }
 
+/**
+ * The referrers an index lists. Entries that are not descriptors of a manifest this client reads (malformed, or a
+ * type such as the withdrawn OCI artifact manifest) are left out with a warning: they cannot be copied.
+ */
 function listed(manifests: readonly unknown[], where: string, log: Logger): Descriptor[] {
   return manifests.flatMap((raw: unknown) => {
     const descriptor = parseDescriptor(raw);
@@ -373,7 +381,7 @@ function normalise(descriptors: readonly Descriptor[], where: string): Descripto
   const byDigest = new Map<Digest, Descriptor>();
   for (const d of descriptors) if (!byDigest.has(d.digest)) byDigest.set(d.digest, d);
   if (byDigest.size > MAX_REFERRERS) {
-    throw new Error(`${where} lists more than ${MAX_REFERRERS} referrers; refusing to handle that many`);
+    throw tooMany(where);
   }
   return [...byDigest.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
 }
